@@ -11,6 +11,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/trustpub/trustpub/secret"
 )
 
 // GitHub is a GitHub Actions trusted publisher.
@@ -73,3 +75,20 @@ func NewVerifier(cfg Config) (*Verifier, error) { return &Verifier{cfg: cfg}, ni
 func (v *Verifier) Verify(ctx context.Context, token string) (*Match, error) {
 	return nil, &Error{Code: "not-enabled", Description: "not implemented yet"}
 }
+
+// MintFunc issues the short-lived upload token for a verified match; the
+// index supplies it (it owns its token store). lifetime is how long the
+// token must be valid (PyPI: 15 minutes).
+type MintFunc func(ctx context.Context, m *Match, lifetime time.Duration) (token secret.String, expires time.Time, err error)
+
+// Endpoint serves the index side of trusted publishing exactly as PyPI
+// (Warehouse) does: GET /_/oidc/audience, POST /_/oidc/mint-token and its
+// legacy alias /_/oidc/github/mint-token. A nil Verifier answers 403
+// "Trusted publishing functionality not enabled" on every route.
+type Endpoint struct {
+	Verifier *Verifier
+	Mint     MintFunc
+}
+
+// ServeHTTP implements http.Handler; mount it at "/_/oidc/".
+func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }
