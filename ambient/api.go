@@ -1,42 +1,67 @@
-// Package ambient discovers the OIDC identity token that a CI job can obtain
-// from its platform ("ambient credentials"), for any audience.
 package ambient
 
-// CONTRACT FILE written by the lead: trustedpublishing and the CLI compile
-// against these names. The ambient owner replaces the bodies and may add to
-// (not rename) this API; move declarations into other files freely.
+// This file holds the contract that trustedpublishing and the CLI compile
+// against: Token, NewToken, Reveal, Claims, Detector, (*Detector).Detect and
+// Detect. The rest of the package adds to it without renaming.
 
 import (
 	"context"
-	"errors"
 
 	"github.com/trustpub/trustpub/secret"
 )
 
-// Token is an OIDC identity token (a JWT). It never prints its value.
-type Token struct{ s secret.String }
-
-// NewToken wraps a raw JWT.
-func NewToken(raw string) Token { return Token{s: secret.New(raw)} }
-
-// Reveal returns the raw JWT, for the request body that sends it.
-func (t Token) Reveal() string { return t.s.Reveal() }
-
-// Claims decodes the token's payload without verifying it.
-func (t Token) Claims() (map[string]any, error) { return nil, errors.New("not implemented yet") }
-
-// Detector tries each CI provider in turn; its fields are the environment,
-// HTTP client, command runner and files it touches, defaulting to the real ones.
-type Detector struct{}
-
-// Detect returns the ambient token for audience. ok is false (and err nil)
-// when no supported CI is detected; err is non-nil when a CI was detected
-// but its token cannot be had.
-func (d *Detector) Detect(ctx context.Context, audience string) (tok Token, ok bool, err error) {
-	return Token{}, false, nil
+// Token is an OIDC identity token (a JWT) obtained from a CI platform.
+//
+// Its value never appears in fmt output (any verb), JSON, text marshalling,
+// log/slog or error strings: it is held in a [secret.String] and is only
+// available through [Token.Reveal], which callers use exactly where the
+// exchange request is built.
+type Token struct {
+	s        secret.String
+	provider string
 }
 
-// Detect is (&Detector{}).Detect: the real environment, network and commands.
+// NewToken wraps a raw JWT, for tests and for callers that obtained a token
+// some other way. Its [Token.Provider] is empty.
+func NewToken(raw string) Token { return Token{s: secret.New(raw)} }
+
+// Reveal returns the raw JWT. Call it only where the token is put on the
+// wire (the body of the exchange request) or printed on purpose.
+func (t Token) Reveal() string { return t.s.Reveal() }
+
+// Claims decodes the token's payload (the JWT claims) without verifying its
+// signature, for diagnostics such as `trustpub token --claims` and for
+// listing the claims a trusted publisher must match. Numbers decode as
+// float64, as with encoding/json. The signature is never part of the result.
+func (t Token) Claims() (map[string]any, error) {
+	_, claims, err := decodePayload(t.s.Reveal())
+	return claims, err
+}
+
+// Detect returns the ambient token for audience.
+//
+// The three outcomes are told apart without string matching:
+//   - a token: ok is true and err is nil;
+//   - no supported CI here: ok is false and err is nil;
+//   - a CI was detected but its token cannot be had: err is a
+//     [*ProviderError] naming the provider and saying how to fix it (use
+//     errors.As). Detection stops at that provider, as in Python's `id`.
+//
+// The only other error is an empty audience, a caller's mistake.
+//
+// Providers that announce themselves by an environment variable are tried
+// first, in this order: GitHub Actions, GitLab CI/CD, Buildkite, CircleCI,
+// Google Cloud service-account impersonation (GOOGLE_SERVICE_ACCOUNT_NAME);
+// then the Google Compute Engine heuristic (the DMI product name). The
+// winning token is checked as `id` 1.6.1 does (three dot-separated parts,
+// a JSON object payload, an `aud` claim equal to audience) except that a
+// list-valued `aud` containing audience is accepted too.
+func (d *Detector) Detect(ctx context.Context, audience string) (tok Token, ok bool, err error) {
+	return d.detect(ctx, audience)
+}
+
+// Detect is (&Detector{}).Detect: the real environment, network and
+// commands, with the default timeout and retries.
 func Detect(ctx context.Context, audience string) (Token, bool, error) {
 	return (&Detector{}).Detect(ctx, audience)
 }

@@ -1,42 +1,156 @@
 // Package index is a PyPI-compatible package index: the simple repository
-// API (PEP 503/691), the legacy upload API and trusted publishing.
+// API (PEP 503/691/700/658/714), the legacy upload API with PyPI's rules and
+// messages, and the index side of trusted publishing.
+//
+// Everything is stored under one data directory; a file becomes visible only
+// once it and its record are complete and durable, and a restarted Server
+// serves what was stored before.
 package index
 
-// CONTRACT FILE written by the lead: other packages' tests and the CLI
-// compile against these names. The index owner replaces the bodies and may
-// add to (not rename) this API; move declarations into other files freely.
-
 import (
+	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
+	"time"
 
+	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/secret"
 )
 
-// APIToken is an upload token the index accepts as Basic __token__:<token>.
+// APIToken is an upload token the index accepts as Basic __token__:<token>
+// (or "Authorization: token <t>" / "bearer <t>", as PyPI does).
 type APIToken struct {
-	Name     string
-	Token    secret.String
-	Projects []string // empty: any project
+	Name     string        // shown in logs instead of the token
+	Token    secret.String // the token itself; never logged
+	Projects []string      // empty: any project (and may create projects)
 }
 
-// Options configures a Server.
+// Options configures a Server. Zero values take the documented defaults.
 type Options struct {
-	DataDir     string
-	Tokens      []APIToken
-	Audience    string              // trusted-publishing audience; default "pypi"
-	Verifier    *publisher.Verifier // nil: trusted publishing disabled (403 on /_/oidc/audience)
-	MaxFileSize int64               // default 100 MiB
-	Logger      *slog.Logger
+	// DataDir holds files, their records and temporary uploads. Required.
+	DataDir string
+	// Tokens are the API tokens accepted for uploads.
+	Tokens []APIToken
+	// Audience is the trusted-publishing audience; default "pypi".
+	Audience string
+	// Verifier verifies OIDC tokens for trusted publishing. When nil and
+	// Publishers is not empty, New builds one from Publishers and Audience;
+	// when nil and Publishers is empty, trusted publishing is disabled (403
+	// "Trusted publishing functionality not enabled" on /_/oidc/audience).
+	Verifier *publisher.Verifier
+	// Publishers are the trusted publishers (from the config file).
+	Publishers publisher.Publishers
+	// MaxFileSize is the largest distribution file accepted; default 100 MiB.
+	MaxFileSize int64
+	// AllowLocalVersions accepts "1.0+local" versions; PyPI refuses them.
+	AllowLocalVersions bool
+	// MintedTokenLifetime, when set, is how long a token minted through
+	// trusted publishing stays valid; default: what the trusted-publishing
+	// endpoint asks for (15 minutes, as PyPI).
+	MintedTokenLifetime time.Duration
+	// Logger receives request and upload logs; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
 }
 
-// Server is an index over a data directory.
-type Server struct{ opts Options }
+// DefaultMaxFileSize is PyPI's default per-file upload limit.
+const DefaultMaxFileSize int64 = 100 << 20
 
-// New opens (creating if needed) the data directory and returns a Server.
-func New(opts Options) (*Server, error) { return nil, errors.New("index: not implemented yet") }
+// Server is an index over a data directory. It is an http.Handler; create it
+// with New and release it with Close.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	store  *store
+	tokens *tokenStore
+	mux    *http.ServeMux
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New opens (creating if needed) the data directory, removes temporary files
+// left by a crash, loads every stored file into the in-memory index and
+// returns a Server. Only one Server may use a data directory at a time.
+func New(opts Options) (*Server, error) {
+	if opts.DataDir == "" {
+		return nil, errors.New("index: Options.DataDir is empty: give the data directory (trustpub serve --data DIR)")
+	}
+	if opts.Audience == "" {
+		opts.Audience = "pypi"
+	}
+	if opts.MaxFileSize == 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.MaxFileSize < 0 {
+		return nil, fmt.Errorf("index: Options.MaxFileSize is %d: it must be positive", opts.MaxFileSize)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	tokens, err := newTokenStore(opts.Tokens, opts.Now)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	st, err := openStore(opts.DataDir, opts.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, store: st, tokens: tokens}
+	if opts.Verifier == nil && (len(opts.Publishers.GitHub) > 0 || len(opts.Publishers.GitLab) > 0) {
+		v, err := publisher.NewVerifier(publisher.Config{
+			Audience:   opts.Audience,
+			Publishers: opts.Publishers,
+			Now:        opts.Now,
+			Logger:     opts.Logger,
+			ProjectExists: func(_ context.Context, name string) (bool, error) {
+				return st.project(dist.NormalizeName(name)) != nil, nil
+			},
+		})
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("index: trusted publishers: %w", err)
+		}
+		s.opts.Verifier = v
+	}
+	s.mux = s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler. Every request is logged with its method,
+// path, status, response size and duration (never its Authorization header).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.logRequests(s.mux).ServeHTTP(w, r)
+}
+
+// Close releases the data directory lock. Requests still in flight may fail
+// afterwards; stop the http.Server first (Shutdown) and then Close.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.store.close() })
+	return s.closeErr
+}
+
+// routes builds the request router.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.handleRoot)
+	mux.HandleFunc("GET /simple/{$}", s.handleSimpleIndex)
+	mux.HandleFunc("GET /simple", redirectTo("/simple/", http.StatusMovedPermanently))
+	mux.HandleFunc("GET /simple/{project}", s.handleSimpleProject)
+	mux.HandleFunc("GET /simple/{project}/{$}", s.handleSimpleProject)
+	mux.HandleFunc("GET /files/{project}/{filename}", s.handleFile)
+	mux.HandleFunc("POST /legacy/{$}", s.handleUpload)
+	mux.HandleFunc("POST /legacy", s.handleLegacyNoSlash)
+	mux.HandleFunc("/legacy/{$}", methodNotAllowed("POST"))
+	mux.Handle("/_/oidc/", &publisher.Endpoint{Verifier: s.opts.Verifier, Mint: s.mint, Logger: s.log})
+	return mux
+}

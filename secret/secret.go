@@ -68,3 +68,11 @@ func (s String) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
 
 // LogValue implements slog.LogValuer with the redacted form.
 func (s String) LogValue() slog.Value { return slog.StringValue(Redacted) }
+
+// UnmarshalText implements encoding.TextUnmarshaler, so that flag and config
+// parsers can fill a String directly and the value never sits in a plain
+// string field.
+func (s *String) UnmarshalText(b []byte) error {
+	s.v = string(b)
+	return nil
+}

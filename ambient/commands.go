@@ -1,0 +1,91 @@
+package ambient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// Buildkite and CircleCI: a program on PATH prints the token.
+
+const (
+	buildkiteNotFoundHint = `To fix: run this step on a Buildkite agent, which puts buildkite-agent on the step's PATH; in a container step, mount the agent binary into the container (the docker plugin's "mount-buildkite-agent: true") or add its directory to PATH.`
+	buildkiteErrorHint    = `To fix: make sure the step runs on a Buildkite agent recent enough to issue OIDC tokens ("buildkite-agent oidc request-token --help") and that the step's environment still has BUILDKITE_AGENT_ACCESS_TOKEN and BUILDKITE_JOB_ID, which the agent needs to ask Buildkite for the token.`
+	circleciNotFoundHint  = "To fix: put the CircleCI CLI on PATH. CircleCI's convenience images (cimg/*) include `circleci`; in another image install it (https://circleci.com/docs/local-cli/) or use a cimg/python image for the publishing job."
+	circleciErrorHint     = "To fix: `circleci run oidc get` only works inside a CircleCI job; make sure the job runs on CircleCI (not a local `circleci local execute`), that the project has OIDC tokens available (jobs that use a context), and that the CLI is recent enough to have `run oidc get`."
+)
+
+func (d *Detector) detectBuildkite(ctx context.Context, audience string) (string, bool, error) {
+	d.debug(ctx, "Buildkite: looking for OIDC credentials")
+	if d.env("BUILDKITE") == "" {
+		d.debug(ctx, "Buildkite: environment doesn't look like BuildKite; giving up")
+		return "", false, nil
+	}
+	fail := func(hint string, err error) (string, bool, error) {
+		return "", false, &ProviderError{Provider: ProviderBuildkite, Hint: hint, Err: err}
+	}
+	path, err := d.lookPath("buildkite-agent")
+	if err != nil {
+		return fail(buildkiteNotFoundHint, fmt.Errorf("Buildkite: could not find Buildkite agent in Buildkite environment: %w", err))
+	}
+	stdout, stderr, err := d.run(ctx, path, "oidc", "request-token", "--audience", audience)
+	if err != nil {
+		// Like `id`, the message quotes the agent's standard output; its
+		// standard error follows, since that is where the agent writes.
+		return fail(buildkiteErrorHint, commandFailure("Buildkite: the Buildkite agent encountered an error: ", stdout, stderr, err, d.timeout()))
+	}
+	return strings.TrimSpace(string(stdout)), true, nil
+}
+
+func (d *Detector) detectCircleCI(ctx context.Context, audience string) (string, bool, error) {
+	d.debug(ctx, "CircleCI: looking for OIDC credentials")
+	if d.env("CIRCLECI") == "" {
+		d.debug(ctx, "CircleCI: environment doesn't look like CircleCI; giving up")
+		return "", false, nil
+	}
+	fail := func(hint string, err error) (string, bool, error) {
+		return "", false, &ProviderError{Provider: ProviderCircleCI, Hint: hint, Err: err}
+	}
+	path, err := d.lookPath("circleci")
+	if err != nil {
+		return fail(circleciNotFoundHint, fmt.Errorf("CircleCI: could not find `circleci` in the environment: %w", err))
+	}
+	args := []string{"run", "oidc", "get", "--claims", `{"aud": ` + pyJSONString(audience) + `}`}
+	if !d.CircleCIProjectIssuer {
+		args = append(args, "--root-issuer")
+	}
+	stdout, stderr, err := d.run(ctx, path, args...)
+	if err != nil {
+		// Like `id`, the message quotes the tool's standard error.
+		return fail(circleciErrorHint, commandFailure("CircleCI: the `circleci` tool encountered an error: ", stderr, stdout, err, d.timeout()))
+	}
+	return strings.TrimSpace(string(stdout)), true, nil
+}
+
+// commandFailure builds "<prefix><primary output>" as `id` does, then adds
+// the other output stream (alone when the primary one is empty) and how
+// the program ended, and wraps err.
+func commandFailure(prefix string, primary, other []byte, err error, timeout time.Duration) error {
+	p, o := strings.TrimSpace(string(primary)), strings.TrimSpace(string(other))
+	msg := prefix + truncate([]byte(p), 2000)
+	switch {
+	case p == "" && o != "":
+		msg += truncate([]byte(o), 2000)
+	case o != "":
+		msg += " (it also printed: " + truncate([]byte(o), 2000) + ")"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s [timed out after %s: %w]", strings.TrimRight(msg, " "), timeout, err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s [cancelled: %w]", strings.TrimRight(msg, " "), err)
+	}
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return fmt.Errorf("%s [%w]", msg, err)
+	}
+	return fmt.Errorf("%s [could not run it: %w]", msg, err)
+}

@@ -1,0 +1,136 @@
+package ambient
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// This file reproduces the few Python behaviours whose output is part of
+// `id`'s observable contract: repr() of a response body in messages,
+// json.dumps() of CircleCI's claims argument, and the query merge of its
+// GitHub request URL.
+
+// pyRepr renders s as Python's repr() of a str does: single quotes unless
+// the text holds a single quote and no double quote, backslash escapes for
+// the quote, backslash, \t \n \r and non-printable characters. Invalid
+// UTF-8 bytes become \x escapes.
+func pyRepr(s string) string {
+	quote := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		quote = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(quote)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == rune(quote) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r <= 0xff:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r <= 0xffff:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		}
+		i += size
+	}
+	b.WriteByte(quote)
+	return b.String()
+}
+
+// pyJSONString renders s as a JSON string the way Python's json.dumps does
+// by default (ensure_ascii): every character outside printable ASCII is a
+// \u escape, surrogate pairs above the BMP.
+func pyJSONString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r >= ' ' && r <= '~':
+			b.WriteRune(r)
+		case r > 0xffff:
+			r -= 0x10000
+			fmt.Fprintf(&b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// mergeQuery adds fields to the query of raw as `id` 1.6.1 does for GET
+// requests: the existing query is parsed with blank values dropped and
+// repeated keys collapsed to their last value, existing keys keep their
+// place, new keys follow in the order given, and everything is re-encoded
+// form-style (space as +). So
+// "https://h/p?api-version=2.0" + audience=x gives
+// "https://h/p?api-version=2.0&audience=x". url.Values would sort the keys.
+func mergeQuery(raw string, fields ...[2]string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	vals := map[string]string{}
+	set := func(k, v string) {
+		if _, seen := vals[k]; !seen {
+			keys = append(keys, k)
+		}
+		vals[k] = v
+	}
+	for _, pair := range strings.Split(u.RawQuery, "&") {
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok || v == "" {
+			continue // parse_qsl drops blank values and bare keys
+		}
+		set(unquotePlus(k), unquotePlus(v))
+	}
+	for _, f := range fields {
+		set(f[0], f[1])
+	}
+	enc := make([]string, len(keys))
+	for i, k := range keys {
+		enc[i] = url.QueryEscape(k) + "=" + url.QueryEscape(vals[k])
+	}
+	u.RawQuery = strings.Join(enc, "&")
+	u.ForceQuery = false
+	return u, nil
+}
+
+// unquotePlus decodes a form-encoded query part like Python's unquote_plus:
+// a malformed escape is kept as it is rather than rejected.
+func unquotePlus(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return strings.ReplaceAll(s, "+", " ")
+}

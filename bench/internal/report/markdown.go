@@ -1,0 +1,123 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/trustpub/trustpub/bench/internal/size"
+)
+
+// Markdown writes the report as a markdown section ready to paste into the
+// README: the table, the hashing ceiling, the machine and the command.
+func (r *Report) Markdown(w io.Writer) error {
+	var b strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&b, "Upload to a local `trustpub serve` on loopback (fresh data directory per run), %d run(s) per tool and case", r.RunsPerTool)
+	if r.Warmup > 0 {
+		fmt.Fprintf(&b, " after %d untimed warm-up run(s)", r.Warmup)
+	}
+	b.WriteString(", tools alternated run by run.\n\n")
+	b.WriteString("| Case | Tool | Wall time (median) | Min – max | IQR | Peak RSS | Throughput | twine / trustpub | Target |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|---|\n")
+	for ci := range r.Cases {
+		c := &r.Cases[ci]
+		label := fmt.Sprintf("(%s) %s, %s", c.ID, c.Title, size.Format(c.Bytes))
+		for i, t := range toolOrder(c.Tools) {
+			caseCell, ratioCell, targetCell := "", "", ""
+			if i == 0 {
+				caseCell = label
+				ratioCell = "n/a"
+				if c.Ratio > 0 {
+					ratioCell = fmt.Sprintf("**%.1f×**", c.Ratio)
+				}
+				targetCell = c.Target + ": " + verdict(c.TargetMet)
+			}
+			if !t.Measured() {
+				reason := t.Skipped
+				if reason == "" {
+					reason = "no runs"
+				}
+				fmt.Fprintf(&b, "| %s | %s | %s | | | | | %s | %s |\n", caseCell, t.Name, "skipped: "+reason, ratioCell, targetCell)
+				continue
+			}
+			tput := ""
+			if c.Big {
+				tput = fmt.Sprintf("%.0f MiB/s", t.ThroughputMiBs)
+				if t.PercentOfHash > 0 {
+					tput += fmt.Sprintf(" (%.0f%% of hashing)", t.PercentOfHash)
+				}
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s – %s | %s | %s | %s | %s | %s |\n",
+				caseCell, t.Name, Duration(t.Wall.Median), Duration(t.Wall.Min), Duration(t.Wall.Max), Duration(t.Wall.IQR()),
+				size.Format(t.PeakRSSKiB<<10), tput, ratioCell, targetCell)
+		}
+	}
+	b.WriteString("\n")
+	for ci := range r.Cases {
+		c := &r.Cases[ci]
+		if c.Hash == nil {
+			continue
+		}
+		h := c.Hash
+		fmt.Fprintf(&b, "Hashing ceiling for (%s), the same %s file read once in one goroutine: sha256 + blake2b-256 %.0f MiB/s (sha256 alone %.0f MiB/s, blake2b-256 alone %.0f MiB/s; median of %d).\n\n",
+			c.ID, size.Format(h.Bytes), h.Both.Median, h.SHA256.Median, h.BLAKE2b.Median, h.Both.N)
+	}
+	fmt.Fprintf(&b, "Machine: %s, %d cores", m.CPU, m.Cores)
+	if m.MemTotalMiB > 0 {
+		fmt.Fprintf(&b, ", %s RAM", size.Format(m.MemTotalMiB<<20))
+	}
+	fmt.Fprintf(&b, ", %s", m.OS)
+	if m.Kernel != "" {
+		fmt.Fprintf(&b, " %s", m.Kernel)
+	}
+	fmt.Fprintf(&b, "; %s", m.GoVersion)
+	if m.Trustpub != "" {
+		fmt.Fprintf(&b, "; %s", m.Trustpub)
+	}
+	if m.Twine != "" {
+		fmt.Fprintf(&b, "; %s", m.Twine)
+	}
+	if m.LoadAverage1 != "" {
+		fmt.Fprintf(&b, "; load average %s at start", m.LoadAverage1)
+	}
+	b.WriteString(".\n")
+	if !r.Started.IsZero() {
+		fmt.Fprintf(&b, "Run %s, took %s: `%s`.\n", r.Started.UTC().Format("2006-01-02 15:04 MST"), Duration(r.Seconds), r.Command)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "\nNote: %s\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func verdict(met *bool) string {
+	switch {
+	case met == nil:
+		return "n/a"
+	case *met:
+		return "met"
+	}
+	return "**missed**"
+}
+
+// Duration formats seconds with three significant digits in ms below one
+// second and in s above: "8.41 ms", "153 ms", "2.05 s".
+func Duration(sec float64) string {
+	switch {
+	case sec == 0:
+		return "0 ms"
+	case sec < 0.01:
+		return fmt.Sprintf("%.2f ms", sec*1000)
+	case sec < 0.1:
+		return fmt.Sprintf("%.1f ms", sec*1000)
+	case sec < 1:
+		return fmt.Sprintf("%.0f ms", sec*1000)
+	case sec < 10:
+		return fmt.Sprintf("%.2f s", sec)
+	case sec < 100:
+		return fmt.Sprintf("%.1f s", sec)
+	}
+	return fmt.Sprintf("%.0f s", sec)
+}

@@ -1,0 +1,259 @@
+package index
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/crypto/blake2b"
+
+	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/secret"
+)
+
+// Test tokens. They are test values, not credentials.
+const (
+	tokAll    = "pypi-test-token-any-project"
+	tokScoped = "pypi-test-token-scoped"
+)
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type testIndex struct {
+	srv  *Server
+	http *httptest.Server
+	dir  string
+	logs *syncBuffer
+	url  string
+}
+
+// newTestIndex starts a Server over a fresh data dir on a loopback
+// httptest server. mod may adjust the options.
+func newTestIndex(t testing.TB, mod func(*Options)) *testIndex {
+	t.Helper()
+	dir := t.TempDir()
+	return newTestIndexAt(t, dir, mod)
+}
+
+func newTestIndexAt(t testing.TB, dir string, mod func(*Options)) *testIndex {
+	t.Helper()
+	logs := &syncBuffer{}
+	opts := Options{
+		DataDir: dir,
+		Tokens: []APIToken{
+			{Name: "all", Token: secret.New(tokAll)},
+			{Name: "scoped", Token: secret.New(tokScoped), Projects: []string{"Scoped_Proj"}},
+		},
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if mod != nil {
+		mod(&opts)
+	}
+	srv, err := New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	hs := httptest.NewServer(srv)
+	ti := &testIndex{srv: srv, http: hs, dir: dir, logs: logs, url: hs.URL}
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Close()
+		if strings.Contains(logs.String(), tokAll) || strings.Contains(logs.String(), tokScoped) {
+			t.Errorf("a token appeared in the logs:\n%s", logs.String())
+		}
+	})
+	return ti
+}
+
+// dfile is a distribution built for a test, with the form that uploads it.
+type dfile struct {
+	name, version string
+	filename      string
+	data          []byte
+	filetype      string
+	pyversion     string
+}
+
+func wheel(t testing.TB, name, version string, o disttest.Options) dfile {
+	t.Helper()
+	p := disttest.BuildWheel(t, t.TempDir(), name, version, o)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dfile{name: name, version: version, filename: filepath.Base(p), data: b, filetype: "bdist_wheel", pyversion: "py3"}
+}
+
+func sdist(t testing.TB, name, version string, o disttest.Options) dfile {
+	t.Helper()
+	p := disttest.BuildSdist(t, t.TempDir(), name, version, o)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dfile{name: name, version: version, filename: filepath.Base(p), data: b, filetype: "sdist", pyversion: "source"}
+}
+
+func sha256Hex(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
+func blake2Hex(b []byte) string { h := blake2b.Sum256(b); return hex.EncodeToString(h[:]) }
+
+// field is one multipart form field.
+type field struct{ name, value string }
+
+// uploadReq is an upload request under construction.
+type uploadReq struct {
+	fields      []field
+	filename    string
+	content     []byte
+	noContent   bool
+	contentType string
+	auth        string // full Authorization header; "" for none
+	disposition string // raw Content-Disposition of the file part, if set
+	extraParts  func(*multipart.Writer)
+}
+
+// form returns the fields twine would send for f.
+func (f dfile) form() []field {
+	return []field{
+		{"name", f.name}, {"version", f.version}, {"metadata_version", "2.4"},
+		{"summary", "Test distribution " + f.name},
+		{"filetype", f.filetype}, {"pyversion", f.pyversion},
+		{"sha256_digest", sha256Hex(f.data)}, {"blake2_256_digest", blake2Hex(f.data)},
+		{":action", "file_upload"}, {"protocol_version", "1"},
+	}
+}
+
+func basic(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+// req returns the standard authenticated upload of f.
+func (f dfile) req() *uploadReq {
+	return &uploadReq{fields: f.form(), filename: f.filename, content: f.data, contentType: "application/octet-stream", auth: basic("__token__", tokAll)}
+}
+
+// set replaces (or with value "" removes) a field.
+func (u *uploadReq) set(name, value string) *uploadReq {
+	var out []field
+	for _, f := range u.fields {
+		if f.name != name {
+			out = append(out, f)
+		}
+	}
+	if value != "" {
+		out = append(out, field{name, value})
+	}
+	u.fields = out
+	return u
+}
+
+func (u *uploadReq) body() (string, []byte) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range u.fields {
+		mw.WriteField(f.name, f.value)
+	}
+	if u.extraParts != nil {
+		u.extraParts(mw)
+	}
+	if !u.noContent {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="content"; filename="%s"`, strings.ReplaceAll(u.filename, `"`, `\"`)))
+		if u.disposition != "" {
+			h.Set("Content-Disposition", u.disposition)
+		}
+		if u.contentType != "" {
+			h.Set("Content-Type", u.contentType)
+		}
+		pw, _ := mw.CreatePart(h)
+		pw.Write(u.content)
+	}
+	mw.Close()
+	return mw.FormDataContentType(), buf.Bytes()
+}
+
+// send posts the upload to url and returns the status code and body.
+func (u *uploadReq) send(t testing.TB, url string) (int, string, http.Header) {
+	t.Helper()
+	ct, b := u.body()
+	r, err := http.NewRequest("POST", url, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", ct)
+	if u.auth != "" {
+		r.Header.Set("Authorization", u.auth)
+	}
+	resp, err := noRedirect.Do(r)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// mustUpload uploads f and fails unless the index answers 200.
+func (ti *testIndex) mustUpload(t testing.TB, f dfile) {
+	t.Helper()
+	code, body, _ := f.req().send(t, ti.url+"/legacy/")
+	if code != 200 {
+		t.Fatalf("upload %s: %d %s", f.filename, code, body)
+	}
+}
+
+func get(t testing.TB, url, accept string) (*http.Response, []byte) {
+	t.Helper()
+	r, _ := http.NewRequest("GET", url, nil)
+	if accept != "" {
+		r.Header.Set("Accept", accept)
+	}
+	resp, err := noRedirect.Do(r)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}
+
+func md5Hex(b []byte) string { h := md5.Sum(b); return hex.EncodeToString(h[:]) }
+
+func secretOf(s string) secret.String { return secret.New(s) }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -1,0 +1,375 @@
+package index
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html"
+	"mime"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trustpub/trustpub/dist"
+)
+
+// Media types of the simple repository API (PEP 691).
+const (
+	MediaTypeJSON = "application/vnd.pypi.simple.v1+json"
+	MediaTypeHTML = "application/vnd.pypi.simple.v1+html"
+	MediaTypeText = "text/html"
+
+	mediaLatestJSON = "application/vnd.pypi.simple.latest+json"
+	mediaLatestHTML = "application/vnd.pypi.simple.latest+html"
+
+	// apiVersion is the simple API version served: PEP 700 (1.1) with the
+	// PEP 658/714 core metadata fields.
+	apiVersion = "1.1"
+)
+
+// offers are the media types served, in the order Warehouse offers them, so
+// that ties in q-value resolve as on PyPI (text/html for */*).
+var offers = []string{MediaTypeText, MediaTypeHTML, MediaTypeJSON}
+
+// negotiate picks the media type for an Accept header (RFC 9110 §12.5.1):
+// each offer gets the q-value of the most specific matching media range;
+// the highest q wins, ties go to the earlier offer. No header means
+// text/html. ok is false when nothing is acceptable (406).
+func negotiate(accept string) (mediaType string, ok bool) {
+	if strings.TrimSpace(accept) == "" {
+		return MediaTypeText, true
+	}
+	type rng struct {
+		typ, sub string
+		q        float64
+	}
+	var ranges []rng
+	for _, part := range strings.Split(accept, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		mt, params, err := mime.ParseMediaType(part)
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if qs, ok := params["q"]; ok {
+			v, err := strconv.ParseFloat(qs, 64)
+			if err != nil || v < 0 || v > 1 {
+				continue
+			}
+			q = v
+		}
+		// The "latest" aliases of PEP 691 mean v1 today.
+		switch mt {
+		case mediaLatestJSON:
+			mt = MediaTypeJSON
+		case mediaLatestHTML:
+			mt = MediaTypeHTML
+		}
+		typ, sub, _ := strings.Cut(mt, "/")
+		ranges = append(ranges, rng{typ, sub, q})
+	}
+	best, bestQ := "", 0.0
+	for _, offer := range offers {
+		otyp, osub, _ := strings.Cut(offer, "/")
+		spec, q := -1, 0.0
+		for _, r := range ranges {
+			s := -1
+			switch {
+			case r.typ == otyp && r.sub == osub:
+				s = 2
+			case r.typ == otyp && r.sub == "*":
+				s = 1
+			case r.typ == "*" && r.sub == "*":
+				s = 0
+			}
+			if s > spec || (s == spec && s >= 0 && r.q > q) {
+				spec, q = s, r.q
+			}
+		}
+		if spec >= 0 && q > bestQ {
+			best, bestQ = offer, q
+		}
+	}
+	return best, best != ""
+}
+
+// renderedPage is a cached rendering of a simple page in both formats.
+type renderedPage struct {
+	html, json []byte
+	etagHTML   string
+	etagJSON   string
+	serial     int64
+	modified   time.Time
+}
+
+func newRenderedPage(htmlBody, jsonBody []byte, serial int64, modified time.Time) *renderedPage {
+	h1, h2 := sha256.Sum256(htmlBody), sha256.Sum256(jsonBody)
+	return &renderedPage{
+		html: htmlBody, json: jsonBody,
+		etagHTML: `"` + hex.EncodeToString(h1[:16]) + `"`,
+		etagJSON: `"` + hex.EncodeToString(h2[:16]) + `"`,
+		serial:   serial, modified: modified,
+	}
+}
+
+// servePage writes a cached page in the negotiated format.
+func servePage(w http.ResponseWriter, r *http.Request, p *renderedPage) {
+	w.Header().Add("Vary", "Accept")
+	mt, ok := selectFormat(r)
+	if !ok {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotAcceptable)
+		fmt.Fprintf(w, "406 Not Acceptable: this index serves %s, %s and %s; the Accept header %q allows none of them.\n",
+			MediaTypeJSON, MediaTypeHTML, MediaTypeText, r.Header.Get("Accept"))
+		return
+	}
+	body, etag := p.html, p.etagHTML
+	if mt == MediaTypeJSON {
+		body, etag = p.json, p.etagJSON
+	}
+	ct := mt
+	if mt == MediaTypeText {
+		ct = "text/html; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("ETag", etag)
+	w.Header().Set("X-PyPI-Last-Serial", strconv.FormatInt(p.serial, 10))
+	w.Header().Set("Cache-Control", "max-age=0, must-revalidate")
+	http.ServeContent(w, r, "", p.modified, bytes.NewReader(body))
+}
+
+// selectFormat applies the optional ?format= override (as Warehouse does)
+// and then the Accept header.
+func selectFormat(r *http.Request) (string, bool) {
+	if f := r.URL.Query().Get("format"); f != "" {
+		return negotiate(f)
+	}
+	return negotiate(r.Header.Get("Accept"))
+}
+
+func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, `<!DOCTYPE html>
+<html><head><title>trustpub index</title></head>
+<body><h1>trustpub index</h1>
+<p>Simple API: <a href="simple/">/simple/</a>. Upload URL: <code>/legacy/</code>.</p>
+</body></html>
+`)
+}
+
+func (s *Server) handleSimpleIndex(w http.ResponseWriter, r *http.Request) {
+	p := s.store.index.Load()
+	if p == nil {
+		p = s.renderIndex()
+		s.store.index.Store(p)
+	}
+	servePage(w, r, p)
+}
+
+// renderIndex renders /simple/ in both formats.
+func (s *Server) renderIndex() *renderedPage {
+	serial := s.store.serial.Load()
+	projects := s.store.projectList()
+	var h bytes.Buffer
+	h.WriteString("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Simple index</title>\n  </head>\n  <body>\n")
+	type jp struct {
+		Name string `json:"name"`
+	}
+	jps := make([]jp, 0, len(projects))
+	var modified time.Time
+	for _, p := range projects {
+		p.mu.RLock()
+		name, newest := p.name, p.newest
+		p.mu.RUnlock()
+		if newest.After(modified) {
+			modified = newest
+		}
+		fmt.Fprintf(&h, "    <a href=\"%s/\">%s</a>\n", url.PathEscape(p.normalized), html.EscapeString(name))
+		jps = append(jps, jp{Name: name})
+	}
+	h.WriteString("  </body>\n</html>\n")
+	j, _ := json.Marshal(struct {
+		Meta     map[string]any `json:"meta"`
+		Projects []jp           `json:"projects"`
+	}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, jps})
+	return newRenderedPage(h.Bytes(), append(j, '\n'), serial, modified)
+}
+
+func (s *Server) handleSimpleProject(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("project")
+	norm := dist.NormalizeName(name)
+	if norm != name || !strings.HasSuffix(r.URL.Path, "/") {
+		target := "/simple/" + url.PathEscape(norm) + "/"
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+		return
+	}
+	p := s.store.project(norm)
+	if p == nil {
+		http.Error(w, fmt.Sprintf("404 Not Found: no project %q on this index", name), http.StatusNotFound)
+		return
+	}
+	page := p.page.Load()
+	if page == nil {
+		page = p.render(s.store.serial.Load())
+		p.page.Store(page)
+	}
+	servePage(w, r, page)
+}
+
+// jsonFile is one file of a PEP 691 project page.
+type jsonFile struct {
+	Filename         string            `json:"filename"`
+	URL              string            `json:"url"`
+	Hashes           map[string]string `json:"hashes"`
+	RequiresPython   *string           `json:"requires-python"`
+	CoreMetadata     any               `json:"core-metadata"`
+	DistInfoMetadata any               `json:"dist-info-metadata"`
+	Size             int64             `json:"size"`
+	UploadTime       string            `json:"upload-time"`
+	Yanked           bool              `json:"yanked"`
+}
+
+// render renders the project's simple page in both formats.
+func (p *project) render(serial int64) *renderedPage {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	var h bytes.Buffer
+	h.Grow(len(p.files) * 400)
+	title := html.EscapeString(p.name)
+	h.WriteString("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Links for ")
+	h.WriteString(title)
+	h.WriteString("</title>\n  </head>\n  <body>\n    <h1>Links for ")
+	h.WriteString(title)
+	h.WriteString("</h1>\n")
+	files := make([]jsonFile, 0, len(p.files))
+	base := "../../files/" + url.PathEscape(p.normalized) + "/"
+	for _, f := range p.files {
+		u := base + url.PathEscape(f.Filename)
+		h.WriteString(`    <a href="`)
+		h.WriteString(html.EscapeString(u))
+		h.WriteString("#sha256=")
+		h.WriteString(f.SHA256)
+		h.WriteString(`"`)
+		jf := jsonFile{
+			Filename: f.Filename, URL: u,
+			Hashes:       map[string]string{"sha256": f.SHA256},
+			CoreMetadata: false, DistInfoMetadata: false,
+			Size: f.Size, UploadTime: f.UploadTime.UTC().Format("2006-01-02T15:04:05.000000Z"),
+		}
+		if f.RequiresPython != "" {
+			rp := f.RequiresPython
+			jf.RequiresPython = &rp
+			h.WriteString(` data-requires-python="`)
+			h.WriteString(html.EscapeString(rp))
+			h.WriteString(`"`)
+		}
+		if f.MetadataSHA256 != "" {
+			h.WriteString(` data-dist-info-metadata="sha256=`)
+			h.WriteString(f.MetadataSHA256)
+			h.WriteString(`" data-core-metadata="sha256=`)
+			h.WriteString(f.MetadataSHA256)
+			h.WriteString(`"`)
+			m := map[string]string{"sha256": f.MetadataSHA256}
+			jf.CoreMetadata, jf.DistInfoMetadata = m, m
+		}
+		h.WriteString(">")
+		h.WriteString(html.EscapeString(f.Filename))
+		h.WriteString("</a><br />\n")
+		files = append(files, jf)
+	}
+	h.WriteString("  </body>\n</html>\n")
+	versions := make([]string, 0, len(p.version))
+	for v := range p.version {
+		versions = append(versions, v)
+	}
+	slices.SortFunc(versions, func(a, b string) int {
+		return p.version[a].Compare(p.version[b])
+	})
+	j, _ := json.Marshal(struct {
+		Meta     map[string]any `json:"meta"`
+		Name     string         `json:"name"`
+		Versions []string       `json:"versions"`
+		Files    []jsonFile     `json:"files"`
+	}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, p.name, versions, files})
+	return newRenderedPage(h.Bytes(), append(j, '\n'), serial, p.newest)
+}
+
+// handleFile serves a stored file or its core metadata (PEP 658: the file's
+// URL with ".metadata" appended). Only names in the index are served, so a
+// request can never reach outside the data directory.
+func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
+	norm, filename := r.PathValue("project"), r.PathValue("filename")
+	rec := s.store.lookup(norm, filename)
+	isMeta := false
+	if rec == nil && strings.HasSuffix(filename, metadataSuffix) {
+		rec = s.store.lookup(norm, strings.TrimSuffix(filename, metadataSuffix))
+		isMeta = rec != nil && rec.MetadataSHA256 != ""
+		if !isMeta {
+			rec = nil
+		}
+	}
+	if rec == nil {
+		http.Error(w, fmt.Sprintf("404 Not Found: no file %q in project %q", filename, norm), http.StatusNotFound)
+		return
+	}
+	path := filepath.Join(s.store.projectDir(rec.Normalized), rec.Filename)
+	etag, ct := rec.SHA256, contentType(rec.Filename)
+	if isMeta {
+		path += metadataSuffix
+		etag, ct = rec.MetadataSHA256, "text/plain; charset=utf-8"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		s.log.Error("stored file missing", "path", path, "err", err)
+		http.Error(w, "500 Internal Server Error: the stored file cannot be read", http.StatusInternalServerError)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("ETag", `"`+etag+`"`)
+	w.Header().Set("Cache-Control", "max-age=365000000, immutable, public")
+	http.ServeContent(w, r, "", rec.UploadTime, f)
+}
+
+// contentType is the media type a distribution file is served with. A
+// .tar.gz is application/gzip (never Content-Encoding: gzip, which would
+// make clients unpack it).
+func contentType(filename string) string {
+	switch {
+	case strings.HasSuffix(filename, ".tar.gz"):
+		return "application/gzip"
+	case strings.HasSuffix(filename, ".whl"), strings.HasSuffix(filename, ".zip"):
+		return "application/zip"
+	}
+	return "application/octet-stream"
+}
+
+func redirectTo(target string, code int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t := target
+		if r.URL.RawQuery != "" {
+			t += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, t, code)
+	}
+}
+
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		http.Error(w, "405 Method Not Allowed: use "+allow, http.StatusMethodNotAllowed)
+	}
+}

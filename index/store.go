@@ -1,0 +1,375 @@
+package index
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Layout of the data directory:
+//
+//	DATA/.lock                            held (flock) while a Server runs
+//	DATA/tmp/                             uploads in progress; emptied on start
+//	DATA/projects/{normalized}/{filename}          the distribution file
+//	DATA/projects/{normalized}/{filename}.metadata PEP 658 core metadata (wheels)
+//	DATA/projects/{normalized}/{filename}.json     the record: the commit point
+//
+// A file is visible once its record exists. The record is written last
+// (temp file, fsync, rename, fsync of the directory), so a crash at any point
+// leaves either the complete file with its record, or no record; files
+// without a record are removed when the next Server starts.
+const (
+	recordSuffix   = ".json"
+	metadataSuffix = ".metadata"
+	tmpDirName     = "tmp"
+	projectsDir    = "projects"
+)
+
+// record is what is stored beside each distribution file and served by the
+// simple API.
+type record struct {
+	Filename       string    `json:"filename"`
+	Project        string    `json:"project"`    // name as uploaded
+	Normalized     string    `json:"normalized"` // PEP 503 normal form
+	Version        string    `json:"version"`    // canonical version
+	FileType       string    `json:"filetype"`
+	PyVersion      string    `json:"pyversion"`
+	Size           int64     `json:"size"`
+	SHA256         string    `json:"sha256"`
+	Blake2b256     string    `json:"blake2_256"`
+	MD5            string    `json:"md5"`
+	UploadTime     time.Time `json:"upload_time"`
+	RequiresPython string    `json:"requires_python,omitempty"`
+	MetadataSHA256 string    `json:"metadata_sha256,omitempty"`
+	MetadataBlake2 string    `json:"metadata_blake2_256,omitempty"`
+	Comment        string    `json:"comment,omitempty"`
+	Uploader       string    `json:"uploader,omitempty"` // token name, never the token
+}
+
+// project is the in-memory index of one project.
+type project struct {
+	normalized string
+
+	mu      sync.RWMutex
+	name    string             // display name: from the latest upload
+	newest  time.Time          // upload time of the latest upload
+	files   []*record          // sorted by filename
+	byName  map[string]*record // filename → record
+	version map[string]time.Time
+
+	page atomic.Pointer[renderedPage] // cached simple page; nil when stale
+}
+
+// store is the on-disk storage with its in-memory index.
+type store struct {
+	dir  string
+	log  *slog.Logger
+	lock *os.File
+
+	// commitMu serialises the check-and-commit step of uploads, so that two
+	// uploads of the same filename (or content) cannot both win.
+	commitMu sync.Mutex
+
+	mu       sync.RWMutex
+	projects map[string]*project // normalized name → project
+	blake2   map[string]*record  // blake2_256 → record, across all projects
+	serial   atomic.Int64        // bumped on every change (X-PyPI-Last-Serial)
+	index    atomic.Pointer[renderedPage]
+}
+
+// openStore opens dir, takes its lock, cleans up after a crash and loads the
+// index.
+func openStore(dir string, log *slog.Logger) (*store, error) {
+	for _, d := range []string{dir, filepath.Join(dir, tmpDirName), filepath.Join(dir, projectsDir)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("creating data directory: %w", err)
+		}
+	}
+	lock, err := lockDir(filepath.Join(dir, ".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	s := &store{dir: dir, log: log, lock: lock, projects: map[string]*project{}, blake2: map[string]*record{}}
+	if err := s.cleanTmp(); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	if err := s.load(); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *store) close() error { return s.lock.Close() }
+
+func (s *store) tmpDir() string { return filepath.Join(s.dir, tmpDirName) }
+
+func (s *store) projectDir(normalized string) string {
+	return filepath.Join(s.dir, projectsDir, normalized)
+}
+
+// cleanTmp removes uploads that were in progress when a server stopped.
+func (s *store) cleanTmp() error {
+	entries, err := os.ReadDir(s.tmpDir())
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", s.tmpDir(), err)
+	}
+	for _, e := range entries {
+		p := filepath.Join(s.tmpDir(), e.Name())
+		if err := os.RemoveAll(p); err != nil {
+			return fmt.Errorf("removing unfinished upload %s: %w", p, err)
+		}
+		s.log.Info("removed unfinished upload", "path", p)
+	}
+	return nil
+}
+
+// load rebuilds the in-memory index from the records on disk and removes
+// files that have no record (a crash between their rename and the record's).
+func (s *store) load() error {
+	root := filepath.Join(s.dir, projectsDir)
+	dirs, err := os.ReadDir(root)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", root, err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		pdir := filepath.Join(root, d.Name())
+		entries, err := os.ReadDir(pdir)
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", pdir, err)
+		}
+		names := map[string]bool{}
+		for _, e := range entries {
+			names[e.Name()] = true
+		}
+		for _, e := range entries {
+			n := e.Name()
+			switch {
+			case strings.HasSuffix(n, recordSuffix):
+				rec, err := readRecord(filepath.Join(pdir, n))
+				if err != nil {
+					return err
+				}
+				if rec.Filename+recordSuffix != n || rec.Normalized != d.Name() || !names[rec.Filename] {
+					return fmt.Errorf("record %s does not match its file (filename %q, project %q): restore the file or remove the record", filepath.Join(pdir, n), rec.Filename, rec.Normalized)
+				}
+				s.insert(rec, false)
+			case strings.HasSuffix(n, metadataSuffix):
+				if !names[strings.TrimSuffix(n, metadataSuffix)+recordSuffix] {
+					s.removeOrphan(filepath.Join(pdir, n))
+				}
+			default:
+				if !names[n+recordSuffix] {
+					s.removeOrphan(filepath.Join(pdir, n))
+				}
+			}
+		}
+	}
+	for _, p := range s.projects {
+		sort.Slice(p.files, func(i, j int) bool { return p.files[i].Filename < p.files[j].Filename })
+	}
+	return nil
+}
+
+func (s *store) removeOrphan(p string) {
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.log.Warn("cannot remove file without record", "path", p, "err", err)
+		return
+	}
+	s.log.Info("removed file without record (upload interrupted before commit)", "path", p)
+}
+
+func readRecord(path string) (*record, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading record: %w", err)
+	}
+	var rec record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("record %s is not valid JSON: %w", path, err)
+	}
+	return &rec, nil
+}
+
+// add puts rec into the in-memory index and invalidates cached pages.
+func (s *store) add(rec *record) { s.insert(rec, true) }
+
+// insert adds rec to the index; with sorted false it only appends (load
+// sorts once at the end).
+func (s *store) insert(rec *record, sorted bool) {
+	s.mu.Lock()
+	p := s.projects[rec.Normalized]
+	if p == nil {
+		p = &project{normalized: rec.Normalized, byName: map[string]*record{}, version: map[string]time.Time{}}
+		s.projects[rec.Normalized] = p
+	}
+	s.blake2[rec.Blake2b256] = rec
+	s.mu.Unlock()
+
+	p.mu.Lock()
+	if sorted {
+		i := sort.Search(len(p.files), func(i int) bool { return p.files[i].Filename >= rec.Filename })
+		p.files = append(p.files, nil)
+		copy(p.files[i+1:], p.files[i:])
+		p.files[i] = rec
+	} else {
+		p.files = append(p.files, rec)
+	}
+	p.byName[rec.Filename] = rec
+	if t, ok := p.version[rec.Version]; !ok || rec.UploadTime.Before(t) {
+		p.version[rec.Version] = rec.UploadTime
+	}
+	if p.name == "" || !rec.UploadTime.Before(p.newest) {
+		p.name = rec.Project
+		p.newest = rec.UploadTime
+	}
+	p.mu.Unlock()
+	p.page.Store(nil)
+	s.index.Store(nil)
+	s.serial.Add(1)
+}
+
+// project returns the project with the normalized name, or nil.
+func (s *store) project(normalized string) *project {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.projects[normalized]
+}
+
+// lookup returns the stored record of filename in project normalized.
+func (s *store) lookup(normalized, filename string) *record {
+	p := s.project(normalized)
+	if p == nil {
+		return nil
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.byName[filename]
+}
+
+// existing returns a stored file with the same filename or the same
+// blake2_256 digest (PyPI's duplicate rule), or nil.
+func (s *store) existing(normalized, filename, blake2 string) *record {
+	if r := s.lookup(normalized, filename); r != nil {
+		return r
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.blake2[blake2]
+}
+
+// hasSdist reports whether a release (by releaseKey) already has an sdist.
+func (s *store) hasSdist(normalized, key string) bool {
+	p := s.project(normalized)
+	if p == nil {
+		return false
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	for _, r := range p.files {
+		if r.FileType == "sdist" && releaseKey(r.Version) == key {
+			return true
+		}
+	}
+	return false
+}
+
+// commitFile moves a complete, fsynced temp file (and its metadata file,
+// when not empty) into place and writes the record, durably. commitMu must
+// be held by the caller, who has checked for duplicates under it.
+func (s *store) commitFile(tmpPath string, meta []byte, rec *record) error {
+	pdir := s.projectDir(rec.Normalized)
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		return fmt.Errorf("creating project directory: %w", err)
+	}
+	if err := syncDir(filepath.Join(s.dir, projectsDir)); err != nil {
+		return err
+	}
+	if len(meta) > 0 {
+		if err := writeFileDurable(s.tmpDir(), filepath.Join(pdir, rec.Filename+metadataSuffix), meta); err != nil {
+			return fmt.Errorf("storing metadata: %w", err)
+		}
+	}
+	final := filepath.Join(pdir, rec.Filename)
+	if err := os.Rename(tmpPath, final); err != nil {
+		return fmt.Errorf("moving upload into place: %w", err)
+	}
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding record: %w", err)
+	}
+	if err := syncDir(pdir); err != nil {
+		return err
+	}
+	if err := writeFileDurable(s.tmpDir(), filepath.Join(pdir, rec.Filename+recordSuffix), b); err != nil {
+		return fmt.Errorf("storing record: %w", err)
+	}
+	if err := syncDir(pdir); err != nil {
+		return err
+	}
+	s.add(rec)
+	return nil
+}
+
+// writeFileDurable writes b to path through a temp file in tmpDir: write,
+// fsync, rename. The caller syncs path's directory.
+func writeFileDurable(tmpDir, path string, b []byte) error {
+	f, err := os.CreateTemp(tmpDir, "write-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	_, werr := f.Write(b)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(name, path)
+	}
+	if werr != nil {
+		os.Remove(name)
+		return werr
+	}
+	return nil
+}
+
+// syncDir fsyncs a directory so that renames into it are durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("opening %s to sync it: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// projectList returns the projects sorted by normalized name.
+func (s *store) projectList() []*project {
+	s.mu.RLock()
+	ps := make([]*project, 0, len(s.projects))
+	for _, p := range s.projects {
+		ps = append(ps, p)
+	}
+	s.mu.RUnlock()
+	sort.Slice(ps, func(i, j int) bool { return ps[i].normalized < ps[j].normalized })
+	return ps
+}

@@ -1,0 +1,196 @@
+package index
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/trustpub/trustpub/dist/disttest"
+)
+
+func TestRestartServesStoredFiles(t *testing.T) {
+	dir := t.TempDir()
+	ti := newTestIndexAt(t, dir, nil)
+	w := wheel(t, "Persist", "1.0", disttest.Options{})
+	s := sdist(t, "Persist", "1.0", disttest.Options{})
+	ti.mustUpload(t, w)
+	ti.mustUpload(t, s)
+	_, before := get(t, ti.url+"/simple/persist/", MediaTypeJSON)
+
+	// A second server on the same data directory is refused.
+	if _, err := New(Options{DataDir: dir}); err == nil || !strings.Contains(err.Error(), "another trustpub server is using it") {
+		t.Fatalf("second server on the same dir: %v", err)
+	}
+	ti.http.Close()
+	ti.srv.Close()
+
+	// Leftovers of a crash: an upload in progress, and a file moved into
+	// place whose record was never written.
+	os.WriteFile(filepath.Join(dir, "tmp", "upload-123"), []byte("partial"), 0o644)
+	orphan := filepath.Join(dir, "projects", "persist", "persist-2.0-py3-none-any.whl")
+	os.WriteFile(orphan, []byte("complete but uncommitted"), 0o644)
+	os.WriteFile(orphan+".metadata", []byte("Metadata-Version: 2.1\n"), 0o644)
+
+	ti2 := newTestIndexAt(t, dir, nil)
+	_, after := get(t, ti2.url+"/simple/persist/", MediaTypeJSON)
+	// The serial differs between processes; compare the files.
+	if strip := func(b []byte) string { return string(b[strings.Index(string(b), `"name"`):]) }; strip(before) != strip(after) {
+		t.Errorf("page changed across restart:\n%s\n%s", before, after)
+	}
+	for _, f := range []dfile{w, s} {
+		resp, body := get(t, ti2.url+"/files/persist/"+f.filename, "")
+		if resp.StatusCode != 200 || string(body) != string(f.data) {
+			t.Errorf("%s after restart: %d", f.filename, resp.StatusCode)
+		}
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(tmp) != 0 {
+		t.Errorf("tmp not cleaned: %v", tmp)
+	}
+	for _, p := range []string{orphan, orphan + ".metadata"} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("orphan %s not removed: %v", p, err)
+		}
+	}
+	if resp, _ := get(t, ti2.url+"/files/persist/persist-2.0-py3-none-any.whl", ""); resp.StatusCode != 404 {
+		t.Errorf("uncommitted file served: %d", resp.StatusCode)
+	}
+	// Re-uploading the same files after the restart is an identical upload.
+	ti2.mustUpload(t, w)
+}
+
+func TestBadRecordRefusesStart(t *testing.T) {
+	dir := t.TempDir()
+	ti := newTestIndexAt(t, dir, nil)
+	ti.mustUpload(t, wheel(t, "rec", "1.0", disttest.Options{}))
+	ti.http.Close()
+	ti.srv.Close()
+	rec := filepath.Join(dir, "projects", "rec", "rec-1.0-py3-none-any.whl.json")
+	os.WriteFile(rec, []byte("{not json"), 0o644)
+	_, err := New(Options{DataDir: dir})
+	if err == nil || !strings.Contains(err.Error(), rec) {
+		t.Fatalf("New with a corrupt record: %v (want an error naming %s)", err, rec)
+	}
+}
+
+// TestConcurrentUploads runs 32 uploaders at once: each project gets
+// distinct files from several uploaders and identical files from several
+// others, racing on the same filename. Every file must be stored exactly
+// once with the right hash, every identical racer answered 200, every
+// conflicting racer "File already exists", and nothing lost.
+func TestConcurrentUploads(t *testing.T) {
+	ti := newTestIndex(t, nil)
+	const (
+		uploaders = 32
+		projects  = 4
+		versions  = 6
+	)
+	type job struct {
+		f    dfile
+		want int // 200, or 400 for a conflicting same-name upload
+	}
+	// For every (project, version): the same wheel sent by 3 uploaders,
+	// plus a different wheel under the same filename sent by 1. Exactly one
+	// content wins; the other content must be refused.
+	var jobs []job
+	winners := map[string][]dfile{}
+	for p := range projects {
+		for v := range versions {
+			name := fmt.Sprintf("load%d", p)
+			version := fmt.Sprintf("1.%d", v)
+			a := wheel(t, name, version, disttest.Options{PayloadSize: 64 << 10, Seed: uint64(p*100 + v)})
+			b := wheel(t, name, version, disttest.Options{PayloadSize: 64 << 10, Seed: uint64(p*100 + v + 50)})
+			winners[a.filename] = []dfile{a, b}
+			jobs = append(jobs, job{a, 0}, job{a, 0}, job{a, 0}, job{b, 0})
+		}
+	}
+	type result struct {
+		f    dfile
+		code int
+		body string
+	}
+	results := make(chan result, len(jobs))
+	work := make(chan job)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range uploaders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range work {
+				code, body, _ := j.f.req().send(t, ti.url+"/legacy/")
+				results <- result{j.f, code, body}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		work <- j
+	}
+	close(work)
+	wg.Wait()
+	close(results)
+	t.Logf("%d uploads by %d uploaders in %v", len(jobs), uploaders, time.Since(start))
+
+	ok := map[string]map[string]int{} // filename → sha256 → 200 count
+	for r := range results {
+		switch {
+		case r.code == 200:
+			if ok[r.f.filename] == nil {
+				ok[r.f.filename] = map[string]int{}
+			}
+			ok[r.f.filename][sha256Hex(r.f.data)]++
+		case r.code == 400 && strings.HasPrefix(r.body, "File already exists ('"+r.f.filename+"'"):
+		default:
+			t.Errorf("%s: unexpected answer %d %q", r.f.filename, r.code, r.body)
+		}
+	}
+	for fn, pair := range winners {
+		counts := ok[fn]
+		if len(counts) != 1 {
+			t.Errorf("%s: %d different contents accepted, want exactly 1", fn, len(counts))
+			continue
+		}
+		var won dfile
+		for _, d := range pair {
+			if counts[sha256Hex(d.data)] > 0 {
+				won = d
+			}
+		}
+		// Whichever content won, all its senders were answered 200.
+		wantCount := 1
+		if sha256Hex(won.data) == sha256Hex(pair[0].data) {
+			wantCount = 3
+		}
+		if counts[sha256Hex(won.data)] != wantCount {
+			t.Errorf("%s: %d uploads of the winning content answered 200, want %d", fn, counts[sha256Hex(won.data)], wantCount)
+		}
+		rec := ti.srv.store.lookup(won.name, fn)
+		if rec == nil || rec.SHA256 != sha256Hex(won.data) {
+			t.Errorf("%s: record %+v does not hold the winner", fn, rec)
+			continue
+		}
+		disk, err := os.ReadFile(filepath.Join(ti.dir, "projects", won.name, fn))
+		if err != nil || sha256Hex(disk) != rec.SHA256 {
+			t.Errorf("%s: stored bytes hash %s, record %s (%v)", fn, sha256Hex(disk), rec.SHA256, err)
+		}
+	}
+	// Exactly one file per filename on disk, nothing else left over.
+	total := 0
+	for p := range projects {
+		entries, _ := os.ReadDir(filepath.Join(ti.dir, "projects", fmt.Sprintf("load%d", p)))
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".whl") {
+				total++
+			}
+		}
+	}
+	if total != projects*versions {
+		t.Errorf("%d wheels on disk, want %d", total, projects*versions)
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(ti.dir, "tmp")); len(tmp) != 0 {
+		t.Errorf("temp files left: %d", len(tmp))
+	}
+}

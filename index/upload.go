@@ -1,0 +1,473 @@
+package index
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+
+	"golang.org/x/crypto/blake2b"
+
+	"github.com/trustpub/trustpub/dist"
+)
+
+// PyPI's help and documentation links used in its messages.
+const (
+	helpURL      = "https://pypi.org/help/"
+	coreMetaURL  = "https://packaging.python.org/specifications/core-metadata"
+	localVerURL  = "https://packaging.python.org/en/latest/specifications/version-specifiers/#local-version-identifiers"
+	sizeLimitURL = "https://docs.pypi.org/project-management/storage-limits#requesting-a-file-size-limit-increase"
+)
+
+// Fixed PyPI messages (warehouse/forklift/legacy.py, forms.py).
+const (
+	msgNoSlash = "An upload was attempted to /legacy but the expected upload URL is /legacy/ (with a trailing slash)"
+	msgSubmit  = "Project pre-registration is no longer required or supported, upload your files instead."
+	msgDocs    = "Uploading documentation is no longer supported, we recommend using https://readthedocs.org/."
+	msgNoFile  = "Upload payload does not have a file."
+	msgDigest  = "The digest supplied does not match a digest calculated from the uploaded file."
+	msgOneSdist = "Only one sdist may be uploaded per release."
+	msgProtocol = "Unknown protocol version."
+)
+
+// maxFormBytes bounds the non-file form fields of one upload (description
+// included); the file itself is bounded by Options.MaxFileSize.
+const maxFormBytes = 16 << 20
+
+// uploadError is a refusal with its HTTP status and PyPI's message.
+type uploadError struct {
+	code int
+	msg  string
+}
+
+func (e *uploadError) Error() string { return fmt.Sprintf("%d %s", e.code, e.msg) }
+
+func badRequest(format string, a ...any) *uploadError {
+	return &uploadError{http.StatusBadRequest, fmt.Sprintf(format, a...)}
+}
+
+// writeUploadError answers like Warehouse as far as net/http allows. PyPI
+// puts the message in the status line's reason phrase; net/http always
+// writes the standard reason phrase ("400 Bad Request") and offers no way to
+// change it without hijacking the connection (impossible on HTTP/2, which has
+// no reason phrase at all). So the message is the whole body (one line), and
+// also the X-PyPI-Error header (ISO-8859-1-safe, as PyPI's reason phrase).
+// Clients read the reason phrase or, when it is the standard one, the body.
+func writeUploadError(w http.ResponseWriter, e *uploadError) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-PyPI-Error", headerSafe(e.msg))
+	w.WriteHeader(e.code)
+	io.WriteString(w, e.msg+"\n")
+}
+
+// headerSafe re-encodes s as PyPI re-encodes its reason phrase (ISO-8859-1
+// with "?" for what does not fit), and also replaces control characters so
+// the value is a valid header field.
+func headerSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r > 0xff {
+			b.WriteByte('?')
+			continue
+		}
+		if r >= 0x80 {
+			// Header values are sent as bytes; keep them ASCII.
+			b.WriteByte('?')
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// handleLegacyNoSlash answers POST /legacy like PyPI: 308 to /legacy/.
+func (s *Server) handleLegacyNoSlash(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Location", "/legacy/")
+	writeUploadError(w, &uploadError{http.StatusPermanentRedirect, msgNoSlash})
+}
+
+// uploadedFile is the "content" part, streamed to a temp file.
+type uploadedFile struct {
+	tmpPath     string
+	filename    string // raw, from Content-Disposition
+	contentType string
+	size        int64
+	sha256      string
+	blake2      string
+	md5         string
+}
+
+// uploadForm is the parsed multipart form of an upload.
+type uploadForm struct {
+	values  map[string][]string
+	order   []string // field names in first-seen order
+	tuples  []string // non-file fields sent as file parts
+	content *uploadedFile
+	// contentField is true when "content" was sent as a plain field.
+	contentField bool
+}
+
+func (f *uploadForm) add(name, value string) {
+	if _, ok := f.values[name]; !ok {
+		f.order = append(f.order, name)
+	}
+	f.values[name] = append(f.values[name], value)
+}
+
+// get returns the last value of a field, as WebOb's MultiDict does.
+func (f *uploadForm) get(name string) string {
+	v := f.values[name]
+	if len(v) == 0 {
+		return ""
+	}
+	return v[len(v)-1]
+}
+
+// first returns the first value of a field, as a WTForms field does.
+func (f *uploadForm) first(name string) string {
+	v := f.values[name]
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+func (f *uploadForm) cleanup() {
+	if f.content != nil && f.content.tmpPath != "" {
+		os.Remove(f.content.tmpPath)
+	}
+}
+
+// handleUpload is POST /legacy/.
+func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
+	id, authMsg := s.authenticate(r)
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxFileSize+maxFormBytes)
+	form, uerr := s.readForm(r, authMsg)
+	if form != nil {
+		defer form.cleanup()
+	}
+	if uerr == nil {
+		uerr = s.upload(r, id, authMsg, form)
+	}
+	if uerr != nil {
+		// Read what is left of the body (bounded by MaxBytesReader), so that
+		// the client, still sending, receives the answer instead of a reset.
+		io.Copy(io.Discard, r.Body)
+		s.log.InfoContext(r.Context(), "upload refused", "status", uerr.code, "reason", uerr.msg, "token", idName(id))
+		writeUploadError(w, uerr)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func idName(id *identity) string {
+	if id == nil {
+		return ""
+	}
+	return id.name
+}
+
+// readForm reads the multipart form, streaming "content" to a temp file in
+// the data directory while hashing it. When the request is not authenticated
+// it stops at the file (unless the action is a retired one) instead of
+// storing it.
+func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *uploadError) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, badRequest("Invalid upload request: the body must be multipart/form-data (%v).", err)
+	}
+	form := &uploadForm{values: map[string][]string{}}
+	budget := int64(maxFormBytes)
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return form, s.bodyError(form, err)
+		}
+		name := part.FormName()
+		_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+		filename, isFile := params["filename"]
+		switch {
+		case name == "content" && isFile:
+			if form.content != nil {
+				return form, badRequest("Upload payload has more than one file: send one distribution per request.")
+			}
+			if authMsg != "" && !retiredAction(form.get(":action")) {
+				return form, &uploadError{http.StatusForbidden, authMsg}
+			}
+			uf, uerr := s.receiveFile(form, part, filename)
+			if uf != nil {
+				uf.contentType = part.Header.Get("Content-Type")
+			}
+			form.content = uf
+			if uerr != nil {
+				return form, uerr
+			}
+		case isFile:
+			// Only content (and the ignored gpg_signature) may be files.
+			if name != "gpg_signature" {
+				form.tuples = append(form.tuples, name)
+			}
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return form, s.bodyError(form, err)
+			}
+		default:
+			b, err := io.ReadAll(io.LimitReader(part, budget+1))
+			if err != nil {
+				return form, s.bodyError(form, err)
+			}
+			budget -= int64(len(b))
+			if budget < 0 {
+				return form, badRequest("Form fields too large: the fields other than the file may total at most %d MiB.", maxFormBytes>>20)
+			}
+			if name == "content" {
+				form.contentField = true
+				continue
+			}
+			form.add(name, string(b))
+		}
+	}
+	return form, nil
+}
+
+func (s *Server) bodyError(form *uploadForm, err error) *uploadError {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &uploadError{http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: the limit is %d bytes.", mbe.Limit)}
+	}
+	return badRequest("Invalid upload request: malformed multipart body (%v).", err)
+}
+
+func retiredAction(a string) bool {
+	return a == "submit" || a == "submit_pkg_info" || a == "doc_upload"
+}
+
+// receiveFile streams the file part to a temp file, hashing it and enforcing
+// the size limit as it goes; it never holds the file in memory.
+func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string) (*uploadedFile, *uploadError) {
+	tmp, err := os.CreateTemp(s.store.tmpDir(), "upload-*")
+	if err != nil {
+		s.log.Error("cannot create temp file", "err", err)
+		return nil, &uploadError{http.StatusInternalServerError, "Internal error: cannot store the upload."}
+	}
+	uf := &uploadedFile{tmpPath: tmp.Name(), filename: filename}
+	hs, md := sha256.New(), md5.New()
+	b2, _ := blake2b.New256(nil)
+	limit := s.opts.MaxFileSize
+	n, err := io.Copy(io.MultiWriter(tmp, hs, b2, md), io.LimitReader(part, limit+1))
+	uf.size = n
+	if err == nil && n > limit {
+		tmp.Close()
+		return uf, badRequest("File too large. Limit for project %s is %s. See %s for more information.",
+			pyRepr(s.projectDisplayName(form.get("name"))), formatLimit(limit), sizeLimitURL)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return uf, s.bodyError(form, err)
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) || !isLocalError(err) {
+			return uf, badRequest("Invalid upload request: the file part ended early (%v).", err)
+		}
+		s.log.Error("cannot write upload", "err", err)
+		return uf, &uploadError{http.StatusInternalServerError, "Internal error: cannot store the upload."}
+	}
+	uf.sha256 = hex.EncodeToString(hs.Sum(nil))
+	uf.blake2 = hex.EncodeToString(b2.Sum(nil))
+	uf.md5 = hex.EncodeToString(md.Sum(nil))
+	return uf, nil
+}
+
+// isLocalError reports whether err comes from the file system rather than
+// from reading the request.
+func isLocalError(err error) bool {
+	var pe *os.PathError
+	return errors.As(err, &pe)
+}
+
+// formatLimit writes a size limit as PyPI does ("100 MB" for 100 MiB), or
+// exactly when it is not a whole number of MiB.
+func formatLimit(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// projectDisplayName is the stored name of a project, or name itself for a
+// new project.
+func (s *Server) projectDisplayName(name string) string {
+	if p := s.store.project(dist.NormalizeName(name)); p != nil {
+		p.mu.RLock()
+		defer p.mu.RUnlock()
+		return p.name
+	}
+	return name
+}
+
+var (
+	projectNameRE = regexp.MustCompile(`(?i)^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
+	hexDigestRE   = regexp.MustCompile(`(?i)^[A-F0-9]{64}$`)
+	distFileRE    = regexp.MustCompile(`(?is)^.+?(\.(tar\.gz|zip|whl))$`)
+)
+
+// supportedMetadataVersions is Warehouse's SUPPORTED_METADATA_VERSIONS.
+var supportedMetadataVersions = map[string]bool{
+	"1.0": true, "1.1": true, "1.2": true, "2.1": true, "2.2": true, "2.3": true, "2.4": true, "2.5": true,
+}
+
+// singleFields are the metadata form fields that may appear once
+// (packaging's string fields); a repeated one is "'{key}' has invalid data".
+var singleFields = []string{
+	"metadata_version", "name", "version", "summary", "description", "description_content_type",
+	"keywords", "home_page", "download_url", "author", "author_email", "maintainer",
+	"maintainer_email", "license", "license_expression", "requires_python",
+}
+
+// upload runs PyPI's checks in PyPI's order and stores the file.
+func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *uploadForm) *uploadError {
+	// Dispatch on :action (Warehouse routes on it before the upload view).
+	switch a := form.get(":action"); a {
+	case "file_upload":
+	case "submit", "submit_pkg_info":
+		return &uploadError{http.StatusGone, msgSubmit}
+	case "doc_upload":
+		return &uploadError{http.StatusGone, msgDocs}
+	default:
+		return &uploadError{http.StatusNotFound, fmt.Sprintf("Unknown :action %s: this endpoint accepts ':action=file_upload'.", pyRepr(a))}
+	}
+	// sanitize: fields that are files, UNKNOWN values, NUL characters.
+	for _, t := range form.tuples {
+		return badRequest("%s: Should not be a tuple.", t)
+	}
+	for _, k := range form.order {
+		v := form.values[k]
+		if len(v) > 0 && strings.TrimSpace(v[len(v)-1]) == "UNKNOWN" {
+			delete(form.values, k)
+			continue
+		}
+		for i := range v {
+			v[i] = strings.ReplaceAll(v[i], "\x00", `\x00`)
+		}
+	}
+	// ensure_uploads_allowed: an identity is required.
+	if authMsg != "" {
+		return &uploadError{http.StatusForbidden, authMsg}
+	}
+	if pv := form.get("protocol_version"); pv != "" && pv != "1" {
+		return badRequest(msgProtocol)
+	}
+	if e := validateUploadForm(form); e != nil {
+		return e
+	}
+	meta, e := s.validateMetadata(form)
+	if e != nil {
+		return e
+	}
+	if form.content == nil {
+		return badRequest(msgNoFile)
+	}
+	// Project and permission.
+	norm := dist.NormalizeName(meta.name)
+	displayName := s.projectDisplayName(meta.name)
+	if !id.allows(norm) {
+		return &uploadError{http.StatusForbidden, fmt.Sprintf(
+			"The given token isn't allowed to upload to project '%s'. See %s#project-name for more information.", displayName, helpURL)}
+	}
+	uf := form.content
+	filetype := form.first("filetype")
+	if e := validateFilename(uf.filename, filetype); e != nil {
+		return e
+	}
+	if uf.contentType == "" || strings.HasPrefix(uf.contentType, "image/") {
+		return badRequest("Invalid distribution file.")
+	}
+	// Digests: every one supplied must match.
+	for _, d := range []struct{ field, got string }{
+		{"md5_digest", uf.md5}, {"sha256_digest", uf.sha256}, {"blake2_256_digest", uf.blake2},
+	} {
+		want := strings.ToLower(form.first(d.field))
+		if want != "" && subtle.ConstantTimeCompare([]byte(want), []byte(d.got)) != 1 {
+			return badRequest(msgDigest)
+		}
+	}
+	rec := &record{
+		Filename: uf.filename, Project: meta.name, Normalized: norm, Version: meta.version.String(),
+		FileType: filetype, PyVersion: form.first("pyversion"), Size: uf.size,
+		SHA256: uf.sha256, Blake2b256: uf.blake2, MD5: uf.md5,
+		RequiresPython: meta.requiresPython, Comment: form.first("comment"), Uploader: id.name,
+	}
+	if rec.FileType == "sdist" && rec.PyVersion == "" {
+		rec.PyVersion = "source"
+	}
+	// Duplicates and the one-sdist rule, checked here in PyPI's order and
+	// again under the commit lock.
+	if done, e := s.checkExisting(rec); done || e != nil {
+		return e
+	}
+	metaBytes, e := validateArchive(uf.tmpPath, uf.size, rec, meta, displayName)
+	if e != nil {
+		return e
+	}
+	if _, ok := form.values["attestations"]; ok {
+		if !id.oidc {
+			return badRequest("Invalid attestations supplied during upload: Attestations are only supported when using Trusted Publishing")
+		}
+		return badRequest("Invalid attestations supplied during upload: this index cannot verify Sigstore attestations; upload without attestations")
+	}
+	if len(metaBytes) > 0 {
+		h := sha256.Sum256(metaBytes)
+		rec.MetadataSHA256 = hex.EncodeToString(h[:])
+		b := blake2b.Sum256(metaBytes)
+		rec.MetadataBlake2 = hex.EncodeToString(b[:])
+	}
+	s.store.commitMu.Lock()
+	defer s.store.commitMu.Unlock()
+	if done, e := s.checkExisting(rec); done || e != nil {
+		return e
+	}
+	rec.UploadTime = s.now().UTC()
+	if err := s.store.commitFile(uf.tmpPath, metaBytes, rec); err != nil {
+		s.log.Error("storing upload failed", "file", rec.Filename, "err", err)
+		return &uploadError{http.StatusInternalServerError, "Internal error: the file could not be stored; try again."}
+	}
+	uf.tmpPath = ""
+	s.log.InfoContext(r.Context(), "stored upload", "project", rec.Project, "file", rec.Filename, "size", rec.Size, "sha256", rec.SHA256, "token", id.name)
+	return nil
+}
+
+// checkExisting applies PyPI's duplicate rules: an identical file (same
+// name and digests) is a silent success (done, nil); the same name or the
+// same content otherwise is "File already exists"; a second sdist for a
+// release is refused.
+func (s *Server) checkExisting(rec *record) (done bool, e *uploadError) {
+	if old := s.store.existing(rec.Normalized, rec.Filename, rec.Blake2b256); old != nil {
+		if old.Filename == rec.Filename && old.SHA256 == rec.SHA256 && old.Blake2b256 == rec.Blake2b256 {
+			return true, nil
+		}
+		return false, badRequest("File already exists (%s, with blake2_256 hash %s). See %s#file-name-reuse for more information.",
+			pyRepr(rec.Filename), pyRepr(rec.Blake2b256), helpURL)
+	}
+	if rec.FileType == "sdist" && s.store.hasSdist(rec.Normalized, releaseKey(rec.Version)) {
+		return false, badRequest(msgOneSdist)
+	}
+	return false, nil
+}

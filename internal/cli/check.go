@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/trustpub/trustpub/dist"
+)
+
+type checkCmd struct {
+	Files              []string `arg:"" optional:"" placeholder:"PATH" help:"Files, globs or directories (default dist/*)."`
+	AllowLocalVersions bool     `name:"allow-local-versions" help:"Accept local versions (1.0+local); PyPI refuses them."`
+}
+
+func (c *checkCmd) Run(a *App) error {
+	files, problems, err := loadDists(a.Stderr, c.Files, dist.CheckOptions{AllowLocalVersions: c.AllowLocalVersions})
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		fmt.Fprintf(a.Stdout, "%s: ok (%s %s, %s)\n", f.Path, f.Metadata.Get("Name"), f.Metadata.Get("Version"), f.Filename.Kind.FileType())
+	}
+	if len(problems) > 0 {
+		printProblems(a.Stderr, problems)
+		return silentExit(ExitCheck)
+	}
+	return nil
+}
+
+// loadDists finds, opens and checks the inputs. It returns the files that
+// passed and every problem of the others; skipped inputs are reported on w.
+func loadDists(w io.Writer, args []string, opts dist.CheckOptions) ([]*dist.File, []dist.Problem, error) {
+	paths, skipped, err := dist.Find(args)
+	if err != nil {
+		return nil, nil, usageErr("%w", err)
+	}
+	for _, s := range skipped {
+		fmt.Fprintf(w, "skipping %s: %s\n", s.Path, s.Reason)
+	}
+	if len(paths) == 0 {
+		return nil, nil, usageErr("no distributions to upload in %v: build them first (python -m build) or name the files", orDefaultArgs(args))
+	}
+	var ok []*dist.File
+	var problems []dist.Problem
+	for _, p := range paths {
+		f, err := dist.Open(p)
+		if err != nil {
+			problems = append(problems, dist.Problem{Path: p, Message: err.Error()})
+			continue
+		}
+		if ps := dist.Check(f, opts); len(ps) > 0 {
+			problems = append(problems, ps...)
+			continue
+		}
+		ok = append(ok, f)
+	}
+	return ok, problems, nil
+}
+
+func orDefaultArgs(args []string) []string {
+	if len(args) == 0 {
+		return []string{"dist/*"}
+	}
+	return args
+}
+
+func printProblems(w io.Writer, problems []dist.Problem) {
+	fmt.Fprintf(w, "%d problem(s) found; nothing was uploaded:\n", len(problems))
+	for _, p := range problems {
+		field := ""
+		if p.Field != "" {
+			field = " [" + p.Field + "]"
+		}
+		fmt.Fprintf(w, "  %s%s: %s\n", p.Path, field, p.Message)
+	}
+}

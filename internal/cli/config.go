@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/ini.v1"
+
+	"github.com/trustpub/trustpub/secret"
+)
+
+// Well-known indexes, for --index and for .pypirc sections that name no URL.
+var knownIndexes = map[string]struct{ publish, check string }{
+	"pypi":     {"https://upload.pypi.org/legacy/", "https://pypi.org/simple/"},
+	"testpypi": {"https://test.pypi.org/legacy/", "https://test.pypi.org/simple/"},
+}
+
+// Env looks up an environment variable; os.LookupEnv in production.
+type Env func(key string) (string, bool)
+
+// get returns the first non-empty variable of keys and its name.
+func (e Env) get(keys ...string) (value, name string) {
+	for _, k := range keys {
+		if v, ok := e(k); ok && v != "" {
+			return v, k
+		}
+	}
+	return "", ""
+}
+
+// TargetFlags are the flags that choose an index and credentials, shared by
+// publish and exchange.
+type TargetFlags struct {
+	PublishURL string        `name:"publish-url" aliases:"repository-url" placeholder:"URL" help:"Upload URL of the index (legacy API), e.g. https://upload.pypi.org/legacy/. Env: TRUSTPUB_PUBLISH_URL, UV_PUBLISH_URL, TWINE_REPOSITORY_URL."`
+	Index      string        `enum:"pypi,testpypi," default:"" help:"Shortcut for PyPI's or TestPyPI's upload and check URLs (pypi, testpypi)."`
+	Repository string        `short:"r" placeholder:"NAME" help:"Section of the .pypirc file to take the URL and credentials from."`
+	ConfigFile string        `name:"config-file" placeholder:"FILE" help:"The .pypirc file (default ~/.pypirc)."`
+	Token      secret.String `placeholder:"TOKEN" help:"API token (sent as __token__). Env: TRUSTPUB_TOKEN, UV_PUBLISH_TOKEN."`
+	Username   string        `short:"u" help:"Username. Env: TRUSTPUB_USERNAME, UV_PUBLISH_USERNAME, TWINE_USERNAME."`
+	Password   secret.String `short:"p" help:"Password or token. Env: TRUSTPUB_PASSWORD, UV_PUBLISH_PASSWORD, TWINE_PASSWORD."`
+
+	TrustedPublishing string `name:"trusted-publishing" enum:"automatic,always,never" default:"automatic" help:"Trusted publishing: automatic (only in a detected CI and only when no credential was given), always (fail if it cannot be used), never."`
+}
+
+// Target is where to publish and with what, with where each part came from
+// so that messages can say which flag, variable or file to fix.
+type Target struct {
+	PublishURL *url.URL
+	URLSource  string
+	CheckURL   string // simple-API URL of the same index, "" if unknown
+
+	Username   string
+	Password   secret.String
+	CredSource string // "" when no credential was given
+}
+
+// HasCredentials reports whether a username/password or token was given.
+func (t Target) HasCredentials() bool { return !t.Password.IsZero() }
+
+// resolveTarget applies the precedence flags > environment > .pypirc for the
+// URL and the credentials. home is the user's home directory.
+func resolveTarget(f TargetFlags, env Env, home string) (Target, error) {
+	var t Target
+
+	cfgPath, cfgExplicit := f.ConfigFile, f.ConfigFile != ""
+	if !cfgExplicit && home != "" {
+		cfgPath = filepath.Join(home, ".pypirc")
+	}
+	rc, err := loadPypirc(cfgPath, cfgExplicit)
+	if err != nil {
+		return t, err
+	}
+	section := f.Repository
+	if section == "" {
+		section, _ = env.get("TWINE_REPOSITORY")
+	}
+	if section == "" && f.Index != "" {
+		section = f.Index
+	}
+	var sec *pypircSection
+	if section != "" {
+		sec = rc.section(section)
+		if sec == nil {
+			if _, known := knownIndexes[section]; !known {
+				return t, fmt.Errorf("repository %q not found in %s: add a [%s] section with repository = <upload URL>, or pass --publish-url", section, cfgPath, section)
+			}
+		}
+	} else if rc != nil {
+		sec = rc.section("pypi") // twine's default repository
+	}
+
+	// URL.
+	raw, src := "", ""
+	switch {
+	case f.PublishURL != "":
+		raw, src = f.PublishURL, "--publish-url"
+	case f.Index != "" && f.Repository == "":
+		raw, src = knownIndexes[f.Index].publish, "--index "+f.Index
+	default:
+		if v, name := env.get("TRUSTPUB_PUBLISH_URL", "UV_PUBLISH_URL", "TWINE_REPOSITORY_URL"); v != "" && f.Repository == "" {
+			raw, src = v, name
+		} else if sec != nil && sec.repository != "" {
+			raw, src = sec.repository, fmt.Sprintf("%s [%s] repository", rc.path, sec.name)
+		} else if k, ok := knownIndexes[section]; ok {
+			raw, src = k.publish, "--repository "+section
+		} else {
+			raw, src = knownIndexes["pypi"].publish, "default (PyPI)"
+		}
+	}
+	u, err := parsePublishURL(raw, src)
+	if err != nil {
+		return t, err
+	}
+	t.PublishURL, t.URLSource = u, src
+	for _, k := range knownIndexes {
+		if strings.TrimSuffix(k.publish, "/") == strings.TrimSuffix(u.String(), "/") {
+			t.CheckURL = k.check
+		}
+	}
+
+	// Credentials: a token flag, user/password flags, then the environment, then .pypirc.
+	switch {
+	case !f.Token.IsZero():
+		t.Username, t.Password, t.CredSource = "__token__", f.Token, "--token"
+	case !f.Password.IsZero():
+		t.Username, t.Password, t.CredSource = orDefault(f.Username, "__token__"), f.Password, "--password"
+	default:
+		if v, name := env.get("TRUSTPUB_TOKEN", "UV_PUBLISH_TOKEN"); v != "" {
+			t.Username, t.Password, t.CredSource = "__token__", secret.New(v), name
+			break
+		}
+		if v, name := env.get("TRUSTPUB_PASSWORD", "UV_PUBLISH_PASSWORD", "TWINE_PASSWORD"); v != "" {
+			user, _ := env.get("TRUSTPUB_USERNAME", "UV_PUBLISH_USERNAME", "TWINE_USERNAME")
+			t.Username, t.Password, t.CredSource = orDefault(orDefault(f.Username, user), "__token__"), secret.New(v), name
+			break
+		}
+		if sec != nil && !sec.password.IsZero() {
+			t.Username, t.Password = orDefault(sec.username, "__token__"), sec.password
+			t.CredSource = fmt.Sprintf("%s [%s] password", rc.path, sec.name)
+		}
+	}
+	if t.Username == "" {
+		user, _ := env.get("TRUSTPUB_USERNAME", "UV_PUBLISH_USERNAME", "TWINE_USERNAME")
+		t.Username = orDefault(f.Username, user)
+	}
+	if !t.Password.IsZero() && strings.ContainsAny(t.Password.Reveal(), "\r\n") {
+		return t, fmt.Errorf("the credential from %s contains a line break: copy the token again without the trailing newline", t.CredSource)
+	}
+	return t, nil
+}
+
+// parsePublishURL checks an upload URL's shape; the https rule is enforced
+// by the upload and trusted-publishing clients where credentials are sent.
+func parsePublishURL(raw, src string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		// url.Parse's error repeats the URL, which may embed a password.
+		return nil, fmt.Errorf("publish URL from %s is not a valid URL: use the form https://upload.pypi.org/legacy/", src)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("publish URL %q from %s must be an absolute http(s) URL such as https://upload.pypi.org/legacy/", u.Redacted(), src)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("publish URL from %s contains credentials: pass them with --token or TRUSTPUB_TOKEN instead of in the URL", src)
+	}
+	return u, nil
+}
+
+func orDefault(v, d string) string {
+	if v == "" {
+		return d
+	}
+	return v
+}
+
+// pypirc is a parsed .pypirc file (Python configparser syntax).
+type pypirc struct {
+	path     string
+	sections map[string]*pypircSection
+}
+
+type pypircSection struct {
+	name       string
+	repository string
+	username   string
+	password   secret.String
+}
+
+func (p *pypirc) section(name string) *pypircSection {
+	if p == nil {
+		return nil
+	}
+	return p.sections[name]
+}
+
+// loadPypirc reads path; a missing file is an error only when it was named
+// explicitly with --config-file.
+func loadPypirc(path string, explicit bool) (*pypirc, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !explicit {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading config file: %w", err)
+	}
+	f, err := ini.LoadSources(ini.LoadOptions{
+		AllowPythonMultilineValues: true,
+		SpaceBeforeInlineComment:   true,
+		IgnoreInlineComment:        true,
+		Insensitive:                false,
+	}, b)
+	if err != nil {
+		// ini's errors quote the offending line, which may hold a password.
+		return nil, fmt.Errorf("config file %s is not valid .pypirc (INI) syntax: check the [section] headers and key = value lines", path)
+	}
+	p := &pypirc{path: path, sections: map[string]*pypircSection{}}
+	for _, s := range f.Sections() {
+		if s.Name() == ini.DefaultSection || s.Name() == "distutils" {
+			continue
+		}
+		p.sections[s.Name()] = &pypircSection{
+			name:       s.Name(),
+			repository: strings.TrimSpace(s.Key("repository").String()),
+			username:   strings.TrimSpace(s.Key("username").String()),
+			password:   secret.New(strings.TrimSpace(s.Key("password").String())),
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,26 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+)
+
+type exchangeCmd struct {
+	PublishURL string `name:"publish-url" aliases:"repository-url" placeholder:"URL" help:"Upload URL of the index; the exchange runs against its host. Env: TRUSTPUB_PUBLISH_URL, UV_PUBLISH_URL, TWINE_REPOSITORY_URL."`
+	Index      string `enum:"pypi,testpypi," default:"" help:"Shortcut for PyPI's or TestPyPI's upload URL."`
+}
+
+// Run prints a minted upload token for tools that cannot do the exchange.
+func (c *exchangeCmd) Run(ctx context.Context, a *App) error {
+	t, err := resolveTarget(TargetFlags{PublishURL: c.PublishURL, Index: c.Index}, a.Env, "")
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	tok, err := a.exchanger().Exchange(ctx, t.PublishURL.String())
+	if err != nil {
+		return a.tpFailure(t, "always", err)
+	}
+	// Exchange has already registered the token with ::add-mask:: in GitHub Actions.
+	fmt.Fprintln(a.Stdout, tok.Token.Reveal())
+	return nil
+}

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/internal/output"
+	"github.com/trustpub/trustpub/internal/urlpolicy"
+	"github.com/trustpub/trustpub/secret"
+	"github.com/trustpub/trustpub/upload"
+)
+
+type publishCmd struct {
+	Files []string `arg:"" optional:"" placeholder:"PATH" help:"Files, globs or directories to upload (default dist/*)."`
+	TargetFlags
+
+	CheckURL           string `name:"check-url" placeholder:"URL" help:"Simple-API URL of the index (e.g. https://pypi.org/simple/): files already there with the same sha256 are skipped, a different sha256 is an error before any upload. Env: TRUSTPUB_CHECK_URL, UV_PUBLISH_CHECK_URL."`
+	SkipExisting       bool   `name:"skip-existing" help:"Treat files the index already has (\"File already exists\") as skipped, as twine does."`
+	Concurrency        int    `default:"4" help:"Files sent at once (the first file of a new release goes alone)."`
+	DryRun             bool   `name:"dry-run" help:"Do every check and resolve credentials, but send no file."`
+	JSON               string `name:"json" placeholder:"FILE" help:"Write a machine-readable report (per file: name, size, sha256, outcome, URL) to FILE ('-' for stdout)."`
+	Quiet              bool   `short:"q" help:"Print only errors and the summary."`
+	Verbose            bool   `short:"v" help:"Print more detail (credential source, retries, server answers)."`
+	AllowLocalVersions bool   `name:"allow-local-versions" help:"Accept local versions (1.0+local); PyPI refuses them."`
+}
+
+func (c *publishCmd) Run(ctx context.Context, a *App) error {
+	if c.Quiet && c.Verbose {
+		return usageErr("--quiet and --verbose contradict each other: give one")
+	}
+	if c.Concurrency < 1 {
+		return usageErr("--concurrency must be at least 1, got %d", c.Concurrency)
+	}
+	t, err := resolveTarget(c.TargetFlags, a.Env, a.Home)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	// An explicit check URL pre-checks every file; the index's own simple
+	// API (known for PyPI) is still used to settle a lost answer.
+	explicitCheck := c.CheckURL
+	if explicitCheck == "" {
+		explicitCheck, _ = a.Env.get("TRUSTPUB_CHECK_URL", "UV_PUBLISH_CHECK_URL")
+	}
+	checkURL := orDefault(explicitCheck, t.CheckURL)
+	if t.HasCredentials() {
+		if err := urlpolicy.CheckSecure("publish URL (from "+t.URLSource+")", t.PublishURL); err != nil {
+			return usageErr("%w", err)
+		}
+	}
+
+	// Every file is checked before any credential is used or byte is sent.
+	files, problems, err := loadDists(a.Stderr, c.Files, dist.CheckOptions{AllowLocalVersions: c.AllowLocalVersions})
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		printProblems(a.Stderr, problems)
+		return silentExit(ExitCheck)
+	}
+
+	creds, how, err := a.credentialSource(ctx, t, c.TrustedPublishing, c.DryRun)
+	if err != nil {
+		return err
+	}
+	if c.Verbose {
+		fmt.Fprintf(a.Stderr, "publishing to %s (from %s) with %s\n", t.PublishURL.Redacted(), t.URLSource, how)
+	}
+
+	level := output.Normal
+	switch {
+	case c.Quiet:
+		level = output.Quiet
+	case c.Verbose:
+		level = output.Verbose
+	}
+	var redact []secret.String
+	if t.HasCredentials() {
+		redact = append(redact, t.Password)
+	}
+	obs := output.New(output.Options{Out: a.Stderr, TTY: a.IsTerminal, Level: level, Redact: redact})
+	obs.Start(t.PublishURL.Redacted(), len(files), c.DryRun)
+	client := &upload.Client{
+		URL:         t.PublishURL.String(),
+		Credentials: creds,
+		CheckURL:    checkURL,
+		UserAgent:   "trustpub/" + Version,
+	}
+	report, perr := upload.Publish(ctx, client, files, upload.PublishOptions{
+		Concurrency:  c.Concurrency,
+		SkipExisting: c.SkipExisting,
+		CheckURL:     explicitCheck,
+		DryRun:       c.DryRun,
+		Observer:     obs,
+	})
+	obs.Finish(report)
+	if c.JSON != "" {
+		var err error
+		if c.JSON == "-" {
+			err = output.WriteJSON(a.Stdout, report, perr)
+		} else {
+			err = output.WriteJSONFile(c.JSON, report, perr)
+		}
+		if err != nil {
+			return fmt.Errorf("--json: %w", err)
+		}
+	}
+	if perr != nil {
+		return withCode(output.ExitCode(perr), perr)
+	}
+	return nil
+}

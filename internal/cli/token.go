@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/trustpub/trustpub/ambient"
+)
+
+type tokenCmd struct {
+	Audience string `arg:"" help:"Audience (aud claim) to request, e.g. pypi, sigstore."`
+	Claims   bool   `help:"Print the token's decoded claims (JSON) instead of the token; never the signature."`
+}
+
+func (c *tokenCmd) Run(ctx context.Context, a *App) error {
+	tok, ok, err := a.detector().Detect(ctx, c.Audience)
+	if err != nil {
+		return withCode(ExitCredentials, err)
+	}
+	if !ok {
+		fmt.Fprintln(a.Stderr, "trustpub: no supported CI detected (GitHub Actions, GitLab CI/CD, Buildkite, CircleCI, Google Cloud); no token printed")
+		return nil
+	}
+	if c.Claims {
+		claims, err := tok.Claims()
+		if err != nil {
+			return withCode(ExitCredentials, fmt.Errorf("decoding the token's claims: %w", err))
+		}
+		b, err := json.MarshalIndent(claims, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(a.Stdout, string(b))
+		return nil
+	}
+	a.mask(tok.Reveal())
+	fmt.Fprintln(a.Stdout, tok.Reveal())
+	return nil
+}
+
+// mask registers a secret with GitHub Actions' log masking before it is
+// printed, so that the runner hides it from the job log.
+func (a *App) mask(value string) {
+	if v, _ := a.Env.get("GITHUB_ACTIONS"); v == "true" {
+		fmt.Fprintf(a.Stdout, "::add-mask::%s\n", value)
+	}
+}
+
+// detector returns the ambient detector over the App's environment.
+func (a *App) detector() *ambient.Detector {
+	return &ambient.Detector{LookupEnv: a.Env, HTTPClient: a.HTTPClient}
+}

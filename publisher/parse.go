@@ -1,0 +1,373 @@
+package publisher
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ParseUnverified decodes a compact JWS without verifying it: three
+// base64url segments, a JSON object header and a JSON object payload. It is
+// what Warehouse's unverified decode accepts before it looks at "iss"; an
+// error here is "malformed JWT".
+func ParseUnverified(token string) (header, claims map[string]any, err error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, nil, fmt.Errorf("a JWT has 3 dot-separated parts, this has %d", len(parts))
+	}
+	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return nil, nil, fmt.Errorf("header: %w", err)
+	}
+	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, nil, fmt.Errorf("payload: %w", err)
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
+		return nil, nil, fmt.Errorf("signature: %w", err)
+	}
+	if err := decodeObject(hb, &header); err != nil {
+		return nil, nil, fmt.Errorf("header: %w", err)
+	}
+	if err := decodeObject(pb, &claims); err != nil {
+		return nil, nil, fmt.Errorf("payload: %w", err)
+	}
+	return header, claims, nil
+}
+
+// decodeObject decodes b, which must be one JSON object, keeping numbers
+// exact.
+func decodeObject(b []byte, dst *map[string]any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(dst); err != nil {
+		return err
+	}
+	if *dst == nil {
+		return errors.New("not a JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object")
+	}
+	return nil
+}
+
+// pydantic's documentation URL for the version Warehouse pins (2.13).
+const pydanticURL = "https://errors.pydantic.dev/2.13/v/"
+
+// ParseMintRequest reads a mint-token request body as Warehouse's pydantic
+// model TokenPayload(token: StrictStr) does: a JSON object whose "token" is
+// a string (other keys are ignored). Otherwise it returns an invalid-payload
+// *Error whose description imitates str(pydantic.ValidationError).
+func ParseMintRequest(body []byte) (string, *Error) {
+	v, err := parseOrdered(body)
+	if err != nil {
+		msg := "EOF while parsing a value at line 1 column 0"
+		if len(bytes.TrimSpace(body)) > 0 {
+			msg = jsonErrorText(body, err)
+		}
+		return "", payloadErr("", "Invalid JSON: "+msg, "json_invalid", pyBytesRepr(body), "bytes")
+	}
+	obj, ok := v.(orderedObject)
+	if !ok {
+		return "", payloadErr("", "Input should be an object", "model_type", pyRepr(v), pyType(v))
+	}
+	tok, found := obj.get("token")
+	if !found {
+		return "", payloadErr("token", "Field required", "missing", pyRepr(obj), "dict")
+	}
+	s, ok := tok.(string)
+	if !ok {
+		return "", payloadErr("token", "Input should be a valid string", "string_type", pyRepr(tok), pyType(tok))
+	}
+	return s, nil
+}
+
+// payloadErr renders one pydantic ValidationError for TokenPayload.
+func payloadErr(loc, msg, typ, input, inputType string) *Error {
+	var b strings.Builder
+	b.WriteString("1 validation error for TokenPayload\n")
+	if loc != "" {
+		b.WriteString(loc + "\n")
+	}
+	fmt.Fprintf(&b, "  %s [type=%s, input_value=%s, input_type=%s]\n", msg, typ, truncateRepr(input), inputType)
+	b.WriteString("    For further information visit " + pydanticURL + typ)
+	return &Error{Code: CodeInvalidPayload, Description: b.String()}
+}
+
+// truncateRepr shortens long input reprs as pydantic-core does.
+func truncateRepr(s string) string {
+	r := []rune(s)
+	if len(r) <= 50 {
+		return s
+	}
+	return string(r[:25]) + "..." + string(r[len(r)-24:])
+}
+
+// jsonErrorText describes a JSON syntax error with a line and column.
+func jsonErrorText(body []byte, err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off := int(se.Offset)
+		if off > len(body) {
+			off = len(body)
+		}
+		line := 1 + bytes.Count(body[:off], []byte("\n"))
+		col := off - bytes.LastIndexByte(body[:off], '\n') - 1
+		return fmt.Sprintf("%s at line %d column %d", se.Error(), line, col)
+	}
+	return err.Error()
+}
+
+// orderedObject is a JSON object that remembers its key order, so that its
+// Python repr lists keys as a dict would.
+type orderedObject struct {
+	keys []string
+	vals map[string]any
+}
+
+func (o orderedObject) get(k string) (any, bool) {
+	v, ok := o.vals[k]
+	return v, ok
+}
+
+// parseOrdered decodes exactly one JSON value, objects as orderedObject,
+// numbers as json.Number.
+func parseOrdered(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	v, err := parseValue(dec, 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if err == nil {
+			return nil, &json.SyntaxError{Offset: dec.InputOffset()}
+		}
+		return nil, err
+	}
+	return v, nil
+}
+
+const maxDepth = 64
+
+func parseValue(dec *json.Decoder, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errors.New("recursion limit exceeded")
+	}
+	t, err := dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			return nil, io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	switch t := t.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			o := orderedObject{vals: map[string]any{}}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				k, _ := kt.(string)
+				v, err := parseValue(dec, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				if _, dup := o.vals[k]; !dup {
+					o.keys = append(o.keys, k)
+				}
+				o.vals[k] = v
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return o, nil
+		case '[':
+			list := []any{}
+			for dec.More() {
+				v, err := parseValue(dec, depth+1)
+				if err != nil {
+					return nil, err
+				}
+				list = append(list, v)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, err
+			}
+			return list, nil
+		}
+		return nil, fmt.Errorf("unexpected %q", t)
+	default:
+		return t, nil
+	}
+}
+
+// pyType is the Python type name of a decoded JSON value.
+func pyType(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "NoneType"
+	case bool:
+		return "bool"
+	case json.Number:
+		if isInt(v) {
+			return "int"
+		}
+		return "float"
+	case string:
+		return "str"
+	case []any:
+		return "list"
+	case orderedObject:
+		return "dict"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func isInt(n json.Number) bool { return !strings.ContainsAny(string(n), ".eE") }
+
+// pyRepr renders a decoded JSON value as Python's repr would.
+func pyRepr(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "None"
+	case bool:
+		if v {
+			return "True"
+		}
+		return "False"
+	case json.Number:
+		if isInt(v) {
+			return strings.TrimPrefix(string(v), "+")
+		}
+		f, err := v.Float64()
+		if err != nil {
+			return "inf"
+		}
+		return pyFloat(f)
+	case string:
+		return pyStr(v)
+	case []any:
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = pyRepr(x)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case orderedObject:
+		parts := make([]string, len(v.keys))
+		for i, k := range v.keys {
+			parts[i] = pyStr(k) + ": " + pyRepr(v.vals[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	}
+	return fmt.Sprint(v)
+}
+
+// pyFloat renders a float as Python's repr: shortest round-trip digits,
+// ".0" on integral values, exponent form from 1e16 and below 1e-4.
+func pyFloat(f float64) string {
+	abs := f
+	if abs < 0 {
+		abs = -abs
+	}
+	if abs != 0 && (abs >= 1e16 || abs < 1e-4) {
+		s := strconv.FormatFloat(f, 'e', -1, 64)
+		// Go writes e+16 / e-05; Python writes e+16 / e-05 too.
+		return s
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+// pyStr renders a string as Python's repr: single quotes unless the string
+// holds a single quote and no double quote.
+func pyStr(s string) string {
+	q := byte('\'')
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == rune(q) || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == utf8.RuneError:
+			b.WriteString(`\ufffd`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case !unicode.IsPrint(r) && r > 0x7f:
+			if r <= 0xff {
+				fmt.Fprintf(&b, `\x%02x`, r)
+			} else if r <= 0xffff {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			} else {
+				fmt.Fprintf(&b, `\U%08x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}
+
+// pyBytesRepr renders a byte string as Python's repr of bytes (b'...').
+func pyBytesRepr(p []byte) string {
+	q := byte('\'')
+	if bytes.IndexByte(p, '\'') >= 0 && bytes.IndexByte(p, '"') < 0 {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteString("b")
+	b.WriteByte(q)
+	for _, c := range p {
+		switch {
+		case c == q || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}
+
+// pyStrList renders a sorted list of strings as Python's repr.
+func pyStrList(ss []string) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = pyStr(s)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}

@@ -1,0 +1,322 @@
+package upload
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"mime/multipart"
+	"net/textproto"
+	"os"
+	"strings"
+
+	"golang.org/x/crypto/blake2b"
+
+	"github.com/trustpub/trustpub/dist"
+)
+
+// formField is one non-file field of the upload form.
+type formField struct{ name, value string }
+
+// formFields returns the upload form's fields for f, in the order sent
+// before the content part: protocol fields, then metadata (multi-use fields
+// repeated, as PyPI reads them). Empty values are not sent (PyPI treats ""
+// as absent), as twine does.
+func formFields(f *dist.File) ([]formField, error) {
+	if f.Metadata == nil {
+		return nil, fmt.Errorf("%s: no metadata was read; open the file with dist.Open", f.Path)
+	}
+	ft := fileType(f)
+	if ft == "" {
+		return nil, fmt.Errorf("%s: unknown distribution kind (want a .whl wheel or a .tar.gz sdist)", f.Path)
+	}
+	py := pyVersion(f)
+	if py == "" {
+		return nil, fmt.Errorf("%s: no python tag in the wheel filename (pyversion is required for wheels)", f.Path)
+	}
+	fields := []formField{
+		{":action", "file_upload"},
+		{"protocol_version", "1"},
+		{"filetype", ft},
+		{"pyversion", py},
+	}
+	seen := map[string]bool{}
+	for _, ff := range f.Metadata.FormFields() {
+		if ff.Value == "" || isProtocolField(ff.Name) {
+			continue
+		}
+		seen[ff.Name] = true
+		fields = append(fields, formField{ff.Name, ff.Value})
+	}
+	// The three fields PyPI requires, from the headers, if FormFields did
+	// not already include them.
+	for _, req := range []struct{ form, header string }{
+		{"metadata_version", "Metadata-Version"}, {"name", "Name"}, {"version", "Version"},
+	} {
+		if seen[req.form] {
+			continue
+		}
+		v := f.Metadata.Get(req.header)
+		if v == "" {
+			return nil, fmt.Errorf("%s: metadata has no %s field; rebuild the distribution with a current build backend", f.Path, req.header)
+		}
+		fields = append(fields, formField{req.form, v})
+	}
+	return fields, nil
+}
+
+// isProtocolField reports whether a form name is set by the upload client
+// itself and must not come from metadata.
+func isProtocolField(name string) bool {
+	switch name {
+	case ":action", "protocol_version", "filetype", "pyversion", "content",
+		"sha256_digest", "blake2_256_digest", "md5_digest", "attestations", "gpg_signature":
+		return true
+	}
+	return false
+}
+
+// fileType is the form's filetype; it falls back on the Kind when the dist
+// package returns nothing.
+func fileType(f *dist.File) string {
+	if ft := f.Filename.Kind.FileType(); ft != "" {
+		return ft
+	}
+	switch f.Filename.Kind {
+	case dist.Wheel:
+		return "bdist_wheel"
+	case dist.Sdist:
+		return "sdist"
+	}
+	return ""
+}
+
+// pyVersion is the form's pyversion: "source" for an sdist, the wheel's
+// python tag otherwise.
+func pyVersion(f *dist.File) string {
+	if f.Filename.Kind == dist.Sdist {
+		return "source"
+	}
+	if py := f.Filename.PyVersion(); py != "" {
+		return py
+	}
+	return strings.Join(f.Filename.PythonTags, ".")
+}
+
+// digestHexLen is the length of a sha256 or blake2b-256 hex digest.
+const digestHexLen = 64
+
+// contentPartHeader is the MIME header of the content part.
+func contentPartHeader(filename string) textproto.MIMEHeader {
+	h := textproto.MIMEHeader{}
+	// multipart.FileContentDisposition quotes and escapes the name.
+	h.Set("Content-Disposition", multipart.FileContentDisposition("content", filename))
+	h.Set("Content-Type", "application/octet-stream")
+	return h
+}
+
+// countWriter counts bytes written to it.
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// bodyPlan is the framing of one upload request, computed before the file
+// is read: the bytes before the content, and the exact total length.
+type bodyPlan struct {
+	boundary    string
+	prefix      []byte // fields and the content part header
+	fileName    string
+	size        int64
+	totalLength int64
+}
+
+// planBody lays out the multipart body for a file of the given size and
+// computes its exact length, so the request carries a Content-Length.
+func planBody(fields []formField, filename string, size int64) (*bodyPlan, error) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, f := range fields {
+		if err := mw.WriteField(f.name, f.value); err != nil {
+			return nil, fmt.Errorf("encoding form field %s: %w", f.name, err)
+		}
+	}
+	if _, err := mw.CreatePart(contentPartHeader(filename)); err != nil {
+		return nil, fmt.Errorf("encoding content part: %w", err)
+	}
+	p := &bodyPlan{boundary: mw.Boundary(), prefix: bytes.Clone(buf.Bytes()), fileName: filename, size: size}
+	// The trailer's length does not depend on the digests' values (they are
+	// fixed-length hex), so write it once with placeholders to measure it.
+	var tail countWriter
+	if err := writeTrailer(&tail, p.boundary, strings.Repeat("0", digestHexLen), strings.Repeat("0", digestHexLen)); err != nil {
+		return nil, err
+	}
+	p.totalLength = int64(len(p.prefix)) + size + tail.n
+	return p, nil
+}
+
+// writeTrailer writes the parts that follow the content: both digests and
+// the closing boundary. The multipart writer is given the boundary in use;
+// since it then believes it writes the first part, a CRLF is written first,
+// which ends the content part as a multipart writer would.
+func writeTrailer(w io.Writer, boundary, sha, blake string) error {
+	if _, err := io.WriteString(w, "\r\n"); err != nil {
+		return err
+	}
+	mw := multipart.NewWriter(w)
+	if err := mw.SetBoundary(boundary); err != nil {
+		return fmt.Errorf("multipart boundary: %w", err)
+	}
+	if err := mw.WriteField("sha256_digest", sha); err != nil {
+		return err
+	}
+	if err := mw.WriteField("blake2_256_digest", blake); err != nil {
+		return err
+	}
+	return mw.Close()
+}
+
+// streamBody is the request body of one attempt: prefix, the file read
+// once through both hashers, then the digest trailer. It implements
+// io.Reader; it is not safe for concurrent use (the transport reads it from
+// one goroutine).
+type streamBody struct {
+	plan     *bodyPlan
+	file     *os.File
+	sha      hash.Hash
+	blake    hash.Hash
+	stage    int // 0 prefix, 1 file, 2 trailer, 3 done
+	pending  []byte
+	sent     int64 // content bytes read from the file
+	onRead   func(sent, total int64)
+	shaHex   string
+	blakeHex string
+	// err is the first failure of the body itself (file changed or
+	// unreadable), as opposed to the connection's.
+	err error
+}
+
+// openBody opens path for one attempt of the plan.
+func openBody(plan *bodyPlan, path string, onRead func(sent, total int64)) (*streamBody, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	st, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if st.Size() != plan.size {
+		fh.Close()
+		return nil, fmt.Errorf("%s changed size (%d bytes, %d when it was checked): rebuild and upload again", path, st.Size(), plan.size)
+	}
+	b2, err := blake2b.New256(nil)
+	if err != nil {
+		fh.Close()
+		return nil, fmt.Errorf("blake2b: %w", err)
+	}
+	return &streamBody{plan: plan, file: fh, sha: sha256.New(), blake: b2, pending: plan.prefix, onRead: onRead}, nil
+}
+
+// Read implements io.Reader.
+func (b *streamBody) Read(p []byte) (int, error) {
+	n, err := b.read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *streamBody) read(p []byte) (int, error) {
+	for {
+		if len(b.pending) > 0 {
+			n := copy(p, b.pending)
+			b.pending = b.pending[n:]
+			return n, nil
+		}
+		switch b.stage {
+		case 0:
+			b.stage = 1
+		case 1:
+			if b.sent == b.plan.size {
+				if err := b.finishFile(); err != nil {
+					return 0, err
+				}
+				continue
+			}
+			if rem := b.plan.size - b.sent; int64(len(p)) > rem {
+				p = p[:rem]
+			}
+			n, err := b.file.Read(p)
+			if n > 0 {
+				b.sha.Write(p[:n])
+				b.blake.Write(p[:n])
+				b.sent += int64(n)
+				if b.onRead != nil {
+					b.onRead(b.sent, b.plan.size)
+				}
+				return n, nil
+			}
+			if err == io.EOF {
+				return 0, fmt.Errorf("%s shrank while it was being uploaded (%d of %d bytes): rebuild and upload again", b.file.Name(), b.sent, b.plan.size)
+			}
+			if err != nil {
+				return 0, fmt.Errorf("reading %s: %w", b.file.Name(), err)
+			}
+		case 2:
+			b.stage = 3
+		default:
+			return 0, io.EOF
+		}
+	}
+}
+
+// finishFile checks the file ended where planned and queues the trailer.
+func (b *streamBody) finishFile() error {
+	var one [1]byte
+	if n, _ := b.file.Read(one[:]); n > 0 {
+		return fmt.Errorf("%s grew while it was being uploaded (more than %d bytes): rebuild and upload again", b.file.Name(), b.plan.size)
+	}
+	b.shaHex = hex.EncodeToString(b.sha.Sum(nil))
+	b.blakeHex = hex.EncodeToString(b.blake.Sum(nil))
+	var tail bytes.Buffer
+	if err := writeTrailer(&tail, b.plan.boundary, b.shaHex, b.blakeHex); err != nil {
+		return err
+	}
+	b.pending = tail.Bytes()
+	b.stage = 2
+	return nil
+}
+
+// Close closes the file. The transport calls it when the request is done.
+func (b *streamBody) Close() error { return b.file.Close() }
+
+// digests returns the hex digests once the whole file was read.
+func (b *streamBody) digests() (sha, blake string, ok bool) {
+	return b.shaHex, b.blakeHex, b.stage >= 2
+}
+
+// contentType is the request's Content-Type for the plan.
+func (p *bodyPlan) contentType() string {
+	return "multipart/form-data; boundary=" + p.boundary
+}
+
+// fileDigests reads path once and returns its sha256 and blake2b-256 in hex.
+func fileDigests(path string) (sha, blake string, err error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", "", fmt.Errorf("opening %s: %w", path, err)
+	}
+	defer fh.Close()
+	s := sha256.New()
+	b2, err := blake2b.New256(nil)
+	if err != nil {
+		return "", "", fmt.Errorf("blake2b: %w", err)
+	}
+	if _, err := io.Copy(io.MultiWriter(s, b2), fh); err != nil {
+		return "", "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	return hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(b2.Sum(nil)), nil
+}

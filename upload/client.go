@@ -1,0 +1,477 @@
+package upload
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/internal/urlpolicy"
+)
+
+// defaultStallTimeout bounds how long an attempt may make no progress.
+const defaultStallTimeout = 5 * time.Minute
+
+// maxOKBody bounds how much of a 200 body (warnings) is read.
+const maxOKBody = 64 << 10
+
+// errStalled is the cause of an attempt aborted by the stall watchdog.
+var errStalled = errors.New("no progress")
+
+// DefaultHTTPClient returns the HTTP client used when Client.HTTPClient is
+// nil: dial, TLS-handshake and response-header timeouts, HTTP/2 when the
+// server offers it, proxies from the environment.
+func DefaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 30 * time.Second
+	t.ResponseHeaderTimeout = 10 * time.Minute
+	t.WriteBufferSize = 64 << 10
+	t.ReadBufferSize = 64 << 10
+	t.MaxIdleConnsPerHost = 16
+	return &http.Client{Transport: t}
+}
+
+// httpClient returns the client for upload POSTs: the configured one with
+// redirects never followed (the 3xx is reported instead).
+func (c *Client) httpClient() *http.Client {
+	base := c.HTTPClient
+	if base == nil {
+		base = DefaultHTTPClient()
+	}
+	hc := *base
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &hc
+}
+
+// checkHTTPClient returns the client for simple-API GETs. Redirects are
+// followed (net/http drops Authorization when the host changes).
+func (c *Client) checkHTTPClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return DefaultHTTPClient()
+}
+
+func (c *Client) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (c *Client) userAgent() string {
+	if c.UserAgent != "" {
+		return c.UserAgent
+	}
+	return "trustpub"
+}
+
+func (c *Client) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.Sleep != nil {
+		return c.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
+
+func (c *Client) rand() float64 {
+	if c.Rand != nil {
+		return c.Rand()
+	}
+	return rand.Float64()
+}
+
+func (c *Client) stallTimeout() time.Duration {
+	if c.StallTimeout > 0 {
+		return c.StallTimeout
+	}
+	return defaultStallTimeout
+}
+
+// retryPolicy returns the policy with defaults filled in.
+func (c *Client) retryPolicy() RetryPolicy {
+	p, d := c.Retry, DefaultRetryPolicy()
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = d.MaxAttempts
+	}
+	if p.BaseDelay <= 0 {
+		p.BaseDelay = d.BaseDelay
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = d.MaxDelay
+	}
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = d.MaxRetryAfter
+	}
+	if p.Jitter == 0 {
+		p.Jitter = d.Jitter
+	}
+	if p.Jitter < 0 {
+		p.Jitter = 0
+	}
+	if p.Jitter > 1 {
+		p.Jitter = 1
+	}
+	return p
+}
+
+// backoff is the delay before retry number n (1 for the first retry).
+func (p RetryPolicy) backoff(n int, rnd float64) time.Duration {
+	d := p.BaseDelay
+	for i := 1; i < n && d < p.MaxDelay; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxDelay)
+	return d - time.Duration(float64(d)*p.Jitter*rnd)
+}
+
+// ParsePublishURL parses and checks a publish URL: absolute http(s), a
+// host, no user info (credentials are passed separately, so they can never
+// leak through a URL in a log line).
+func ParsePublishURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("publish URL is not a valid URL: use the form https://upload.pypi.org/legacy/")
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("publish URL %q must be an absolute http(s) URL such as https://upload.pypi.org/legacy/", u.Redacted())
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("publish URL %q contains credentials: remove them from the URL and pass them with --username/--password or --token", u.Redacted())
+	}
+	return u, nil
+}
+
+// UploadObserved is Upload with progress and retry events sent to obs
+// (nil ignores them). The Result's digests are filled whenever the file was
+// read to the end, even when an error is returned.
+func (c *Client) UploadObserved(ctx context.Context, f *dist.File, obs Observer) (Result, error) {
+	if obs == nil {
+		obs = NopObserver{}
+	}
+	name := distName(f)
+	res := Result{Filename: name}
+	u, err := ParsePublishURL(c.URL)
+	if err != nil {
+		return res, err
+	}
+	fields, err := formFields(f)
+	if err != nil {
+		return res, err
+	}
+	st, err := os.Stat(f.Path)
+	if err != nil {
+		return res, fmt.Errorf("reading %s: %w", f.Path, err)
+	}
+	if f.Size != 0 && st.Size() != f.Size {
+		return res, fmt.Errorf("%s changed size since it was checked (%d bytes, was %d): rebuild and upload again", f.Path, st.Size(), f.Size)
+	}
+	plan, err := planBody(fields, name, st.Size())
+	if err != nil {
+		return res, fmt.Errorf("%s: %w", f.Path, err)
+	}
+	res.Size = plan.size
+	hc := c.httpClient()
+	policy := c.retryPolicy()
+	log := c.logger().With("file", name, "url", u.Redacted())
+
+	ambiguous := false // some attempt may have stored the file
+	for attempt := 1; ; attempt++ {
+		res.Attempts = attempt
+		log.Debug("uploading", "attempt", attempt, "bytes", plan.totalLength)
+		out, err := c.attempt(ctx, hc, u, f, plan, obs)
+		if out.sha != "" {
+			res.SHA256, res.Blake2b256 = out.sha, out.blake
+		}
+		if err == nil {
+			res.StatusCode = out.status
+			res.Warnings = out.warnings
+			log.Info("uploaded", "attempts", attempt, "status", out.status)
+			return res, nil
+		}
+		if ambiguous && IsFileExists(err) {
+			// An earlier attempt's answer was lost and now the index has
+			// a file of this name. Same bytes: it landed then.
+			same, verr := c.verifyOnIndex(ctx, u, f, res.SHA256)
+			switch {
+			case verr != nil:
+				return res, fmt.Errorf("%w\nan earlier attempt's answer was lost, so this file may have been stored by that attempt, but it could not be verified (%v): look at the project's files on the index before re-running", err, verr)
+			case same:
+				res.LandedEarlier = true
+				log.Info("already uploaded: landed on an earlier attempt", "attempts", attempt)
+				return res, nil
+			default:
+				return res, err
+			}
+		}
+		ambiguous = ambiguous || out.ambiguous
+		delay, retry, why := c.shouldRetry(ctx, err, policy, attempt)
+		if !retry {
+			if why != "" {
+				err = fmt.Errorf("%w (%s)", err, why)
+			}
+			if ambiguous {
+				err = fmt.Errorf("%w\nthe file may or may not have been stored (an attempt's answer was lost): re-running is safe, an identical re-upload is accepted", err)
+			}
+			return res, err
+		}
+		log.Warn("retrying upload", "attempt", attempt, "delay", delay, "error", err.Error())
+		obs.Retrying(f, attempt, err, delay)
+		if err := c.sleep(ctx, delay); err != nil {
+			return res, fmt.Errorf("upload of %s cancelled while waiting to retry: %w", name, err)
+		}
+	}
+}
+
+// distName is the file's base name as sent to the index.
+func distName(f *dist.File) string {
+	if f.Filename.Raw != "" {
+		return f.Filename.Raw
+	}
+	return filepath.Base(f.Path)
+}
+
+// attemptResult is what one POST produced.
+type attemptResult struct {
+	status     int
+	warnings   []string
+	sha, blake string
+	// ambiguous is true when the whole body was handed to the connection
+	// but no final answer came back, or the answer was a 5xx: the index may
+	// have stored the file.
+	ambiguous bool
+}
+
+// bodyError marks failures of our own body (file changed, unreadable): not
+// worth retrying.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// policyError marks refusals decided before sending (URL policy,
+// credentials): never retried.
+type policyError struct{ err error }
+
+func (e *policyError) Error() string { return e.err.Error() }
+func (e *policyError) Unwrap() error { return e.err }
+
+// attempt makes one POST.
+func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *dist.File, plan *bodyPlan, obs Observer) (attemptResult, error) {
+	var out attemptResult
+	var creds Credentials
+	if c.Credentials != nil {
+		var err error
+		creds, err = c.Credentials.Credentials(ctx)
+		if err != nil {
+			return out, &policyError{fmt.Errorf("getting credentials for %s: %w", u.Redacted(), err)}
+		}
+	}
+	if !creds.IsZero() {
+		if err := urlpolicy.CheckSecure("publish URL", u); err != nil {
+			return out, &policyError{err}
+		}
+	}
+
+	actx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stall := c.stallTimeout()
+	watchdog := time.AfterFunc(stall, func() { cancel(errStalled) })
+	defer watchdog.Stop()
+
+	body, err := openBody(plan, f.Path, func(sent, total int64) {
+		watchdog.Reset(stall)
+		obs.Progress(f, sent, total)
+	})
+	if err != nil {
+		return out, &bodyError{err}
+	}
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, u.String(), body)
+	if err != nil {
+		body.Close()
+		return out, &policyError{fmt.Errorf("building request for %s: %w", u.Redacted(), err)}
+	}
+	req.ContentLength = plan.totalLength
+	req.Header.Set("Content-Type", plan.contentType())
+	req.Header.Set("User-Agent", c.userAgent())
+	if !creds.IsZero() {
+		req.SetBasicAuth(creds.Username, creds.Password.Reveal())
+	}
+	obs.Progress(f, 0, plan.size)
+
+	resp, err := hc.Do(req)
+	sha, blake, whole := body.digests()
+	out.sha, out.blake = sha, blake
+	if err != nil {
+		if body.err != nil {
+			return out, &bodyError{body.err}
+		}
+		out.ambiguous = whole
+		if errors.Is(context.Cause(actx), errStalled) {
+			return out, &transportError{name: plan.fileName, url: u.Redacted(), err: fmt.Errorf("no progress for %s: %w", stall, os.ErrDeadlineExceeded), sentAll: whole}
+		}
+		return out, &transportError{name: plan.fileName, url: u.Redacted(), err: unwrapURLError(err), sentAll: whole}
+	}
+	defer resp.Body.Close()
+	// The answer is being read: the stall watchdog also covers a body that
+	// never ends.
+	watchdog.Reset(stall)
+	out.status = resp.StatusCode
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxOKBody))
+		for _, line := range strings.Split(cleanText(string(b), maxOKBody), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				out.warnings = append(out.warnings, line)
+			}
+		}
+		if !whole {
+			// A 2xx before the body was sent is not an upload.
+			return out, &ServerError{URL: u.Redacted(), Filename: plan.fileName, StatusCode: resp.StatusCode, Reason: reasonPhrase(resp),
+				Hint: "the server answered before receiving the file: the publish URL is probably not an upload endpoint"}
+		}
+		return out, nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	se := &ServerError{
+		URL:        u.Redacted(),
+		Filename:   plan.fileName,
+		StatusCode: resp.StatusCode,
+		Reason:     reasonPhrase(resp),
+		Body:       cleanText(string(b), maxErrorBody),
+		Location:   cleanText(resp.Header.Get("Location"), 2048),
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	}
+	se.Hint = hintFor(se, u)
+	out.ambiguous = whole && resp.StatusCode >= 500
+	return out, se
+}
+
+// transportError is a failure to get an answer from the index.
+type transportError struct {
+	name, url string
+	err       error
+	sentAll   bool
+}
+
+func (e *transportError) Error() string {
+	if e.sentAll {
+		return fmt.Sprintf("upload of %s to %s: no answer after sending the file: %v", e.name, e.url, e.err)
+	}
+	return fmt.Sprintf("upload of %s to %s: %v", e.name, e.url, e.err)
+}
+
+func (e *transportError) Unwrap() error { return e.err }
+
+// unwrapURLError drops net/http's *url.Error wrapper (its message repeats
+// method and URL, which transportError already names).
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// shouldRetry decides whether a failed attempt is retried, after how long,
+// and if not, why (empty when the error says it all).
+func (c *Client) shouldRetry(ctx context.Context, err error, p RetryPolicy, attempt int) (time.Duration, bool, string) {
+	if ctx.Err() != nil {
+		return 0, false, ""
+	}
+	var pe *policyError
+	var be *bodyError
+	if errors.As(err, &pe) || errors.As(err, &be) {
+		return 0, false, ""
+	}
+	var se *ServerError
+	if errors.As(err, &se) {
+		if !se.Temporary() {
+			return 0, false, ""
+		}
+		if attempt >= p.MaxAttempts {
+			return 0, false, fmt.Sprintf("gave up after %d attempts", attempt)
+		}
+		if se.RetryAfter > p.MaxRetryAfter {
+			return 0, false, fmt.Sprintf("the index asked to wait %s (Retry-After), longer than the %s limit", se.RetryAfter, p.MaxRetryAfter)
+		}
+		if se.RetryAfter > 0 {
+			return se.RetryAfter, true, ""
+		}
+		return p.backoff(attempt, c.rand()), true, ""
+	}
+	if !retryableTransport(err) {
+		return 0, false, ""
+	}
+	if attempt >= p.MaxAttempts {
+		return 0, false, fmt.Sprintf("gave up after %d attempts", attempt)
+	}
+	return p.backoff(attempt, c.rand()), true, ""
+}
+
+// retryableTransport reports whether a transport error is transient:
+// resets, refusals, timeouts, early EOFs. Certificate problems and unknown
+// hosts are not: retrying cannot fix them.
+func retryableTransport(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalid) {
+		return false
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return false
+	}
+	var te *transportError
+	return errors.As(err, &te)
+}
+
+// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d.Round(time.Second)
+		}
+	}
+	return 0
+}

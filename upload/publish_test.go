@@ -1,0 +1,325 @@
+package upload
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/secret"
+)
+
+// timing wraps the index and records when each upload POST ran.
+type timing struct {
+	next     http.Handler
+	delay    time.Duration
+	mu       sync.Mutex
+	spans    []span
+	inFlight int
+	maxConc  int
+}
+
+type span struct{ start, end time.Time }
+
+func (t *timing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		t.next.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	t.mu.Lock()
+	t.inFlight++
+	t.maxConc = max(t.maxConc, t.inFlight)
+	t.mu.Unlock()
+	time.Sleep(t.delay)
+	t.next.ServeHTTP(w, r)
+	t.mu.Lock()
+	t.inFlight--
+	t.spans = append(t.spans, span{start: start, end: time.Now()})
+	t.mu.Unlock()
+}
+
+func TestPublishOrderAndConcurrency(t *testing.T) {
+	pypi := newFakePyPI(t)
+	tm := &timing{next: pypi, delay: 60 * time.Millisecond}
+	srv := httptest.NewServer(tm)
+	defer srv.Close()
+	files := release(t, t.TempDir(), "conc-pkg", "1.0", 5) // sdist first in the input
+	c, _, _ := testClient(srv.URL + "/legacy/")
+	obs := &recObserver{}
+	rep, err := Publish(context.Background(), c, files, PublishOptions{Concurrency: 3, Observer: obs})
+	if err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if pypi.count() != 6 {
+		t.Fatalf("stored %d files, want 6", pypi.count())
+	}
+	// Wheels before the sdist, in the report and in start order.
+	for i, r := range rep.Files {
+		isSdist := strings.HasSuffix(r.Name, ".tar.gz")
+		if isSdist != (i == len(rep.Files)-1) {
+			t.Errorf("report order %d: %s", i, r.Name)
+		}
+		if r.Outcome != OutcomeUploaded || r.SHA256 == "" || r.Attempts != 1 {
+			t.Errorf("%s: %+v", r.Name, r)
+		}
+	}
+	if !strings.HasSuffix(obs.started[0], ".whl") || !strings.HasSuffix(pypi.log[0], ".whl") {
+		t.Errorf("first started %s / stored %s, want a wheel", obs.started[0], pypi.log[0])
+	}
+	// The first file (new release) ran alone; then up to 3 at once.
+	first := tm.spans[0]
+	for _, s := range tm.spans[1:] {
+		if s.start.Before(first.end) {
+			t.Errorf("an upload started before the first file of the new release finished")
+		}
+	}
+	if tm.maxConc < 2 || tm.maxConc > 3 {
+		t.Errorf("max concurrent uploads %d, want 2..3", tm.maxConc)
+	}
+	if len(obs.done) != 6 {
+		t.Errorf("FileDone called %d times", len(obs.done))
+	}
+}
+
+func TestPublishCheckURL(t *testing.T) {
+	dir := t.TempDir()
+	files := release(t, dir, "checked", "2.0", 2)
+	wheel := files[1]
+	wheelBytes, err := os.ReadFile(wheel.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name        string
+		seed        []byte // content of wheel's name already on the index
+		hideSHA     bool
+		wantErr     string
+		wantPosts   int
+		wantOutcome Outcome // the seeded wheel's outcome
+		wantOthers  Outcome
+	}{
+		{"same hash skipped", wheelBytes, false, "", 2, OutcomeSkippedExisting, OutcomeUploaded},
+		{"different hash fails before any upload", []byte("another build"), false, "different content", 0, OutcomeFailed, OutcomeNotAttempted},
+		{"no hash on the index", wheelBytes, true, "without a sha256", 0, OutcomeNotAttempted, OutcomeNotAttempted},
+		{"new project", nil, false, "", 3, OutcomeUploaded, OutcomeUploaded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pypi := newFakePyPI(t)
+			pypi.hideSHA = tt.hideSHA
+			if tt.seed != nil {
+				pypi.seed(wheel.Filename.Raw, "checked", "2.0", tt.seed)
+			}
+			srv := httptest.NewServer(pypi)
+			defer srv.Close()
+			c, _, _ := testClient(srv.URL + "/legacy/")
+			rep, err := Publish(context.Background(), c, files, PublishOptions{CheckURL: srv.URL + "/simple/"})
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if pypi.postCount() != tt.wantPosts {
+				t.Errorf("%d upload POSTs, want %d", pypi.postCount(), tt.wantPosts)
+			}
+			for _, r := range rep.Files {
+				want := tt.wantOthers
+				if r.Name == wheel.Filename.Raw {
+					want = tt.wantOutcome
+				}
+				if r.Outcome != want {
+					t.Errorf("%s: outcome %s, want %s (%s)", r.Name, r.Outcome, want, r.Error)
+				}
+				if r.Outcome == OutcomeUploaded || r.Outcome == OutcomeSkippedExisting {
+					if !strings.HasPrefix(r.URL, srv.URL+"/files/") {
+						t.Errorf("%s: URL %q, want the index's file URL", r.Name, r.URL)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestPublishSkipExisting(t *testing.T) {
+	files := release(t, t.TempDir(), "skipper", "1.0", 3)
+	for _, skip := range []bool{true, false} {
+		t.Run(fmt.Sprint("skip=", skip), func(t *testing.T) {
+			pypi := newFakePyPI(t)
+			taken := OrderFiles(files)[1].Filename.Raw // second wheel
+			pypi.seed(taken, "skipper", "1.0", []byte("a different build"))
+			srv := httptest.NewServer(pypi)
+			defer srv.Close()
+			c, _, _ := testClient(srv.URL + "/legacy/")
+			rep, err := Publish(context.Background(), c, files, PublishOptions{SkipExisting: skip, Concurrency: 1})
+			got := map[string]Outcome{}
+			for _, r := range rep.Files {
+				got[r.Name] = r.Outcome
+			}
+			if skip {
+				if err != nil || got[taken] != OutcomeSkippedExisting || pypi.count() != 4 {
+					t.Fatalf("err %v outcomes %v stored %d", err, got, pypi.count())
+				}
+				return
+			}
+			// Without --skip-existing the conflict fails the run; with
+			// concurrency 1 nothing after it starts, and the error names
+			// what landed and what did not.
+			var pe *PublishError
+			if !errors.As(err, &pe) || got[taken] != OutcomeFailed || len(pe.Landed) != 1 || len(pe.NotAttempted) != 2 {
+				t.Fatalf("err %v outcomes %v", err, got)
+			}
+			for _, want := range []string{"bump the version", "not uploaded (not attempted)", "already on the index: " + OrderFiles(files)[0].Filename.Raw, "release is incomplete"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error lacks %q:\n%s", want, err)
+				}
+			}
+			if pypi.count() != 2 { // seeded + first wheel
+				t.Errorf("stored %d", pypi.count())
+			}
+		})
+	}
+}
+
+// TestPublishFailureStopsNewUploads: one failing file lets uploads in
+// flight finish, starts nothing new, and the report says which landed.
+func TestPublishFailureStopsNewUploads(t *testing.T) {
+	pypi := newFakePyPI(t)
+	files := release(t, t.TempDir(), "halfway", "1.0", 7)
+	bad := OrderFiles(files)[2].Filename.Raw
+	srv := httptest.NewServer(pypi)
+	defer srv.Close()
+	// Make the bad file invalid for the index: a metadata version PyPI refuses.
+	for _, f := range files {
+		if f.Filename.Raw == bad {
+			for i := range f.Metadata.Fields {
+				if f.Metadata.Fields[i].Name == "Metadata-Version" {
+					f.Metadata.Fields[i].Value = "2.0"
+				}
+			}
+		}
+	}
+	c, _, _ := testClient(srv.URL + "/legacy/")
+	rep, err := Publish(context.Background(), c, files, PublishOptions{Concurrency: 2})
+	var pe *PublishError
+	if !errors.As(err, &pe) || len(pe.Failed) != 1 || pe.Failed[0].Name != bad {
+		t.Fatalf("err = %v", err)
+	}
+	counts := map[Outcome]int{}
+	for _, r := range rep.Files {
+		counts[r.Outcome]++
+		if r.Outcome == OutcomeUploaded && pypi.file(r.Name) == nil {
+			t.Errorf("%s reported uploaded but not on the index", r.Name)
+		}
+		if r.Outcome == OutcomeNotAttempted && pypi.file(r.Name) != nil {
+			t.Errorf("%s reported not attempted but on the index", r.Name)
+		}
+		if r.Outcome == OutcomeNotAttempted && r.Error == "" {
+			t.Errorf("%s: not attempted without a reason", r.Name)
+		}
+	}
+	if counts[OutcomeUploaded] != pypi.count() || counts[OutcomeNotAttempted] == 0 || counts[OutcomeUploaded]+counts[OutcomeFailed]+counts[OutcomeNotAttempted] != 8 {
+		t.Errorf("outcomes %v, index has %d", counts, pypi.count())
+	}
+	if !strings.Contains(err.Error(), "Metadata-Version") || !strings.Contains(err.Error(), "release is incomplete") {
+		t.Errorf("error: %s", err)
+	}
+}
+
+func TestPublishDryRun(t *testing.T) {
+	pypi := newFakePyPI(t)
+	srv := httptest.NewServer(pypi)
+	defer srv.Close()
+	files := release(t, t.TempDir(), "dry", "1.0", 2)
+	c, _, logs := testClient(srv.URL + "/legacy/")
+	var calls atomic.Int32
+	c.Credentials = CredentialFunc(func(ctx context.Context) (Credentials, error) {
+		calls.Add(1)
+		return StaticCredentials(TokenCredentials(secret.New(canaryToken))).Credentials(ctx)
+	})
+	obs := &recObserver{}
+	rep, err := Publish(context.Background(), c, files, PublishOptions{DryRun: true, CheckURL: srv.URL + "/simple/", Observer: obs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pypi.postCount() != 0 || calls.Load() == 0 || !rep.DryRun {
+		t.Errorf("posts %d, credential calls %d", pypi.postCount(), calls.Load())
+	}
+	for _, r := range rep.Files {
+		want, _, _ := fileDigests(r.Path)
+		if r.Outcome != OutcomeDryRun || r.SHA256 != want {
+			t.Errorf("%+v", r)
+		}
+	}
+	if len(obs.done) != 3 {
+		t.Errorf("observer saw %d files", len(obs.done))
+	}
+	b, _ := json.Marshal(rep)
+	assertNoCanary(t, string(b), logs.String(), fmt.Sprintf("%+v", rep))
+
+	// A credential source failure is reported before any upload.
+	c.Credentials = CredentialFunc(func(context.Context) (Credentials, error) {
+		return Credentials{}, errors.New("no OIDC token: id-token permission missing")
+	})
+	rep, err = Publish(context.Background(), c, files, PublishOptions{})
+	if err == nil || !strings.Contains(err.Error(), "nothing was uploaded") || !strings.Contains(err.Error(), "id-token") || pypi.postCount() != 0 {
+		t.Fatalf("err = %v", err)
+	}
+	for _, r := range rep.Files {
+		if r.Outcome != OutcomeNotAttempted {
+			t.Errorf("%s: %s", r.Name, r.Outcome)
+		}
+	}
+}
+
+// cancelAfterFirst cancels the run once the first file is done.
+type cancelAfterFirst struct {
+	NopObserver
+	cancel context.CancelFunc
+}
+
+func (o cancelAfterFirst) FileDone(FileReport) { o.cancel() }
+
+func TestPublishCancelled(t *testing.T) {
+	pypi := newFakePyPI(t)
+	srv := httptest.NewServer(pypi)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, _, _ := testClient(srv.URL + "/legacy/")
+	rep, err := Publish(ctx, c, release(t, t.TempDir(), "cancel", "1.0", 3), PublishOptions{Observer: cancelAfterFirst{cancel: cancel}})
+	if err == nil || !strings.Contains(err.Error(), "cancelled") {
+		t.Fatalf("err = %v", err)
+	}
+	var outcomes []Outcome
+	for _, r := range rep.Files {
+		outcomes = append(outcomes, r.Outcome)
+	}
+	if fmt.Sprint(outcomes) != "[uploaded not-attempted not-attempted not-attempted]" || pypi.count() != 1 {
+		t.Errorf("outcomes %v, index has %d", outcomes, pypi.count())
+	}
+}
+
+func TestOrderFiles(t *testing.T) {
+	mk := func(name string, k dist.Kind) *dist.File {
+		return &dist.File{Path: name, Filename: dist.Filename{Raw: name, Kind: k}}
+	}
+	in := []*dist.File{mk("a.tar.gz", dist.Sdist), mk("b.whl", dist.Wheel), mk("c.tar.gz", dist.Sdist), mk("d.whl", dist.Wheel)}
+	var got []string
+	for _, f := range OrderFiles(in) {
+		got = append(got, f.Path)
+	}
+	if strings.Join(got, " ") != "b.whl d.whl a.tar.gz c.tar.gz" {
+		t.Errorf("order %v", got)
+	}
+	if in[0].Path != "a.tar.gz" {
+		t.Error("OrderFiles changed its input")
+	}
+}
