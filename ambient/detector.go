@@ -168,6 +168,9 @@ func (d *Detector) backoff(n int) time.Duration {
 	if d.Backoff != nil {
 		return d.Backoff(n)
 	}
+	if n < 1 || n > 5 {
+		return 4 * time.Second // also keeps the shift below from overflowing
+	}
 	return min(250*time.Millisecond<<(n-1), 4*time.Second)
 }
 

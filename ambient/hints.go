@@ -9,7 +9,7 @@ import (
 // that fails [Token.Validate] for audience.
 func invalidTokenHint(provider, audience string, err error) string {
 	var te *tokenError
-	mismatch := errors.As(err, &te) && len(te.msg) > 5 && te.msg[:5] == "Token"
+	mismatch := errors.As(err, &te) && te.mismatch
 	switch {
 	case provider == ProviderGitLab && mismatch:
 		return fmt.Sprintf("The variable %s holds a token for another audience. %s", GitLabVariable(audience), GitLabHint(audience))

@@ -22,7 +22,10 @@ var ErrInvalidToken = errors.New("invalid OIDC token")
 
 // tokenError is a validation failure. Its text is exactly the one Python
 // `id` 1.6.1 uses, so that messages stay recognisable across tools.
-type tokenError struct{ msg string }
+type tokenError struct {
+	msg      string
+	mismatch bool // the token is well formed but for another audience
+}
 
 func (e *tokenError) Error() string        { return e.msg }
 func (e *tokenError) Is(target error) bool { return target == ErrInvalidToken }
@@ -77,12 +80,12 @@ func (t Token) Validate(audience string) error {
 	}
 	aud, ok := claims["aud"]
 	if !ok {
-		return &tokenError{msgAudMissing}
+		return &tokenError{msg: msgAudMissing}
 	}
 	if audienceMatches(aud, audience) {
 		return nil
 	}
-	return &tokenError{fmt.Sprintf(msgAudMismatchF, audience, describeClaim(aud))}
+	return &tokenError{msg: fmt.Sprintf(msgAudMismatchF, audience, describeClaim(aud)), mismatch: true}
 }
 
 // audienceMatches reports whether the aud claim is audience or a list that
@@ -116,21 +119,21 @@ func describeClaim(v any) string {
 func decodePayload(raw string) ([]byte, map[string]any, error) {
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
-		return nil, nil, &tokenError{msgMalformed}
+		return nil, nil, &tokenError{msg: msgMalformed}
 	}
 	seg := strings.TrimRight(parts[1], "=")
 	seg = strings.NewReplacer("+", "-", "/", "_").Replace(seg)
 	payload, err := base64.RawURLEncoding.DecodeString(seg)
 	if err != nil || !utf8.Valid(payload) {
-		return nil, nil, &tokenError{msgMalformed}
+		return nil, nil, &tokenError{msg: msgMalformed}
 	}
 	var v any
 	if err := json.Unmarshal(payload, &v); err != nil {
-		return nil, nil, &tokenError{msgMalformed}
+		return nil, nil, &tokenError{msg: msgMalformed}
 	}
 	claims, ok := v.(map[string]any)
 	if !ok {
-		return nil, nil, &tokenError{msgNotObject}
+		return nil, nil, &tokenError{msg: msgNotObject}
 	}
 	return payload, claims, nil
 }

@@ -211,3 +211,12 @@ func TestErrorsAndLogsNeverHoldTokens(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkValidate(b *testing.B) {
+	tok := ambient.NewToken(makeJWT(githubClaims("pypi")))
+	for b.Loop() {
+		if err := tok.Validate("pypi"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -109,6 +109,9 @@ func parseFlags(args []string, stderr io.Writer, root string) (*options, error) 
 	if o.bigSize < 1<<20 {
 		return nil, fmt.Errorf("-big-size %s is too small to measure throughput: use at least 1MiB (64MiB for a smoke test, 1GiB for the real figure)", o.bigSize.String())
 	}
+	if o.bigSize > gen.MaxBigSize {
+		return nil, fmt.Errorf("-big-size %s is too large: the generated wheel is a classic zip, so at most %s", o.bigSize.String(), size.Format(gen.MaxBigSize))
+	}
 	return o, nil
 }
 
@@ -181,7 +184,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	twine, twineSkip := "", ""
 	if p, err := exec.LookPath(o.twine); err == nil {
 		twine = p
-		info.Twine = machine.ToolVersion(ctx, twine, "--version")
+		// "twine version 4.0.2 (importlib-metadata: …, pkginfo: …)": keep the version.
+		info.Twine, _, _ = strings.Cut(machine.ToolVersion(ctx, twine, "--version"), " (")
 		info.TwinePython = shebang(twine)
 	} else {
 		twineSkip = fmt.Sprintf("%s not found (install Debian's: apt-get install -y twine)", o.twine)

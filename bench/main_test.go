@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
+	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,6 +59,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-warmup", "-1"}, nil, "-warmup"},
 		{[]string{"-big-size", "1KiB"}, nil, "too small"},
 		{[]string{"-big-size", "huge"}, nil, "invalid size"},
+		{[]string{"-big-size", "4GiB"}, nil, "too large"},
 		{[]string{"-cases", "x"}, nil, `unknown case "x"`},
 		{[]string{"extra"}, nil, `unexpected argument "extra"`},
 	}
@@ -134,5 +138,71 @@ func TestCheckServe(t *testing.T) {
 		if tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestEndToEnd runs the real benchmark on case (a), once per tool, against
+// the real trustpub (built by the bench) and twine when installed, and
+// checks the three outputs. It skips while ./cmd/trustpub does not build.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds trustpub and starts servers")
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := exec.Command("go", "build", "-o", filepath.Join(t.TempDir(), "trustpub"), "./cmd/trustpub")
+	probe.Dir = root
+	if out, err := probe.CombinedOutput(); err != nil {
+		t.Skipf("./cmd/trustpub does not build yet:\n%s", out)
+	}
+	dir := t.TempDir()
+	jsonPath, pngPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.png")
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"-runs", "1", "-warmup", "0", "-cases", "a", "-cache", filepath.Join(dir, "cache"), "-json", jsonPath, "-png", pngPath}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	if !strings.Contains(out, "| (a) 1 small sdist") || !strings.Contains(out, "| trustpub |") {
+		t.Errorf("no table row for trustpub:\n%s", out)
+	}
+	_, twineErr := exec.LookPath("twine")
+	if twineErr == nil && !strings.Contains(out, "| twine | ") {
+		t.Errorf("twine is installed but has no row:\n%s", out)
+	}
+	if twineErr != nil && !strings.Contains(out, "skipped: twine not found") {
+		t.Errorf("twine is absent but not reported as skipped:\n%s", out)
+	}
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Cases []struct {
+			Tools []struct {
+				Name string
+				Runs []struct {
+					WallS     float64 `json:"wall_s"`
+					MaxRSSKiB int64   `json:"max_rss_kib"`
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Cases) != 1 || len(rep.Cases[0].Tools) == 0 || rep.Cases[0].Tools[0].Name != "trustpub" ||
+		len(rep.Cases[0].Tools[0].Runs) != 1 || rep.Cases[0].Tools[0].Runs[0].WallS <= 0 || rep.Cases[0].Tools[0].Runs[0].MaxRSSKiB <= 0 {
+		t.Errorf("JSON report: %s", b)
+	}
+	if f, err := os.Open(pngPath); err != nil {
+		t.Error(err)
+	} else {
+		if _, err := png.Decode(f); err != nil {
+			t.Errorf("chart: %v", err)
+		}
+		f.Close()
 	}
 }

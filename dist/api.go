@@ -10,11 +10,11 @@ package dist
 
 // File is a distribution file on disk whose metadata has been read.
 type File struct {
-	Path          string
-	Filename      Filename
-	Size          int64
-	Metadata      *Metadata
-	MetadataBytes []byte // the raw METADATA / PKG-INFO
+	Path          string    // as given to Open (the base name for OpenReader)
+	Filename      Filename  // the parsed base name
+	Size          int64     // bytes on disk
+	Metadata      *Metadata // parsed MetadataBytes
+	MetadataBytes []byte    // the raw METADATA / PKG-INFO (served as PEP 658 .metadata)
 	// Archive summarises the archive's members for Check.
 	Archive ArchiveInfo
 }

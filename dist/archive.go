@@ -3,11 +3,11 @@ package dist
 import (
 	"archive/tar"
 	"archive/zip"
-	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -141,18 +141,19 @@ func readWheel(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 	for _, zf := range zr.File {
 		n := zf.Name
 		if info.Members[n] {
-			info.Duplicates = append(info.Duplicates, n)
+			info.Duplicates = appendCapped(info.Duplicates, n)
 		}
 		info.Members[n] = true
-		info.UncompressedSize += int64(min(zf.UncompressedSize64, 1<<62))
-		if info.UncompressedSize < 0 || info.UncompressedSize > 1<<62 {
-			info.UncompressedSize = 1 << 62
+		if u := zf.UncompressedSize64; u > uint64(math.MaxInt64-info.UncompressedSize) {
+			info.UncompressedSize = math.MaxInt64 // declared sizes can be anything
+		} else {
+			info.UncompressedSize += int64(u)
 		}
 		if zf.Method != zip.Store && zf.Method != zip.Deflate {
-			info.UnsupportedComp = append(info.UnsupportedComp, n)
+			info.UnsupportedComp = appendCapped(info.UnsupportedComp, n)
 		}
 		if unsafePath(n) {
-			info.Unsafe = append(info.Unsafe, n)
+			info.Unsafe = appendCapped(info.Unsafe, n)
 		}
 		if dir, _, ok := strings.Cut(n, "/"); ok && strings.HasSuffix(dir, ".dist-info") {
 			distInfos[dir] = true
@@ -244,12 +245,16 @@ func unsafePath(n string) bool {
 	if len(n) >= 2 && n[1] == ':' {
 		return true
 	}
-	for _, part := range strings.Split(n, "/") {
+	for rest := n; ; {
+		part, tail, more := strings.Cut(rest, "/")
 		if part == ".." {
 			return true
 		}
+		if !more {
+			return false
+		}
+		rest = tail
 	}
-	return false
 }
 
 // boundedReader counts decompressed bytes and fails once more than limit
@@ -274,6 +279,21 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// MaxNameBytes bounds the total length of member names kept while reading
+// an sdist (16 MiB): real sdists use a tiny fraction of it, and a crafted
+// archive of endless long names must not grow memory without bound.
+const MaxNameBytes = 16 << 20
+
+// maxListed is how many offending member names ArchiveInfo keeps per list.
+const maxListed = 20
+
+func appendCapped(list []string, s string) []string {
+	if len(list) >= maxListed {
+		return list
+	}
+	return append(list, s)
+}
+
 func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, error) {
 	var info ArchiveInfo
 	sr := io.NewSectionReader(r, 0, size)
@@ -290,12 +310,14 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 	tr := tar.NewReader(br)
 	info.Members = map[string]bool{}
 	tops := map[string]bool{}
-	type cand struct {
-		hdr  tar.Header
-		data []byte
-		err  error
-	}
-	var pkgInfos []cand
+	nameBytes := 0
+	// Only the last {top}/PKG-INFO is kept (as tarfile.getmember does);
+	// with more than one top-level directory the sdist is refused anyway.
+	var (
+		pkgHdr  *tar.Header
+		pkgData []byte
+		pkgErr  error
+	)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -312,32 +334,36 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		if name == "" || name == "." {
 			continue // the "./" entry some tar writers add
 		}
-		if info.Members[strings.TrimSuffix(name, "/")] {
-			info.Duplicates = append(info.Duplicates, name)
+		if nameBytes += len(name) + len(hdr.Linkname); nameBytes > MaxNameBytes {
+			return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is not a tarfile", Err: fmt.Errorf("member names exceed %d bytes in total after %d members; this is not a real sdist", MaxNameBytes, info.Entries)}
 		}
-		info.Members[strings.TrimSuffix(name, "/")] = true
+		key := strings.TrimSuffix(name, "/")
+		if info.Members[key] {
+			info.Duplicates = appendCapped(info.Duplicates, name)
+		}
+		info.Members[key] = true
 		info.UncompressedSize += max(hdr.Size, 0)
 		if unsafePath(name) || hdr.Typeflag == tar.TypeChar || hdr.Typeflag == tar.TypeBlock || hdr.Typeflag == tar.TypeFifo {
-			info.Unsafe = append(info.Unsafe, hdr.Name)
+			info.Unsafe = appendCapped(info.Unsafe, hdr.Name)
 		}
-		if hdr.Typeflag == tar.TypeGNUSparse || len(hdr.PAXRecords) > 0 && hasSparsePAX(hdr.PAXRecords) {
-			info.Sparse = append(info.Sparse, hdr.Name)
+		if hdr.Typeflag == tar.TypeGNUSparse || hasSparsePAX(hdr.PAXRecords) {
+			info.Sparse = appendCapped(info.Sparse, hdr.Name)
 		}
 		top, rest, _ := strings.Cut(name, "/")
 		tops[top] = true
-		if strings.TrimSuffix(rest, "/") == "PKG-INFO" {
-			c := cand{hdr: *hdr}
-			if hdr.Typeflag == tar.TypeReg || hdr.Typeflag == tar.TypeRegA {
-				if hdr.Size > MaxMetadataSize {
-					c.err = fmt.Errorf("%s: %s is %d bytes, over the %d-byte limit for core metadata", fn.Raw, hdr.Name, hdr.Size, MaxMetadataSize)
-				} else {
-					c.data, c.err = io.ReadAll(io.LimitReader(tr, MaxMetadataSize+1))
-					if c.err != nil {
-						c.err = &InvalidFileError{File: fn.Raw, Reason: "File is not a tarfile", Err: fmt.Errorf("read %s: %w", hdr.Name, c.err)}
-					}
-				}
-			}
-			pkgInfos = append(pkgInfos, c)
+		if strings.TrimSuffix(rest, "/") != "PKG-INFO" || strings.Contains(top, "..") {
+			continue
+		}
+		pkgHdr, pkgData, pkgErr = hdr, nil, nil
+		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+			continue
+		}
+		if hdr.Size > MaxMetadataSize {
+			pkgErr = fmt.Errorf("%s: %s is %d bytes, over the %d-byte limit for core metadata", fn.Raw, hdr.Name, hdr.Size, MaxMetadataSize)
+			continue
+		}
+		if pkgData, err = io.ReadAll(io.LimitReader(tr, MaxMetadataSize+1)); err != nil {
+			pkgErr = &InvalidFileError{File: fn.Raw, Reason: "File is not a tarfile", Err: fmt.Errorf("read %s: %w", hdr.Name, err)}
 		}
 	}
 	for t := range tops {
@@ -348,32 +374,29 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "Incorrect number of top-level directories in sdist", Err: fmt.Errorf("found %d (%s); an sdist holds exactly one directory {name}-{version}/", len(info.TopLevel), strings.Join(firstN(info.TopLevel, 5), ", "))}
 	}
 	info.MetadataPath = info.TopLevel[0] + "/PKG-INFO"
-	var got *cand
-	for i := range pkgInfos {
-		if strings.TrimSuffix(strings.TrimPrefix(pkgInfos[i].hdr.Name, "./"), "/") == info.MetadataPath {
-			got = &pkgInfos[i] // tarfile.getmember returns the last one
-		}
-	}
-	if got == nil {
+	if pkgHdr == nil {
 		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "PKG-INFO not found at " + info.MetadataPath}
 	}
-	switch got.hdr.Typeflag {
+	switch pkgHdr.Typeflag {
 	case tar.TypeReg, tar.TypeRegA:
 	case tar.TypeSymlink, tar.TypeLink:
-		return nil, info, fmt.Errorf("%s: %s is a link (to %q), not a regular file; PyPI refuses it: rebuild the sdist", fn.Raw, info.MetadataPath, got.hdr.Linkname)
+		return nil, info, fmt.Errorf("%s: %s is a link (to %q), not a regular file; PyPI refuses it: rebuild the sdist", fn.Raw, info.MetadataPath, pkgHdr.Linkname)
 	default:
-		return nil, info, fmt.Errorf("%s: %s is not a regular file (tar type %q); rebuild the sdist", fn.Raw, info.MetadataPath, got.hdr.Typeflag)
+		return nil, info, fmt.Errorf("%s: %s is not a regular file (tar type %q); rebuild the sdist", fn.Raw, info.MetadataPath, pkgHdr.Typeflag)
 	}
-	if got.err != nil {
-		return nil, info, got.err
+	if pkgErr != nil {
+		return nil, info, pkgErr
 	}
-	if len(got.data) > MaxMetadataSize {
+	if len(pkgData) > MaxMetadataSize {
 		return nil, info, fmt.Errorf("%s: %s is over the %d-byte limit for core metadata", fn.Raw, info.MetadataPath, MaxMetadataSize)
 	}
-	return bytes.Clone(got.data), info, nil
+	return pkgData, info, nil
 }
 
 func hasSparsePAX(recs map[string]string) bool {
+	if len(recs) == 0 {
+		return false
+	}
 	for k := range recs {
 		if strings.HasPrefix(k, "GNU.sparse.") {
 			return true

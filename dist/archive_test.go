@@ -7,6 +7,7 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -249,6 +250,18 @@ func TestOpenHostile(t *testing.T) {
 			gz.Close()
 			return buf.Bytes()
 		}, "File exceeds compression ratio of 50"},
+		{"sdist endless long names", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
+			var buf bytes.Buffer
+			gz, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+			tw := tar.NewWriter(gz)
+			long := strings.Repeat("d", 2000)
+			for i := range dist.MaxNameBytes/2000 + 10 {
+				tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("pkg-1.0/%s%d", long, i), Mode: 0o644, Typeflag: tar.TypeReg, Format: tar.FormatPAX})
+			}
+			tw.Close()
+			gz.Close()
+			return buf.Bytes()
+		}, "member names exceed"},
 		{"zip named as sdist", "pkg-1.0.zip", func(*testing.T) []byte { return goodWheel }, "PEP 625"},
 		{"unknown extension", "pkg-1.0.egg", func(*testing.T) []byte { return goodWheel }, "extension must be"},
 	}
@@ -285,6 +298,10 @@ func TestCheckArchiveProblems(t *testing.T) {
 		{"compression ratio", "pkg-1.0-py3-none-any.whl",
 			withEntries(zipEntry{name: "pkg/huge.bin", data: deflate(t, make([]byte, 1024)), method: zip.Deflate, raw: true, usize: 1 << 30}),
 			[]problemWant{{"archive", "File exceeds compression ratio of 50"}}},
+		{"declared sizes overflow int64", "pkg-1.0-py3-none-any.whl",
+			withEntries(zipEntry{name: "pkg/a", data: []byte{3, 0}, method: zip.Deflate, raw: true, usize: 1<<64 - 1},
+				zipEntry{name: "pkg/b", data: []byte{3, 0}, method: zip.Deflate, raw: true, usize: 1<<64 - 1}),
+			[]problemWant{{"archive", "File exceeds compression ratio of 50"}}},
 		{"unsupported compression", "pkg-1.0-py3-none-any.whl",
 			withEntries(zipEntry{name: "pkg/x.bz2", data: []byte("BZh9"), method: 12, raw: true, usize: 4}),
 			[]problemWant{{"archive", "File does not use a supported compression type"}}},
@@ -318,6 +335,27 @@ func TestCheckArchiveProblems(t *testing.T) {
 	}
 }
 
+func TestOpenSdistRepeatedPKGINFO(t *testing.T) {
+	// Many PKG-INFO members: only the last is kept (as Python's tarfile
+	// does), so memory stays bounded, and Check reports the duplicates.
+	var entries []tarEntry
+	for i := range 200 {
+		entries = append(entries, reg("pkg-1.0/PKG-INFO", fmt.Sprintf("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nSummary: copy %d\n", i)))
+	}
+	p := writeFile(t, t.TempDir(), "pkg-1.0.tar.gz", buildTarGz(t, entries))
+	f := openOrFail(t, p)
+	if got := f.Metadata.Get("Summary"); got != "copy 199" {
+		t.Errorf("Summary = %q, want the last copy", got)
+	}
+	ps := dist.Check(f, dist.CheckOptions{})
+	if len(ps) != 1 || !strings.Contains(ps[0].Message, "duplicate members: pkg-1.0/PKG-INFO") {
+		t.Errorf("problems = %v", ps)
+	}
+	if len(f.Archive.Duplicates) > 20 {
+		t.Errorf("%d duplicates kept; the list must be capped", len(f.Archive.Duplicates))
+	}
+}
+
 func TestOpenDistInfoNormalisation(t *testing.T) {
 	// A wheel whose .dist-info directory is spelled differently from the
 	// filename (older tools) is still read.
@@ -329,6 +367,11 @@ func TestOpenDistInfoNormalisation(t *testing.T) {
 	f := openOrFail(t, p)
 	if f.Archive.DistInfo != "My.Pkg-1.0.0.dist-info" || f.Metadata.Get("Name") != "My.Pkg" {
 		t.Fatalf("dist-info %q name %q", f.Archive.DistInfo, f.Metadata.Get("Name"))
+	}
+	// ...but PyPI wants the exact spelling, so Check reports it.
+	ps := dist.Check(f, dist.CheckOptions{})
+	if len(ps) == 0 || ps[0].Field != "METADATA" || !strings.Contains(ps[0].Message, "my_pkg-1.0.0.dist-info/METADATA (the wheel has My.Pkg-1.0.0.dist-info/METADATA") {
+		t.Fatalf("problems = %v", ps)
 	}
 }
 

@@ -2,15 +2,21 @@ package dist
 
 import (
 	"fmt"
+	"mime"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
 
-// SupportedMetadataVersions are the Metadata-Version values PyPI accepts
+// supportedMetadataVersions are the Metadata-Version values PyPI accepts
 // (warehouse SUPPORTED_METADATA_VERSIONS). 2.0 was never a released
 // specification and is refused.
-var SupportedMetadataVersions = []string{"1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"}
+var supportedMetadataVersions = []string{"1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"}
+
+// SupportedMetadataVersions returns the Metadata-Version values PyPI
+// accepts: 1.0, 1.1, 1.2 and 2.1 to 2.5 (not 2.0).
+func SupportedMetadataVersions() []string { return slices.Clone(supportedMetadataVersions) }
 
 // MaxSummaryLength is PyPI's limit on Summary, in characters.
 const MaxSummaryLength = 512
@@ -20,14 +26,24 @@ const (
 	versionURL = "https://packaging.python.org/specifications/version-specifiers/#local-version-identifiers"
 )
 
-// Check returns every problem with a file, all at once: metadata PyPI
-// would refuse (Metadata-Version, Name, Version, Summary, License with
-// License-Expression), a filename that does not match the metadata (PEP 625
-// for sdists, normalised names for wheels), wheel tags PyPI refuses, missing
-// WHEEL/RECORD, and the archive reasons behind PyPI's "Invalid distribution
-// file" (compression type and ratio, top-level directories, unsafe or
-// duplicate members). The messages follow PyPI's where it has one and say
-// what to do. A nil File or one without metadata gives a single problem.
+// Check returns every problem with a file, all at once, in a stable order:
+//   - metadata PyPI would refuse: Metadata-Version (2.0 and unknown ones),
+//     Name and Version (missing, invalid, repeated, local versions unless
+//     opts.AllowLocalVersions), fields newer than the declared
+//     Metadata-Version, Summary (one line, at most 512 characters), License
+//     with License-Expression, a Description both as header and body,
+//     direct URL requirements, Dynamic, Description-Content-Type and
+//     Project-URL labels;
+//   - a filename that does not match the metadata: the normalised name and
+//     version, PEP 625's exact sdist name, the wheel's normalised name
+//     prefix and platform tags PyPI refuses;
+//   - the archive reasons behind PyPI's "Invalid distribution file":
+//     compression type and ratio, top-level directories, missing
+//     {name}-{version}.dist-info/METADATA, WHEEL or RECORD, unsafe,
+//     duplicate and sparse members.
+//
+// Messages follow PyPI's where it has one and say what to do. A nil File
+// or one without metadata gives a single problem.
 func Check(f *File, opts CheckOptions) []Problem {
 	if f == nil {
 		return []Problem{{Message: "no file to check"}}
@@ -75,11 +91,11 @@ func (c *checker) metadata(opts CheckOptions) {
 	mv = strings.TrimSpace(mv)
 	switch {
 	case !ok || mv == "":
-		c.add("Metadata-Version", "missing; core metadata must start with Metadata-Version (one of %s). See %s for more information.", strings.Join(SupportedMetadataVersions, ", "), specURL)
+		c.add("Metadata-Version", "missing; core metadata must start with Metadata-Version (one of %s). See %s for more information.", strings.Join(supportedMetadataVersions, ", "), specURL)
 	case mv == "2.0":
 		c.add("Metadata-Version", "'2.0' is an invalid value for Metadata-Version: 2.0 was never a released specification and PyPI refuses it; rebuild with a current build backend (it writes 2.1 or later). See %s for more information.", specURL)
-	case !contains(SupportedMetadataVersions, mv):
-		c.add("Metadata-Version", "'%s' is an invalid value for Metadata-Version: PyPI accepts %s; rebuild with a build backend that writes one of them. See %s for more information.", mv, strings.Join(SupportedMetadataVersions, ", "), specURL)
+	case !contains(supportedMetadataVersions, mv):
+		c.add("Metadata-Version", "'%s' is an invalid value for Metadata-Version: PyPI accepts %s; rebuild with a build backend that writes one of them. See %s for more information.", mv, strings.Join(supportedMetadataVersions, ", "), specURL)
 	}
 
 	name, ok := c.single("Name")
@@ -94,11 +110,10 @@ func (c *checker) metadata(opts CheckOptions) {
 	}
 
 	ver, ok := c.single("Version")
+	ver = strings.TrimSpace(ver)
 	switch {
-	case !ok || strings.TrimSpace(ver) == "":
+	case !ok || ver == "":
 		c.add("Version", "missing; core metadata must have a Version. See %s for more information.", specURL)
-	case ver != strings.TrimSpace(ver):
-		c.add("Version", "'%s' has leading or trailing whitespace; remove it", ver)
 	default:
 		v, err := ParseVersion(ver)
 		if err != nil {
@@ -122,14 +137,38 @@ func (c *checker) metadata(opts CheckOptions) {
 	if m.Has("License") && m.Has("License-Expression") {
 		c.add("License", "License and License-Expression are both set; PyPI refuses that. Keep License-Expression (an SPDX expression) and remove License (the license = \"...\" table or classifier-style text)")
 	}
-	if m.Has("License-Expression") {
-		c.single("License-Expression")
-	}
 	if m.DescriptionHeader && m.BodyAfterHeaders {
 		c.add("Description", "given both as a Description header and as the message body; keep only one (current tools write it as the body)")
 	}
-	for _, field := range []string{"Description-Content-Type", "Home-Page", "Download-URL", "Author", "Author-Email", "Maintainer", "Maintainer-Email", "License", "Requires-Python", "Keywords"} {
+	for _, field := range []string{"Description-Content-Type", "Home-Page", "Download-URL", "Author", "Author-Email", "Maintainer", "Maintainer-Email", "License", "License-Expression", "Requires-Python", "Keywords"} {
 		c.single(field)
+	}
+	c.fieldVersions(mv)
+	for _, req := range m.GetAll("Requires-Dist") {
+		if directURL.MatchString(req) {
+			c.add("Requires-Dist", "Can't have direct dependency: '%s'. PyPI refuses URL requirements (name @ url); depend on a released version instead", req)
+		}
+	}
+	for _, d := range m.GetAll("Dynamic") {
+		switch _, _, known := FormName(d); {
+		case strings.EqualFold(d, "Name") || strings.EqualFold(d, "Version") || strings.EqualFold(d, "Metadata-Version"):
+			c.add("Dynamic", "'%s' may not be dynamic: Name, Version and Metadata-Version must always be given", d)
+		case !known && !strings.EqualFold(d, "Description"):
+			c.add("Dynamic", "'%s' is not a core metadata field; remove it from Dynamic", d)
+		}
+	}
+	if ct := m.Get("Description-Content-Type"); ct != "" {
+		mt, params, err := mime.ParseMediaType(ct)
+		switch {
+		case err != nil:
+			c.add("Description-Content-Type", "'%s' is not a valid content type (%v); use text/markdown, text/x-rst or text/plain", ct, err)
+		case mt != "text/plain" && mt != "text/x-rst" && mt != "text/markdown":
+			c.add("Description-Content-Type", "'%s' is not one of text/plain, text/x-rst, text/markdown; PyPI refuses it", ct)
+		case params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8"):
+			c.add("Description-Content-Type", "charset '%s' is not supported; the description must be UTF-8", params["charset"])
+		case mt == "text/markdown" && params["variant"] != "" && params["variant"] != "GFM" && params["variant"] != "CommonMark":
+			c.add("Description-Content-Type", "Markdown variant '%s' is not supported; use GFM or CommonMark", params["variant"])
+		}
 	}
 	for _, pu := range m.GetAll("Project-URL") {
 		label, url, _ := strings.Cut(pu, ",")
@@ -143,14 +182,41 @@ func (c *checker) metadata(opts CheckOptions) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+// fieldAdded is the Metadata-Version each field was introduced in
+// (packaging refuses a field newer than the declared version). License-File
+// is left out: twine drops it below 2.4 rather than failing.
+var fieldAdded = map[string]string{
+	"supported-platform": "1.1", "download-url": "1.1", "classifier": "1.1", "requires": "1.1",
+	"provides": "1.1", "obsoletes": "1.1",
+	"maintainer": "1.2", "maintainer-email": "1.2", "requires-dist": "1.2", "provides-dist": "1.2",
+	"obsoletes-dist": "1.2", "requires-python": "1.2", "requires-external": "1.2", "project-url": "1.2",
+	"description-content-type": "2.1", "provides-extra": "2.1",
+	"dynamic":            "2.2",
+	"license-expression": "2.4",
+	"import-name":        "2.5", "import-namespace": "2.5",
 }
+
+var directURL = regexp.MustCompile(`^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@`)
+
+// fieldVersions reports fields newer than the declared Metadata-Version,
+// once per field.
+func (c *checker) fieldVersions(mv string) {
+	if !contains(supportedMetadataVersions, mv) {
+		return
+	}
+	seen := map[string]bool{}
+	for _, f := range c.f.Metadata.Fields {
+		k := strings.ToLower(f.Name)
+		added, ok := fieldAdded[k]
+		if !ok || seen[k] || !metadataVersionBelow(mv, int(added[0]-'0'), int(added[2]-'0')) {
+			continue
+		}
+		seen[k] = true
+		c.add(f.Name, "%s was introduced in Metadata-Version %s, but the file declares %s; rebuild with a build backend that writes Metadata-Version %s or later, or drop the field", f.Name, added, mv, added)
+	}
+}
+
+func contains(list []string, s string) bool { return slices.Contains(list, s) }
 
 func (c *checker) filename() {
 	fn := c.f.Filename
@@ -213,18 +279,21 @@ func (c *checker) archive() {
 		if a.Members == nil {
 			break
 		}
-		di := a.DistInfo
-		if di == "" {
-			di = fn.Name + "-" + fn.VersionText + ".dist-info"
+		// PyPI looks for {name}-{version}.dist-info spelled exactly as in
+		// the filename, even though Open tolerates normalisation differences.
+		di := fn.Name + "-" + fn.VersionText + ".dist-info"
+		if !a.has(di + "/METADATA") {
+			hint := ""
+			if a.DistInfo != "" && a.DistInfo != di {
+				hint = fmt.Sprintf(" (the wheel has %s/METADATA; PyPI needs the directory spelled exactly like the filename's name and version: rebuild the wheel or rename the file to match)", a.DistInfo)
+			}
+			c.add("METADATA", "Wheel '%s' does not contain the required METADATA file: %s/METADATA%s", fn.Raw, di, hint)
 		}
 		if !a.has(di + "/WHEEL") {
 			c.add("WHEEL", "Invalid distribution file. WHEEL not found at %s/WHEEL; rebuild the wheel", di)
 		}
-		if !a.has(di + "/METADATA") {
-			c.add("METADATA", "Wheel '%s' does not contain the required METADATA file: %s/METADATA", fn.Raw, di)
-		}
 		if !a.has(di + "/RECORD") {
-			c.add("RECORD", "Wheel '%s' does not contain the required RECORD file: %s/RECORD", fn.Raw, di)
+			c.add("RECORD", "Wheel '%s' does not contain the required RECORD file: %s/RECORD; rebuild the wheel", fn.Raw, di)
 		}
 	}
 }

@@ -286,6 +286,8 @@ func (m *Metadata) FormFields() []FormField {
 		switch fn.name {
 		case "name":
 			v = SafeName(strings.TrimSpace(v))
+		case "version", "metadata_version":
+			v = strings.TrimSpace(v)
 		case "keywords":
 			v = joinKeywords(v)
 		case "project_urls":

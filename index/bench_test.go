@@ -47,13 +47,14 @@ func BenchmarkSimpleProjectPage10k(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/simple/big/", nil)
 			req.Header.Set("Accept", tc.accept)
+			srv.ServeHTTP(&countingWriter{h: http.Header{}}, req) // render once
 			for b.Loop() {
-				w := httptest.NewRecorder()
+				w := &countingWriter{h: http.Header{}}
 				srv.ServeHTTP(w, req)
-				if w.Code != http.StatusOK {
-					b.Fatal(w.Code)
+				if w.code != http.StatusOK {
+					b.Fatal(w.code)
 				}
-				b.SetBytes(int64(w.Body.Len()))
+				b.SetBytes(w.n)
 			}
 		})
 	}
@@ -96,4 +97,24 @@ func BenchmarkUpload(b *testing.B) {
 		}
 		b.SetBytes(int64(len(f.data)))
 	}
+}
+
+// countingWriter is an http.ResponseWriter that discards the body, like a
+// fast client, so the benchmark measures the server and not a recorder.
+type countingWriter struct {
+	h    http.Header
+	code int
+	n    int64
+}
+
+func (w *countingWriter) Header() http.Header { return w.h }
+func (w *countingWriter) WriteHeader(c int) {
+	if w.code == 0 {
+		w.code = c
+	}
+}
+func (w *countingWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.n += int64(len(b))
+	return len(b), nil
 }

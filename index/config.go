@@ -68,7 +68,7 @@ type ByteSize int64
 func (b *ByteSize) UnmarshalText(t []byte) error {
 	n, err := ParseSize(string(t))
 	if err != nil {
-		return err
+		return &fieldError{"max_file_size", err}
 	}
 	*b = ByteSize(n)
 	return nil
@@ -81,14 +81,16 @@ type Duration time.Duration
 func (d *Duration) UnmarshalText(t []byte) error {
 	v, err := time.ParseDuration(string(t))
 	if err != nil {
-		return fmt.Errorf("%q is not a duration: write it like \"15m\" or \"1h\"", string(t))
+		return &fieldError{"minted_token_lifetime", fmt.Errorf("%q is not a duration: write it like \"15m\" or \"1h\"", string(t))}
 	}
 	if v <= 0 {
-		return fmt.Errorf("%q must be positive", string(t))
+		return &fieldError{"minted_token_lifetime", fmt.Errorf("%q must be positive", string(t))}
 	}
 	*d = Duration(v)
 	return nil
 }
+
+var publisherIndexRE = regexp.MustCompile(`\b(github|gitlab)\[(\d+)\]`)
 
 var sizeRE = regexp.MustCompile(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`)
 
@@ -139,7 +141,7 @@ func ParseConfig(name string, data []byte, readFile func(string) ([]byte, error)
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return Options{}, tomlError(name, err)
+		return Options{}, tomlError(name, data, err)
 	}
 	opts := Options{
 		Audience:            strings.TrimSpace(cfg.Audience),
@@ -198,14 +200,29 @@ func ParseConfig(name string, data []byte, readFile func(string) ([]byte, error)
 	if len(cfg.Publishers.GitHub) > 0 || len(cfg.Publishers.GitLab) > 0 {
 		pc := publisher.Config{Audience: opts.Audience, Publishers: cfg.Publishers}
 		if err := pc.Validate(); err != nil {
-			return Options{}, fmt.Errorf("%s: %w", name, err)
+			line := 0
+			if m := publisherIndexRE.FindStringSubmatch(err.Error()); m != nil {
+				n, _ := strconv.Atoi(m[2])
+				line = tableLine(data, "publishers."+m[1], n)
+			}
+			return Options{}, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 	}
 	return opts, nil
 }
 
+// fieldError is a value error of a known top-level field, so that the
+// message can name it even when the decoder gives no position.
+type fieldError struct {
+	field string
+	err   error
+}
+
+func (e *fieldError) Error() string { return e.err.Error() }
+func (e *fieldError) Unwrap() error { return e.err }
+
 // tomlError turns a go-toml error into "file:line:col: field: problem".
-func tomlError(name string, err error) error {
+func tomlError(name string, data []byte, err error) error {
 	var sme *toml.StrictMissingError
 	if errors.As(err, &sme) && len(sme.Errors) > 0 {
 		var msgs []string
@@ -216,6 +233,10 @@ func tomlError(name string, err error) error {
 		return errors.New(strings.Join(msgs, "\n"))
 	}
 	var de *toml.DecodeError
+	var fe *fieldError
+	if !errors.As(err, &de) && errors.As(err, &fe) {
+		return fmt.Errorf("%s:%d: %s: %w", name, keyLine(data, fe.field), fe.field, fe.err)
+	}
 	if errors.As(err, &de) {
 		row, col := de.Position()
 		key := strings.Join(de.Key(), ".")

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/blake2b"
 
+	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/dist/disttest"
 	"github.com/trustpub/trustpub/secret"
 )
@@ -257,3 +258,5 @@ func md5Hex(b []byte) string { h := md5.Sum(b); return hex.EncodeToString(h[:]) 
 func secretOf(s string) secret.String { return secret.New(s) }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+func normalizeForTest(name string) string { return dist.NormalizeName(name) }

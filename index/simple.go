@@ -2,6 +2,7 @@ package index
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -231,80 +232,125 @@ func (s *Server) handleSimpleProject(w http.ResponseWriter, r *http.Request) {
 
 // jsonFile is one file of a PEP 691 project page.
 type jsonFile struct {
-	Filename         string            `json:"filename"`
-	URL              string            `json:"url"`
-	Hashes           map[string]string `json:"hashes"`
-	RequiresPython   *string           `json:"requires-python"`
-	CoreMetadata     any               `json:"core-metadata"`
-	DistInfoMetadata any               `json:"dist-info-metadata"`
-	Size             int64             `json:"size"`
-	UploadTime       string            `json:"upload-time"`
-	Yanked           bool              `json:"yanked"`
+	Filename         string       `json:"filename"`
+	URL              string       `json:"url"`
+	Hashes           jsonHashes   `json:"hashes"`
+	RequiresPython   *string      `json:"requires-python"`
+	CoreMetadata     coreMetadata `json:"core-metadata"`
+	DistInfoMetadata coreMetadata `json:"dist-info-metadata"`
+	Size             int64        `json:"size"`
+	UploadTime       string       `json:"upload-time"`
+	Yanked           bool         `json:"yanked"`
+}
+
+// jsonHashes is a PEP 691 hashes object (sha256 only).
+type jsonHashes struct {
+	SHA256 string `json:"sha256"`
+}
+
+// coreMetadata is the PEP 714 core-metadata value: the metadata file's
+// hashes, or false when there is none.
+type coreMetadata string
+
+// MarshalJSON implements json.Marshaler.
+func (c coreMetadata) MarshalJSON() ([]byte, error) {
+	if c == "" {
+		return []byte("false"), nil
+	}
+	return []byte(`{"sha256":"` + string(c) + `"}`), nil
+}
+
+// fragments returns the record's HTML anchor line and JSON file object,
+// built once per record, so that rendering a page is a concatenation.
+func (r *record) fragments() (htmlFrag, jsonFrag []byte) {
+	r.fragOnce.Do(func() {
+		u := "../../files/" + url.PathEscape(r.Normalized) + "/" + url.PathEscape(r.Filename)
+		var h bytes.Buffer
+		h.WriteString(`    <a href="`)
+		h.WriteString(html.EscapeString(u))
+		h.WriteString("#sha256=")
+		h.WriteString(r.SHA256)
+		h.WriteString(`"`)
+		jf := jsonFile{
+			Filename: r.Filename, URL: u,
+			Hashes: jsonHashes{SHA256: r.SHA256},
+			Size:   r.Size, UploadTime: r.UploadTime.UTC().Format("2006-01-02T15:04:05.000000Z"),
+		}
+		if r.RequiresPython != "" {
+			rp := r.RequiresPython
+			jf.RequiresPython = &rp
+			h.WriteString(` data-requires-python="`)
+			h.WriteString(html.EscapeString(rp))
+			h.WriteString(`"`)
+		}
+		if r.MetadataSHA256 != "" {
+			h.WriteString(` data-dist-info-metadata="sha256=`)
+			h.WriteString(r.MetadataSHA256)
+			h.WriteString(`" data-core-metadata="sha256=`)
+			h.WriteString(r.MetadataSHA256)
+			h.WriteString(`"`)
+			jf.CoreMetadata = coreMetadata(r.MetadataSHA256)
+			jf.DistInfoMetadata = jf.CoreMetadata
+		}
+		h.WriteString(">")
+		h.WriteString(html.EscapeString(r.Filename))
+		h.WriteString("</a><br />\n")
+		j, err := json.Marshal(jf)
+		if err != nil {
+			panic(fmt.Sprintf("index: encoding a simple API file entry: %v", err)) // only strings and numbers
+		}
+		r.htmlFrag, r.jsonFrag = h.Bytes(), j
+	})
+	return r.htmlFrag, r.jsonFrag
 }
 
 // render renders the project's simple page in both formats.
 func (p *project) render(serial int64) *renderedPage {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	var h bytes.Buffer
-	h.Grow(len(p.files) * 400)
+	var h, j bytes.Buffer
+	h.Grow(len(p.files)*256 + 512)
+	j.Grow(len(p.files)*384 + 512)
 	title := html.EscapeString(p.name)
 	h.WriteString("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Links for ")
 	h.WriteString(title)
 	h.WriteString("</title>\n  </head>\n  <body>\n    <h1>Links for ")
 	h.WriteString(title)
 	h.WriteString("</h1>\n")
-	files := make([]jsonFile, 0, len(p.files))
-	base := "../../files/" + url.PathEscape(p.normalized) + "/"
-	for _, f := range p.files {
-		u := base + url.PathEscape(f.Filename)
-		h.WriteString(`    <a href="`)
-		h.WriteString(html.EscapeString(u))
-		h.WriteString("#sha256=")
-		h.WriteString(f.SHA256)
-		h.WriteString(`"`)
-		jf := jsonFile{
-			Filename: f.Filename, URL: u,
-			Hashes:       map[string]string{"sha256": f.SHA256},
-			CoreMetadata: false, DistInfoMetadata: false,
-			Size: f.Size, UploadTime: f.UploadTime.UTC().Format("2006-01-02T15:04:05.000000Z"),
-		}
-		if f.RequiresPython != "" {
-			rp := f.RequiresPython
-			jf.RequiresPython = &rp
-			h.WriteString(` data-requires-python="`)
-			h.WriteString(html.EscapeString(rp))
-			h.WriteString(`"`)
-		}
-		if f.MetadataSHA256 != "" {
-			h.WriteString(` data-dist-info-metadata="sha256=`)
-			h.WriteString(f.MetadataSHA256)
-			h.WriteString(`" data-core-metadata="sha256=`)
-			h.WriteString(f.MetadataSHA256)
-			h.WriteString(`"`)
-			m := map[string]string{"sha256": f.MetadataSHA256}
-			jf.CoreMetadata, jf.DistInfoMetadata = m, m
-		}
-		h.WriteString(">")
-		h.WriteString(html.EscapeString(f.Filename))
-		h.WriteString("</a><br />\n")
-		files = append(files, jf)
+
+	// Versions in the order they were first uploaded (dist offers no PEP 440
+	// ordering; clients sort them themselves).
+	type firstUpload struct {
+		v string
+		t time.Time
 	}
-	h.WriteString("  </body>\n</html>\n")
-	versions := make([]string, 0, len(p.version))
-	for v := range p.version {
-		versions = append(versions, v)
+	fu := make([]firstUpload, 0, len(p.version))
+	for v, t := range p.version {
+		fu = append(fu, firstUpload{v, t})
 	}
-	slices.SortFunc(versions, func(a, b string) int {
-		return p.version[a].Compare(p.version[b])
-	})
-	j, _ := json.Marshal(struct {
+	slices.SortFunc(fu, func(a, b firstUpload) int { return cmp.Or(a.t.Compare(b.t), strings.Compare(a.v, b.v)) })
+	versions := make([]string, len(fu))
+	for i, x := range fu {
+		versions[i] = x.v
+	}
+	head, _ := json.Marshal(struct {
 		Meta     map[string]any `json:"meta"`
 		Name     string         `json:"name"`
 		Versions []string       `json:"versions"`
-		Files    []jsonFile     `json:"files"`
-	}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, p.name, versions, files})
-	return newRenderedPage(h.Bytes(), append(j, '\n'), serial, p.newest)
+	}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, p.name, versions})
+	j.Write(head[:len(head)-1]) // without the closing brace
+	j.WriteString(`,"files":[`)
+	for i, f := range p.files {
+		hf, jf := f.fragments()
+		h.Write(hf)
+		if i > 0 {
+			j.WriteByte(',')
+		}
+		j.Write(jf)
+	}
+	h.WriteString("  </body>\n</html>\n")
+	j.WriteString("]}\n")
+	return newRenderedPage(h.Bytes(), j.Bytes(), serial, p.newest)
 }
 
 // handleFile serves a stored file or its core metadata (PEP 658: the file's

@@ -53,6 +53,9 @@ type record struct {
 	MetadataBlake2 string    `json:"metadata_blake2_256,omitempty"`
 	Comment        string    `json:"comment,omitempty"`
 	Uploader       string    `json:"uploader,omitempty"` // token name, never the token
+
+	fragOnce           sync.Once // guards the two cached fragments below
+	htmlFrag, jsonFrag []byte    // simple API entries, see fragments
 }
 
 // project is the in-memory index of one project.

@@ -17,9 +17,9 @@ const (
 // builtinIssuers are the issuers PyPI always knows, with the service name
 // its not-enabled description uses.
 var builtinIssuers = map[string]string{
-	GitHubIssuer: "github",
-	GitLabIssuer: "gitlab",
-	"https://accounts.google.com":                       "google",
+	GitHubIssuer:                  "github",
+	GitLabIssuer:                  "gitlab",
+	"https://accounts.google.com": "google",
 	"https://platform.activestate.com/api/v1/oauth/oidc": "activestate",
 }
 

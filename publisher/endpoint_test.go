@@ -204,7 +204,9 @@ func TestGitHubRefusals(t *testing.T) {
 			return ghToken(t, iss, func(id *devissuer.GitHubIdentity) { id.Workflow = "ci.yml" })
 		}, "invalid-publisher", "valid token, but no corresponding publisher (Publisher with matching claims was not found)"},
 		{"no workflow file in job_workflow_ref", func() string {
-			return ghSigned(t, iss, func(c map[string]any) { c["job_workflow_ref"] = "octo/sample/.github/workflows/release@refs/heads/main" })
+			return ghSigned(t, iss, func(c map[string]any) {
+				c["job_workflow_ref"] = "octo/sample/.github/workflows/release@refs/heads/main"
+			})
 		}, "invalid-publisher", "valid token, but no corresponding publisher (Could not job extract workflow filename from OIDC claims)"},
 		{"wrong environment", func() string {
 			return ghToken(t, iss, func(id *devissuer.GitHubIdentity) { id.Repository = "guarded"; id.Environment = "staging" })
@@ -234,7 +236,11 @@ func TestGitHubRefusals(t *testing.T) {
 		})
 	}
 	t.Run("case-insensitive repository and environment", func(t *testing.T) {
-		tok := ghToken(t, iss, func(id *devissuer.GitHubIdentity) { id.Owner = "OCTO"; id.Repository = "Guarded"; id.Environment = "PyPI" })
+		tok := ghToken(t, iss, func(id *devissuer.GitHubIdentity) {
+			id.Owner = "OCTO"
+			id.Repository = "Guarded"
+			id.Environment = "PyPI"
+		})
 		if a := ix.exchange(t, tok); a.status != 200 || a.Token != "pypi-minted-for-guarded" {
 			t.Fatalf("got %+v", a)
 		}
@@ -326,7 +332,10 @@ func TestInvalidToken(t *testing.T) {
 		})
 	}
 	t.Run("within leeway", func(t *testing.T) {
-		tok := ghSigned(t, iss, func(c map[string]any) { c["exp"] = now.Add(-20 * time.Second).Unix(); c["iat"] = now.Add(-5 * time.Minute).Unix() })
+		tok := ghSigned(t, iss, func(c map[string]any) {
+			c["exp"] = now.Add(-20 * time.Second).Unix()
+			c["iat"] = now.Add(-5 * time.Minute).Unix()
+		})
 		if a := ix.exchange(t, tok); a.status != 200 {
 			t.Fatalf("got %+v", a)
 		}
@@ -405,8 +414,18 @@ func TestGitLab(t *testing.T) {
 		name, token, code, desc string
 	}{
 		{"case-insensitive project path", id(func(i *devissuer.GitLabIdentity) { i.Namespace = "Group/Sub"; i.Project = "Sample" }), "", ""},
-		{"environment exact", id(func(i *devissuer.GitLabIdentity) { i.Namespace = "group"; i.Project = "prod"; i.WorkflowFilepath = ".gitlab-ci.yml"; i.Environment = "Production" }), "", ""},
-		{"environment is case-sensitive", id(func(i *devissuer.GitLabIdentity) { i.Namespace = "group"; i.Project = "prod"; i.WorkflowFilepath = ".gitlab-ci.yml"; i.Environment = "production" }), "invalid-publisher", notFound},
+		{"environment exact", id(func(i *devissuer.GitLabIdentity) {
+			i.Namespace = "group"
+			i.Project = "prod"
+			i.WorkflowFilepath = ".gitlab-ci.yml"
+			i.Environment = "Production"
+		}), "", ""},
+		{"environment is case-sensitive", id(func(i *devissuer.GitLabIdentity) {
+			i.Namespace = "group"
+			i.Project = "prod"
+			i.WorkflowFilepath = ".gitlab-ci.yml"
+			i.Environment = "production"
+		}), "invalid-publisher", notFound},
 		{"wrong project", id(func(i *devissuer.GitLabIdentity) { i.Project = "other" }), "invalid-publisher", notFound},
 		{"wrong file", id(func(i *devissuer.GitLabIdentity) { i.WorkflowFilepath = ".gitlab-ci.yml" }), "invalid-publisher", notFound},
 		{"sub of another project", signed(func(c map[string]any) { c["sub"] = "project_path:group/other:ref_type:branch:ref:main" }), "invalid-publisher", "valid token, but no corresponding publisher (Check failed for required claim 'sub')"},
@@ -594,5 +613,27 @@ func TestLargeBody(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// TestConcurrentFirstFetch: many first exchanges at once fetch the JWKS once.
+func TestConcurrentFirstFetch(t *testing.T) {
+	is := newIssuerServer(t, keyA())
+	ix := newIndex(t, githubConfig(is.srv.URL))
+	toks := make([]string, 8)
+	for i := range toks {
+		toks[i] = ghToken(t, is.issuer(), nil)
+	}
+	var wg sync.WaitGroup
+	for _, tok := range toks {
+		wg.Go(func() {
+			if a := ix.exchange(t, tok); a.status != 200 {
+				t.Errorf("got %+v", a)
+			}
+		})
+	}
+	wg.Wait()
+	if n := is.jwksHits.Load(); n != 1 {
+		t.Fatalf("JWKS fetched %d times, want 1", n)
 	}
 }

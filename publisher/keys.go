@@ -66,6 +66,14 @@ func (v *Verifier) key(ctx context.Context, iss, kid string) (*rsa.PublicKey, er
 	}
 	// One refresh at a time per issuer; concurrent misses share its result.
 	_, err, _ := ks.flight.Do("refresh", func() (any, error) {
+		// A refresh that finished between our miss and now counts: no
+		// second fetch.
+		ks.mu.Lock()
+		recent := !ks.last.IsZero() && v.cfg.Now().Sub(ks.last) < v.cooldown
+		ks.mu.Unlock()
+		if recent {
+			return nil, nil
+		}
 		keys, err := v.fetchKeys(ctx, iss)
 		if err != nil {
 			v.cfg.Logger.Warn("trusted publishing: refreshing issuer keys failed; keeping cached keys", "issuer", iss, "error", err)

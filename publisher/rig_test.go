@@ -43,7 +43,7 @@ type issuerServer struct {
 	jwksFails atomic.Bool
 }
 
-func newIssuerServer(t *testing.T, key *rsa.PrivateKey) *issuerServer {
+func newIssuerServer(t testing.TB, key *rsa.PrivateKey) *issuerServer {
 	t.Helper()
 	is := &issuerServer{}
 	is.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -62,7 +62,7 @@ func newIssuerServer(t *testing.T, key *rsa.PrivateKey) *issuerServer {
 }
 
 // use makes the server sign and publish with key.
-func (is *issuerServer) use(t *testing.T, key *rsa.PrivateKey) *devissuer.Issuer {
+func (is *issuerServer) use(t testing.TB, key *rsa.PrivateKey) *devissuer.Issuer {
 	t.Helper()
 	iss, err := devissuer.New(is.srv.URL, key)
 	if err != nil {

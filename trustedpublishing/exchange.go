@@ -232,11 +232,11 @@ func (x *Exchanger) Mint(ctx context.Context, publishURL string, oidc ambient.To
 		return UploadToken{}, fmt.Errorf("token request to %s failed: reading the answer: %w", u.Host, err)
 	}
 	var out struct {
-		Success *bool          `json:"success"`
-		Token   *string        `json:"token"`
-		Expires *float64       `json:"expires"`
-		Message string         `json:"message"`
-		Errors  []ServerError  `json:"errors"`
+		Success *bool         `json:"success"`
+		Token   *string       `json:"token"`
+		Expires *float64      `json:"expires"`
+		Message string        `json:"message"`
+		Errors  []ServerError `json:"errors"`
 	}
 	if err := json.Unmarshal(rb, &out); err != nil {
 		re := &ResponseError{Host: u.Host, StatusCode: resp.StatusCode, Status: resp.Status, NotJSON: true}

@@ -11,6 +11,8 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/blake2b"
 
@@ -192,9 +194,17 @@ type streamBody struct {
 	onRead   func(sent, total int64)
 	shaHex   string
 	blakeHex string
+	// mu guards the fields below it, which are read by the goroutine that
+	// called Do while the transport's writer goroutine may still be reading
+	// the body (net/http may finish with a body after Do returns).
+	mu sync.Mutex
+	// whole is true once the whole file went through the hashers.
+	whole bool
 	// err is the first failure of the body itself (file changed or
 	// unreadable), as opposed to the connection's.
-	err error
+	err       error
+	closeOnce sync.Once
+	closed    chan struct{}
 }
 
 // openBody opens path for one attempt of the plan.
@@ -217,14 +227,18 @@ func openBody(plan *bodyPlan, path string, onRead func(sent, total int64)) (*str
 		fh.Close()
 		return nil, fmt.Errorf("blake2b: %w", err)
 	}
-	return &streamBody{plan: plan, file: fh, sha: sha256.New(), blake: b2, pending: plan.prefix, onRead: onRead}, nil
+	return &streamBody{plan: plan, file: fh, sha: sha256.New(), blake: b2, pending: plan.prefix, onRead: onRead, closed: make(chan struct{})}, nil
 }
 
 // Read implements io.Reader.
 func (b *streamBody) Read(p []byte) (int, error) {
 	n, err := b.read(p)
-	if err != nil && err != io.EOF && b.err == nil {
-		b.err = err
+	if err != nil && err != io.EOF {
+		b.mu.Lock()
+		if b.err == nil {
+			b.err = err
+		}
+		b.mu.Unlock()
 	}
 	return n, err
 }
@@ -279,23 +293,53 @@ func (b *streamBody) finishFile() error {
 	if n, _ := b.file.Read(one[:]); n > 0 {
 		return fmt.Errorf("%s grew while it was being uploaded (more than %d bytes): rebuild and upload again", b.file.Name(), b.plan.size)
 	}
-	b.shaHex = hex.EncodeToString(b.sha.Sum(nil))
-	b.blakeHex = hex.EncodeToString(b.blake.Sum(nil))
+	sha, blake := hex.EncodeToString(b.sha.Sum(nil)), hex.EncodeToString(b.blake.Sum(nil))
 	var tail bytes.Buffer
-	if err := writeTrailer(&tail, b.plan.boundary, b.shaHex, b.blakeHex); err != nil {
+	if err := writeTrailer(&tail, b.plan.boundary, sha, blake); err != nil {
 		return err
 	}
+	b.mu.Lock()
+	b.shaHex, b.blakeHex, b.whole = sha, blake, true
+	b.mu.Unlock()
 	b.pending = tail.Bytes()
 	b.stage = 2
 	return nil
 }
 
-// Close closes the file. The transport calls it when the request is done.
-func (b *streamBody) Close() error { return b.file.Close() }
+// Close closes the file. The transport calls it when it is done with the
+// body, possibly after Do returned.
+func (b *streamBody) Close() error {
+	var err error
+	b.closeOnce.Do(func() {
+		err = b.file.Close()
+		close(b.closed)
+	})
+	return err
+}
 
-// digests returns the hex digests once the whole file was read.
-func (b *streamBody) digests() (sha, blake string, ok bool) {
-	return b.shaHex, b.blakeHex, b.stage >= 2
+// wait blocks until the transport closed the body (it no longer reads it),
+// or d elapsed.
+func (b *streamBody) wait(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-b.closed:
+	case <-t.C:
+	}
+}
+
+// digests returns the hex digests and whether the whole file was read.
+func (b *streamBody) digests() (sha, blake string, whole bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.shaHex, b.blakeHex, b.whole
+}
+
+// failure returns the body's own error, if any.
+func (b *streamBody) failure() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
 }
 
 // contentType is the request's Content-Type for the plan.

@@ -25,6 +25,10 @@ import (
 // defaultStallTimeout bounds how long an attempt may make no progress.
 const defaultStallTimeout = 5 * time.Minute
 
+// bodyCloseWait bounds the wait for net/http to release a request body
+// after Do returned (it closes it once the connection is done with it).
+const bodyCloseWait = 5 * time.Second
+
 // maxOKBody bounds how much of a 200 body (warnings) is read.
 const maxOKBody = 64 << 10
 
@@ -32,10 +36,13 @@ const maxOKBody = 64 << 10
 var errStalled = errors.New("no progress")
 
 // DefaultHTTPClient returns the HTTP client used when Client.HTTPClient is
-// nil: dial, TLS-handshake and response-header timeouts, HTTP/2 when the
-// server offers it, proxies from the environment.
+// nil: dial, TLS-handshake and response-header timeouts, proxies from the
+// environment, and HTTP/1.1 only, as twine: PyPI puts its error messages in
+// the status line's reason phrase, which HTTP/2 does not have.
 func DefaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP1(true)
 	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 30 * time.Second
 	t.ResponseHeaderTimeout = 10 * time.Minute
@@ -327,11 +334,14 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *di
 	obs.Progress(f, 0, plan.size)
 
 	resp, err := hc.Do(req)
-	sha, blake, whole := body.digests()
-	out.sha, out.blake = sha, blake
 	if err != nil {
-		if body.err != nil {
-			return out, &bodyError{body.err}
+		// net/http closes the body when it is done with it, which may be
+		// after Do returns: wait, so the digests and "whole" are final.
+		body.wait(bodyCloseWait)
+		sha, blake, whole := body.digests()
+		out.sha, out.blake = sha, blake
+		if berr := body.failure(); berr != nil {
+			return out, &bodyError{berr}
 		}
 		out.ambiguous = whole
 		if errors.Is(context.Cause(actx), errStalled) {
@@ -339,13 +349,20 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *di
 		}
 		return out, &transportError{name: plan.fileName, url: u.Redacted(), err: unwrapURLError(err), sentAll: whole}
 	}
-	defer resp.Body.Close()
 	// The answer is being read: the stall watchdog also covers a body that
 	// never ends.
 	watchdog.Reset(stall)
+	limit := int64(maxErrorBody)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		limit = maxOKBody
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, limit))
+	resp.Body.Close()
+	body.wait(bodyCloseWait)
+	sha, blake, whole := body.digests()
+	out.sha, out.blake = sha, blake
 	out.status = resp.StatusCode
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxOKBody))
 		for _, line := range strings.Split(cleanText(string(b), maxOKBody), "\n") {
 			if line = strings.TrimSpace(line); line != "" {
 				out.warnings = append(out.warnings, line)
@@ -358,13 +375,13 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *di
 		}
 		return out, nil
 	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	reason, text := serverMessage(resp, b)
 	se := &ServerError{
 		URL:        u.Redacted(),
 		Filename:   plan.fileName,
 		StatusCode: resp.StatusCode,
-		Reason:     reasonPhrase(resp),
-		Body:       cleanText(string(b), maxErrorBody),
+		Reason:     reason,
+		Body:       text,
 		Location:   cleanText(resp.Header.Get("Location"), 2048),
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {

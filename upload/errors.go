@@ -1,10 +1,14 @@
 package upload
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -97,6 +101,62 @@ func reasonPhrase(resp *http.Response) string {
 		s = ""
 	}
 	return cleanText(s, 1024)
+}
+
+// htmlTag matches an HTML tag, to turn an HTML error page into text.
+var htmlTag = regexp.MustCompile(`(?s)<[^>]*>`)
+
+// spaceRun matches runs of blank space left by removed tags.
+var spaceRun = regexp.MustCompile(`[ \t]*\n[ \t\n]*|[ \t]{2,}`)
+
+// serverMessage returns the index's message and the cleaned body of an
+// error response. PyPI sends the message as the status line's reason
+// phrase. When the phrase is only the standard text (HTTP/2 has none; some
+// servers cannot set it) the message is taken from, in order: the
+// X-PyPI-Error header (trustpub serve), a Pyramid JSON error's "code"
+// ("400 <message>"), or the body's last non-empty line.
+func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	text := string(raw)
+	var js struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	isJSON := (ct == "application/json" || strings.HasSuffix(ct, "+json")) && json.Unmarshal(raw, &js) == nil
+	switch {
+	case isJSON && js.Message != "":
+		text = js.Message
+	case ct == "text/html":
+		text = html.UnescapeString(htmlTag.ReplaceAllString(text, "\n"))
+	}
+	body = cleanText(spaceRun.ReplaceAllStringFunc(text, func(s string) string {
+		if strings.Contains(s, "\n") {
+			return "\n"
+		}
+		return " "
+	}), maxErrorBody)
+	reason = reasonPhrase(resp)
+	if reason != "" && reason != http.StatusText(resp.StatusCode) {
+		return reason, body
+	}
+	if x := cleanText(resp.Header.Get("X-PyPI-Error"), 1024); x != "" {
+		return x, body
+	}
+	if isJSON {
+		if _, msg, ok := strings.Cut(js.Code, " "); ok && strings.TrimSpace(msg) != "" && msg != http.StatusText(resp.StatusCode) {
+			return cleanText(msg, 1024), body
+		}
+	}
+	lines := strings.Split(body, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			if len(l) > 1024 {
+				break
+			}
+			return l, body
+		}
+	}
+	return reason, body
 }
 
 // cleanText trims s, bounds it to max bytes and replaces control characters

@@ -274,6 +274,7 @@ func (p *fakePyPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/simple/"):
 		p.serveSimple(w, r)
 	case r.URL.Path == "/legacy":
+		io.Copy(io.Discard, r.Body)
 		writeStatus(w, http.StatusPermanentRedirect, "An upload was attempted to /legacy but the expected upload URL is /legacy/ (with a trailing slash)", "", "Location: /legacy/")
 	case r.Method == http.MethodPost && r.URL.Path == "/legacy/":
 		p.serveUpload(w, r)

@@ -138,7 +138,7 @@ func TestUploadServerErrors(t *testing.T) {
 		{"username and password", "/legacy/", StaticCredentials{Username: "bob", Password: secret.New("CANARY-pw")}, false, 403, "Username/Password authentication is no longer supported", "API token", false},
 		{"no credentials", "/legacy/", nil, false, 403, "Invalid or non-existent authentication information", "credentials", false},
 		{"missing trailing slash", "/legacy", nil, false, 308, "An upload was attempted to /legacy", "missing its trailing slash: use http://", false},
-		{"wrong path", "/upload/", nil, false, 404, "Not Found", "/legacy/", false},
+		{"wrong path", "/upload/", nil, false, 404, "page not found", "/legacy/", false},
 		{"different file exists", "/legacy/", nil, true, 400, "File already exists ('errs-1.0-py3-none-any.whl'", "bump the version", true},
 	}
 	for _, tt := range tests {
@@ -531,4 +531,39 @@ func TestServerErrorJSONHasNoSecrets(t *testing.T) {
 	se := &ServerError{URL: "https://upload.pypi.org/legacy/", Filename: "x.whl", StatusCode: 403, Reason: "Invalid API Token", Hint: "h"}
 	b, _ := json.Marshal(se)
 	assertNoCanary(t, string(b), se.Error())
+}
+
+func TestServerMessage(t *testing.T) {
+	const exists = "File already exists ('a-1.0.tar.gz', with blake2_256 hash 'ab'). See https://pypi.org/help/#file-name-reuse for more information."
+	tests := []struct {
+		name         string
+		status       string
+		header       http.Header
+		body         string
+		wantReason   string
+		wantInBody   string
+		wantExists   bool
+		wantNoInBody string
+	}{
+		{"PyPI over HTTP/1.1: reason phrase", "400 " + exists, http.Header{"Content-Type": {"text/html"}}, "<html><head><title>400 " + exists + "</title></head><body><h1>400 Bad Request</h1>The server could not comply<br/><br/>\n" + exists + "\n</body></html>", exists, "The server could not comply", true, "<h1>"},
+		{"trustpub serve: X-PyPI-Error", "400 Bad Request", http.Header{"X-Pypi-Error": {exists}, "Content-Type": {"text/plain"}}, exists + "\n", exists, exists, true, ""},
+		{"Pyramid JSON (HTTP/2)", "400 Bad Request", http.Header{"Content-Type": {"application/json"}}, `{"message": "The server could not comply.\n\n` + exists + `", "code": "400 ` + exists + `", "title": "Bad Request"}`, exists, "could not comply", true, `"code"`},
+		{"plain body, last line", "403 Forbidden", http.Header{"Content-Type": {"text/plain"}}, "403 Forbidden\n\nAccess was denied to this resource.\n\nInvalid API Token: token is expired\n", "Invalid API Token: token is expired", "Access was denied", false, ""},
+		{"terminal escapes removed", "500 Internal Server Error", http.Header{"Content-Type": {"text/plain"}}, "boom \x1b[2J\x1b]0;title\x07", "boom ?[2J?]0;title?", "boom", false, "\x1b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var code int
+			fmt.Sscanf(tt.status, "%d", &code)
+			resp := &http.Response{Status: tt.status, StatusCode: code, Header: tt.header}
+			reason, body := serverMessage(resp, []byte(tt.body))
+			if reason != tt.wantReason || !strings.Contains(body, tt.wantInBody) || tt.wantNoInBody != "" && strings.Contains(body, tt.wantNoInBody) {
+				t.Errorf("reason %q\nbody %q", reason, body)
+			}
+			se := &ServerError{StatusCode: code, Reason: reason, Body: body}
+			if se.FileExists() != tt.wantExists {
+				t.Errorf("FileExists = %v", se.FileExists())
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -19,7 +20,11 @@ const devIssuerPath = "/_/dev-issuer"
 // signing key is kept in the data directory (0600) so that tokens stay
 // valid across restarts.
 func mountDevIssuer(mux *http.ServeMux, dataDir, base string) error {
-	key, err := devissuer.LoadOrCreateKey(filepath.Join(dataDir, "dev-issuer", "key.pem"))
+	dir := filepath.Join(dataDir, "dev-issuer")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return usageErr("dev issuer key directory: %w", err)
+	}
+	key, err := devissuer.LoadOrCreateKey(filepath.Join(dir, "key.pem"))
 	if err != nil {
 		return usageErr("dev issuer key: %w", err)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,15 +24,15 @@ func (c *tokenCmd) Run(ctx context.Context, a *App) error {
 		return nil
 	}
 	if c.Claims {
-		claims, err := tok.Claims()
+		raw, err := tok.ClaimsJSON()
 		if err != nil {
 			return withCode(ExitCredentials, fmt.Errorf("decoding the token's claims: %w", err))
 		}
-		b, err := json.MarshalIndent(claims, "", "  ")
-		if err != nil {
-			return err
+		var out bytes.Buffer
+		if err := json.Indent(&out, raw, "", "  "); err != nil {
+			return withCode(ExitCredentials, fmt.Errorf("the token's claims are not JSON: %w", err))
 		}
-		fmt.Fprintln(a.Stdout, string(b))
+		fmt.Fprintln(a.Stdout, out.String())
 		return nil
 	}
 	a.mask(tok.Reveal())

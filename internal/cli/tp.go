@@ -37,6 +37,12 @@ func (a *App) credentialSource(ctx context.Context, t Target, mode string, dryRu
 		return nil, "", withCode(ExitCredentials, errors.New(noCredentialHelp(t, "trusted publishing is off (--trusted-publishing never)")))
 	}
 
+	// automatic: only in a detected CI, and then the index is asked.
+	if mode == "automatic" {
+		if _, inCI := a.detector().Provider(); !inCI {
+			return nil, "", withCode(ExitCredentials, errors.New(noCredentialHelp(t, "no credential was given and no CI with trusted publishing was detected")))
+		}
+	}
 	x := a.exchanger()
 	url := t.PublishURL.String()
 	if dryRun {

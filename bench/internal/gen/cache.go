@@ -188,6 +188,10 @@ func writeFile(ctx context.Context, dir, name string, write func(io.Writer) erro
 		tmp.Close()
 		return File{}, err
 	}
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		tmp.Close()
+		return File{}, fmt.Errorf("%s: %w", name, err)
+	}
 	if err := tmp.Close(); err != nil {
 		return File{}, fmt.Errorf("%s: %w", name, err)
 	}
@@ -208,6 +212,7 @@ type ctxWriter struct {
 	w   io.Writer
 }
 
+// Write implements io.Writer, failing once ctx is done.
 func (c ctxWriter) Write(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err

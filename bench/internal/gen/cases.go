@@ -32,6 +32,11 @@ var (
 	releasePythons = []string{"cp39", "cp310", "cp311", "cp312", "cp313"}
 )
 
+// MaxBigSize is the largest big member the generator writes: the STORED
+// member's local header carries its real size, which must fit in 32 bits
+// (zip64 local headers are not written).
+const MaxBigSize = 4<<30 - 1<<20
+
 // ReleaseWheels is the number of wheels in the release case.
 const ReleaseWheels = 40
 
@@ -97,6 +102,9 @@ func PlanFor(id string, bigSize int64) (Plan, error) {
 	case CaseBig:
 		if bigSize <= 0 {
 			return Plan{}, fmt.Errorf("case c: the big member's size must be positive, got %d (set -big-size, e.g. 1GiB or 64MiB)", bigSize)
+		}
+		if bigSize > MaxBigSize {
+			return Plan{}, fmt.Errorf("case c: -big-size %d is above the generator's limit of %d bytes (just under 4 GiB; it writes classic, non-zip64 local headers)", bigSize, int64(MaxBigSize))
 		}
 		name := "benchbig"
 		return Plan{

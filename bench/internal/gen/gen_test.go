@@ -378,6 +378,7 @@ func TestPlanForRejectsBadInput(t *testing.T) {
 		{"d", 1, `unknown case "d"`},
 		{CaseBig, 0, "-big-size"},
 		{CaseBig, -5, "-big-size"},
+		{CaseBig, 4 << 30, "above the generator's limit"},
 	}
 	for _, tc := range tests {
 		_, err := PlanFor(tc.id, tc.size)
@@ -474,4 +475,32 @@ func twinePython() string {
 	}
 	py, _ := exec.LookPath("python3")
 	return py
+}
+
+// BenchmarkRandomReader backs RandomReader's speed claim (generating the
+// 1 GiB member takes seconds, not minutes).
+func BenchmarkRandomReader(b *testing.B) {
+	buf := make([]byte, 1<<20)
+	r := RandomReader(1)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		if _, err := io.ReadFull(r, buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWriteBigWheel measures generating a wheel with a 64 MiB member
+// (two passes over the random stream, CRC-32 and sha256).
+func BenchmarkWriteBigWheel(b *testing.B) {
+	plan, err := PlanFor(CaseBig, 64<<20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(64 << 20)
+	for b.Loop() {
+		if err := WriteWheel(io.Discard, plan.Wheels[0]); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

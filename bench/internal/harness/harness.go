@@ -129,17 +129,18 @@ func Run(ctx context.Context, cfg Config) (*report.Report, error) {
 	var failures []error
 	for _, id := range cfg.Cases {
 		if err := ctx.Err(); err != nil {
-			return rep, err
+			failures = append(failures, err)
+			break
 		}
 		c, err := runCase(ctx, cfg, id, tools, tokenFile)
 		if c != nil {
 			rep.Cases = append(rep.Cases, *c)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return rep, err
-			}
 			failures = append(failures, err)
+			if ctx.Err() != nil {
+				break // interrupted: report what was measured so far
+			}
 		}
 	}
 	if err := rep.Finish(); err != nil {

@@ -67,3 +67,15 @@ func TestToolVersion(t *testing.T) {
 		t.Errorf("first line = %q", v)
 	}
 }
+
+func FuzzCPUModel(f *testing.F) {
+	for _, s := range []string{"model name\t: AMD EPYC\n", "Hardware : BCM2835\nModel : Pi\n", "::::\n", "model name:\n", "model name : a\x00b  c\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := CPUModel(strings.NewReader(s))
+		if strings.ContainsAny(got, "\n\t") || strings.TrimSpace(got) != got || strings.Contains(got, "  ") {
+			t.Fatalf("CPUModel(%q) = %q: not a one-line, single-spaced name", s, got)
+		}
+	})
+}

@@ -91,6 +91,8 @@ func (r *Report) WritePNG(path string) error {
 	for x := plotLeft; x < width-10; x += 12 { // dashed target line
 		fill(img, image.Rect(x, ty-1, min(x+8, width-10), ty+1), colTarget)
 	}
+	tl := fmt.Sprintf("target %gx", TargetRatio)
+	text(img, width-10-textWidth(tl), ty-6*glyphScale-3, tl, colTarget)
 	text(img, plotLeft+4, 10, "twine / trustpub (x faster)", colText)
 	fill(img, image.Rect(plotLeft, plotTop-10, plotLeft+1, plotBottom+1), colAxis)
 	fill(img, image.Rect(plotLeft, plotBottom, width-10, plotBottom+1), colAxis)
@@ -126,7 +128,8 @@ var font = map[rune][5]string{
 	'(': {".#.", "#..", "#..", "#..", ".#."}, ')': {".#.", "..#", "..#", "..#", ".#."},
 	'a': {"...", ".##", "#.#", "#.#", ".##"}, 'b': {"#..", "##.", "#.#", "#.#", "##."},
 	'c': {"...", ".##", "#..", "#..", ".##"}, 'e': {"...", ".#.", "###", "#..", ".##"},
-	'f': {".##", "#..", "##.", "#..", "#.."}, 'i': {".#.", "...", ".#.", ".#.", ".#."},
+	'f': {".##", "#..", "##.", "#..", "#.."}, 'g': {".##", "#.#", ".##", "..#", "##."},
+	'i': {".#.", "...", ".#.", ".#.", ".#."},
 	'n': {"...", "##.", "#.#", "#.#", "#.#"}, 'p': {"...", "##.", "#.#", "##.", "#.."},
 	'r': {"...", "#.#", "##.", "#..", "#.."}, 's': {"...", ".##", ".#.", "..#", "##."},
 	't': {".#.", "###", ".#.", ".#.", ".##"}, 'u': {"...", "#.#", "#.#", "#.#", ".##"},

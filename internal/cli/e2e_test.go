@@ -1,0 +1,416 @@
+package cli_test
+
+// End-to-end tests of the trustpub binary: a real `trustpub serve` process
+// on loopback, real wheels and sdists, and the CLI run as a subprocess with
+// a controlled environment (a simulated CI job).
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trustpub/trustpub/dist/disttest"
+)
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "trustpub-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "trustpub")
+	out, err := exec.Command("go", "build", "-o", binPath, "github.com/trustpub/trustpub/cmd/trustpub").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building trustpub: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running `trustpub serve`.
+type server struct {
+	base string
+	data string
+	log  *bytes.Buffer
+}
+
+const gitlabConfig = `
+audience = "pypi"
+
+[[publishers.gitlab]]
+project = "hello-e2e"
+namespace = "example-group"
+repository = "hello"
+workflow_filepath = ".gitlab-ci.yml"
+`
+
+func startServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	s := &server{data: filepath.Join(dir, "data"), log: new(bytes.Buffer)}
+	cmd := exec.Command(binPath, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", s.data, "--ready-file", ready}, args...)...)
+	cmd.Stderr = s.log
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 {
+			s.base = strings.TrimSpace(string(b))
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("server did not start: %s", s.log)
+	return nil
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs the binary with exactly env (plus PATH) and a private HOME.
+func run(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func sampleDists(t *testing.T, name, version string) string {
+	dir := t.TempDir()
+	disttest.BuildWheel(t, dir, name, version, disttest.Options{})
+	disttest.BuildSdist(t, dir, name, version, disttest.Options{})
+	return dir
+}
+
+func devToken(t *testing.T, s *server, args ...string) string {
+	t.Helper()
+	r := run(t, nil, append([]string{"dev-token", "--issuer", s.base + "/_/dev-issuer"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("dev-token: %d %s", r.code, r.stderr)
+	}
+	return strings.TrimSpace(r.stdout)
+}
+
+func projectFiles(t *testing.T, s *server, project string) []string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", s.base+"/simple/"+project+"/", nil)
+	req.Header.Set("Accept", "application/vnd.pypi.simple.v1+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == 404 {
+		return nil
+	}
+	var page struct {
+		Files []struct{ Filename string } `json:"files"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range page.Files {
+		names = append(names, f.Filename)
+	}
+	return names
+}
+
+func writeConfig(t *testing.T, text string) string {
+	p := filepath.Join(t.TempDir(), "index.toml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestGitLabJobPublishesThroughTrustedPublishing(t *testing.T) {
+	s := startServer(t, "--config", writeConfig(t, gitlabConfig), "--dev-issuer")
+	jwt := devToken(t, s, "--gitlab", "example-group/hello", "--workflow", ".gitlab-ci.yml")
+	dists := sampleDists(t, "hello-e2e", "1.0.0")
+
+	r := run(t, []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + jwt}, "publish", "--publish-url", s.base+"/legacy/", "--json", "-", dists)
+	if r.code != 0 {
+		t.Fatalf("publish exit %d\nstdout:%s\nstderr:%s", r.code, r.stdout, r.stderr)
+	}
+	var rep struct {
+		OK    bool `json:"ok"`
+		Files []struct {
+			Name, Outcome, SHA256 string
+		} `json:"files"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("JSON report: %v\n%s", err, r.stdout)
+	}
+	if !rep.OK || len(rep.Files) != 2 || rep.Files[0].Outcome != "uploaded" || !strings.HasSuffix(rep.Files[0].Name, ".whl") {
+		t.Fatalf("report: %+v", rep)
+	}
+	got := projectFiles(t, s, "hello-e2e")
+	if len(got) != 2 {
+		t.Fatalf("index has %v", got)
+	}
+	for _, out := range []string{r.stdout, r.stderr, s.log.String()} {
+		if strings.Contains(out, jwt) || strings.Contains(out, "pypi-") && strings.Contains(out, "token=pypi-") {
+			t.Fatalf("a token was printed:\n%s", out)
+		}
+	}
+
+	// The GitLab job's ID token has been used: a second exchange is refused as replay.
+	dists2 := sampleDists(t, "hello-e2e", "1.0.1")
+	r = run(t, []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + jwt}, "publish", "--publish-url", s.base+"/legacy/", dists2)
+	if r.code != 4 || !strings.Contains(r.stderr, "invalid-reuse-token") {
+		t.Fatalf("replayed token: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestGitLabJobWithoutIDTokenSaysHowToFix(t *testing.T) {
+	s := startServer(t, "--config", writeConfig(t, gitlabConfig), "--dev-issuer")
+	dists := sampleDists(t, "hello-e2e", "1.0.0")
+	r := run(t, []string{"GITLAB_CI=true"}, "publish", "--publish-url", s.base+"/legacy/", dists)
+	if r.code == 0 {
+		t.Fatalf("publish succeeded without a token: %s", r.stderr)
+	}
+	for _, want := range []string{"PYPI_ID_TOKEN", "id_tokens:", "aud: pypi"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if got := projectFiles(t, s, "hello-e2e"); len(got) != 0 {
+		t.Fatalf("files uploaded: %v", got)
+	}
+
+	// `trustpub token` in the same broken job: non-zero, same fix.
+	r = run(t, []string{"GITLAB_CI=true"}, "token", "testpypi")
+	if r.code == 0 || !strings.Contains(r.stderr, "TESTPYPI_ID_TOKEN") || r.stdout != "" {
+		t.Fatalf("token: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestTrustedPublishingRefusalExplainsClaims(t *testing.T) {
+	s := startServer(t, "--config", writeConfig(t, gitlabConfig), "--dev-issuer")
+	// A job of another project: the index has no publisher for it.
+	jwt := devToken(t, s, "--gitlab", "example-group/other", "--workflow", ".gitlab-ci.yml")
+	dists := sampleDists(t, "hello-e2e", "1.0.0")
+	r := run(t, []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + jwt}, "publish", "--publish-url", s.base+"/legacy/", dists)
+	if r.code != 4 {
+		t.Fatalf("exit %d, want 4\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"invalid-publisher", "project_path", "example-group/other", "ci_config_ref_uri", "troubleshooting"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, jwt) {
+		t.Fatal("OIDC token printed")
+	}
+}
+
+func TestTokenCommand(t *testing.T) {
+	// Outside any CI: exit 0, nothing on stdout, a message on stderr.
+	r := run(t, nil, "token", "pypi")
+	if r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "no supported CI") {
+		t.Fatalf("no CI: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	s := startServer(t, "--dev-issuer")
+	jwt := devToken(t, s, "--gitlab", "g/p", "--audience", "sigstore")
+	r = run(t, []string{"GITLAB_CI=true", "SIGSTORE_ID_TOKEN=" + jwt}, "token", "sigstore")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != jwt {
+		t.Fatalf("token: %d %q", r.code, r.stderr)
+	}
+	r = run(t, []string{"GITLAB_CI=true", "SIGSTORE_ID_TOKEN=" + jwt}, "token", "sigstore", "--claims")
+	var claims map[string]any
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &claims) != nil {
+		t.Fatalf("claims: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	if claims["project_path"] != "g/p" || claims["aud"] != "sigstore" {
+		t.Fatalf("claims: %v", claims)
+	}
+	sig := jwt[strings.LastIndex(jwt, ".")+1:]
+	if strings.Contains(r.stdout, sig) {
+		t.Fatal("--claims printed the signature")
+	}
+	// Wrong audience in the job's token: a clear error, no token printed.
+	r = run(t, []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + jwt}, "token", "pypi")
+	if r.code == 0 || r.stdout != "" || !strings.Contains(r.stderr, "audience") {
+		t.Fatalf("aud mismatch: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestExchangeCommand(t *testing.T) {
+	s := startServer(t, "--config", writeConfig(t, gitlabConfig), "--dev-issuer")
+	jwt := devToken(t, s, "--gitlab", "example-group/hello")
+	r := run(t, []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + jwt}, "exchange", "--publish-url", s.base+"/legacy/")
+	tok := strings.TrimSpace(r.stdout)
+	if r.code != 0 || !strings.HasPrefix(tok, "pypi-") {
+		t.Fatalf("exchange: %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	// The minted token uploads, for the publisher's project only.
+	dists := sampleDists(t, "hello-e2e", "2.0.0")
+	r = run(t, []string{"TRUSTPUB_TOKEN=" + tok}, "publish", "--publish-url", s.base+"/legacy/", dists)
+	if r.code != 0 {
+		t.Fatalf("publish with minted token: %d %s", r.code, r.stderr)
+	}
+	other := sampleDists(t, "someone-else", "1.0")
+	r = run(t, []string{"TRUSTPUB_TOKEN=" + tok}, "publish", "--publish-url", s.base+"/legacy/", other)
+	if r.code != 1 || !strings.Contains(r.stderr, "403") {
+		t.Fatalf("publish other project: %d %s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, tok) {
+		t.Fatal("token printed")
+	}
+	// Exchange is HTTPS-only except on loopback.
+	r = run(t, []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + jwt}, "exchange", "--publish-url", "http://pypi.example.invalid/legacy/")
+	if r.code == 0 || !strings.Contains(r.stderr, "https") {
+		t.Fatalf("plain http: %d %s", r.code, r.stderr)
+	}
+}
+
+// TestCanaryNeverPrinted runs a canary credential through every command
+// path that handles one, successes and failures, and checks that it appears
+// in no output and in no file the run wrote.
+func TestCanaryNeverPrinted(t *testing.T) {
+	const canary = "pypi-CANARY0123456789abcdef"
+	s := startServer(t, "--token-file", writeTokenFile(t, canary))
+	dists := sampleDists(t, "canary-proj", "1.0")
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "broken-1.0-py3-none-any.whl"), []byte("not a zip"), 0o644)
+	report := filepath.Join(t.TempDir(), "report.json")
+	home := t.TempDir()
+	os.WriteFile(filepath.Join(home, ".pypirc"), []byte("[local]\nrepository = "+s.base+"/legacy/\nusername = __token__\npassword = "+canary+"\n"), 0o600)
+
+	cases := []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"success verbose json", []string{"TRUSTPUB_TOKEN=" + canary}, []string{"publish", "-v", "--json", report, "--publish-url", s.base + "/legacy/", dists}},
+		{"re-upload", []string{"TRUSTPUB_TOKEN=" + canary}, []string{"publish", "-v", "--publish-url", s.base + "/legacy/", dists}},
+		{"flag token", nil, []string{"publish", "-v", "--token", canary, "--publish-url", s.base + "/legacy/", dists}},
+		{"wrong token", []string{"TRUSTPUB_TOKEN=" + canary + "x"}, []string{"publish", "-v", "--publish-url", s.base + "/legacy/", dists}},
+		{"plain http remote", []string{"TRUSTPUB_TOKEN=" + canary}, []string{"publish", "--publish-url", "http://upload.example.invalid/legacy/", dists}},
+		{"unreachable", []string{"TRUSTPUB_TOKEN=" + canary}, []string{"publish", "-v", "--publish-url", "http://127.0.0.1:1/legacy/", dists}},
+		{"check failure", []string{"TRUSTPUB_TOKEN=" + canary}, []string{"publish", "-v", "--publish-url", s.base + "/legacy/", bad}},
+		{"dry run", []string{"TRUSTPUB_TOKEN=" + canary}, []string{"publish", "--dry-run", "-v", "--publish-url", s.base + "/legacy/", dists}},
+		{"twine env", []string{"TWINE_USERNAME=__token__", "TWINE_PASSWORD=" + canary, "TWINE_REPOSITORY_URL=" + s.base + "/legacy"}, []string{"publish", "-v", dists}},
+		{"pypirc", []string{"HOME=" + home}, []string{"publish", "-v", "-r", "local", dists}},
+		{"url with password", nil, []string{"publish", "--publish-url", "https://u:" + canary + "@example.invalid/legacy/", dists}},
+		{"token in GitLab var", []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + canary}, []string{"token", "pypi"}},
+		{"exchange", []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + canary}, []string{"exchange", "--publish-url", s.base + "/legacy/"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, tc.env, tc.args...)
+			for _, out := range []string{r.stdout, r.stderr} {
+				if strings.Contains(out, "CANARY") {
+					t.Errorf("canary printed (exit %d):\n%s", r.code, out)
+				}
+			}
+		})
+	}
+	if strings.Contains(s.log.String(), "CANARY") {
+		t.Errorf("canary in the server log")
+	}
+	if b, err := os.ReadFile(report); err != nil || bytes.Contains(b, []byte("CANARY")) {
+		t.Errorf("report: %v %s", err, b)
+	}
+	filepath.Walk(s.data, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			if b, _ := os.ReadFile(p); bytes.Contains(b, []byte("CANARY")) {
+				t.Errorf("canary written to %s", p)
+			}
+		}
+		return nil
+	})
+}
+
+func writeTokenFile(t *testing.T, tok string) string {
+	p := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(p, []byte(tok+"\n"), 0o600)
+	return p
+}
+
+func TestCheckCommandReportsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	disttest.BuildWheel(t, dir, "good", "1.0", disttest.Options{})
+	disttest.BuildWheel(t, dir, "localver", "1.0+dev", disttest.Options{})
+	os.WriteFile(filepath.Join(dir, "corrupt-1.0-py3-none-any.whl"), []byte("PK\x03\x04garbage"), 0o644)
+	os.WriteFile(filepath.Join(dir, "old-1.0.zip"), []byte("zip sdist"), 0o644)
+	r := run(t, nil, "check", dir)
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"localver", "corrupt-1.0-py3-none-any.whl", "old-1.0.zip"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if !strings.Contains(r.stdout, "good-1.0-py3-none-any.whl: ok") {
+		t.Errorf("stdout: %s", r.stdout)
+	}
+	// publish refuses the same set before any byte is sent.
+	s := startServer(t, "--token-file", writeTokenFile(t, "pypi-x"))
+	r = run(t, []string{"TRUSTPUB_TOKEN=pypi-x"}, "publish", "--publish-url", s.base+"/legacy/", dir)
+	if r.code != 3 {
+		t.Fatalf("publish exit %d\n%s", r.code, r.stderr)
+	}
+	if got := projectFiles(t, s, "good"); len(got) != 0 {
+		t.Fatalf("uploaded despite refused files: %v", got)
+	}
+}
+
+func TestNoCredentialOutsideCI(t *testing.T) {
+	s := startServer(t, "--token-file", writeTokenFile(t, "pypi-x"))
+	dists := sampleDists(t, "nocred", "1.0")
+	r := run(t, nil, "publish", "--publish-url", s.base+"/legacy/", dists)
+	if r.code != 4 || !strings.Contains(r.stderr, "no credential") || !strings.Contains(r.stderr, "TRUSTPUB_TOKEN") {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	// automatic outside a CI never asks the index for its audience.
+	if strings.Contains(s.log.String(), "/_/oidc/audience") {
+		t.Fatalf("audience requested outside CI:\n%s", s.log)
+	}
+	r = run(t, nil, "publish", "--trusted-publishing", "always", "--publish-url", s.base+"/legacy/", dists)
+	if r.code != 4 || !strings.Contains(r.stderr, "no supported CI") {
+		t.Fatalf("always: exit %d\n%s", r.code, r.stderr)
+	}
+	r = run(t, []string{"TRUSTPUB_TOKEN=pypi-x"}, "publish", "--trusted-publishing", "always", "--publish-url", s.base+"/legacy/", dists)
+	if r.code != 2 {
+		t.Fatalf("always with a token: exit %d\n%s", r.code, r.stderr)
+	}
+}
