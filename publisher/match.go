@@ -26,6 +26,7 @@ var (
 // the reason in the invalid-publisher description.
 type invalidPublisher string
 
+// Error implements error with the reason text.
 func (e invalidPublisher) Error() string { return string(e) }
 
 func missingClaim(name string) error { return invalidPublisher("Missing claim " + pyStr(name)) }

@@ -154,8 +154,8 @@ func (e *ResponseError) Error() string {
 
 // Claim names a publisher must match, per provider.
 var (
-	GitHubClaimNames = []string{"sub", "repository", "repository_owner", "repository_owner_id", "workflow_ref", "job_workflow_ref", "ref", "environment"}
-	GitLabClaimNames = []string{"sub", "project_path", "ci_config_ref_uri", "ref_path", "environment"}
+	githubClaimNames = []string{"sub", "repository", "repository_owner", "repository_owner_id", "workflow_ref", "job_workflow_ref", "ref", "environment"}
+	gitlabClaimNames = []string{"sub", "project_path", "ci_config_ref_uri", "ref_path", "environment"}
 	otherClaimNames  = []string{"iss", "sub", "aud"}
 )
 
@@ -164,15 +164,15 @@ var (
 func claimNames(c map[string]any) []string {
 	switch str(c, "iss") {
 	case githubIssuer:
-		return GitHubClaimNames
+		return githubClaimNames
 	case gitlabIssuer:
-		return GitLabClaimNames
+		return gitlabClaimNames
 	}
 	switch {
 	case c["ci_config_ref_uri"] != nil || c["project_path"] != nil:
-		return GitLabClaimNames
+		return gitlabClaimNames
 	case c["job_workflow_ref"] != nil || c["repository_owner"] != nil:
-		return GitHubClaimNames
+		return githubClaimNames
 	}
 	return otherClaimNames
 }

@@ -551,7 +551,7 @@ func testClient(url string) (*Client, *sleepRecorder, *syncBuffer) {
 		Credentials:  StaticCredentials(TokenCredentials(secret.New(canaryToken))),
 		Sleep:        sr.sleep,
 		Logger:       slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		StallTimeout: 2 * time.Second,
+		StallTimeout: 30 * time.Second,
 		Rand:         func() float64 { return 0.5 },
 	}
 	return c, sr, logs

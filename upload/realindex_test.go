@@ -219,7 +219,10 @@ func TestRealIndexFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			hs, _ := realIndex(t, func(h http.Handler) http.Handler { return &fault{next: h, n: tt.n, apply: tt.apply} })
 			c, sleeps, logs := testClient(hs.URL + "/legacy/")
-			c.StallTimeout = 300 * time.Millisecond
+			c.StallTimeout = 30 * time.Second
+			if tt.name == "timeout" {
+				c.StallTimeout = time.Second
+			}
 			f := openDist(t, disttest.BuildWheel(t, t.TempDir(), "faulty", "1.0", disttest.Options{PayloadSize: 512 << 10}))
 			rep, err := Publish(context.Background(), c, []*dist.File{f}, PublishOptions{CheckURL: hs.URL + "/simple/"})
 			if err != nil {

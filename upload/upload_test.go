@@ -378,7 +378,10 @@ func TestRetries(t *testing.T) {
 			c, sleeps, logs := testClient(srv.URL + "/legacy/")
 			c.Retry = RetryPolicy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 10 * time.Second, MaxRetryAfter: time.Minute, Jitter: 0.2}
 			c.Now = func() time.Time { return now }
-			c.StallTimeout = 300 * time.Millisecond
+			c.StallTimeout = 30 * time.Second
+			if strings.HasPrefix(tt.name, "timeout") {
+				c.StallTimeout = time.Second
+			}
 			f := openDist(t, buildWheel(t, t.TempDir(), "retry", "1.0", 200<<10))
 			obs := &recObserver{}
 			res, err := c.UploadObserved(context.Background(), f, obs)

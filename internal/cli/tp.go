@@ -37,11 +37,9 @@ func (a *App) credentialSource(ctx context.Context, t Target, mode string, dryRu
 		return nil, "", withCode(ExitCredentials, errors.New(noCredentialHelp(t, "trusted publishing is off (--trusted-publishing never)")))
 	}
 
-	// automatic: only in a detected CI, and then the index is asked.
-	if mode == "automatic" {
-		if _, inCI := a.detector().Provider(); !inCI {
-			return nil, "", withCode(ExitCredentials, errors.New(noCredentialHelp(t, "no credential was given and no CI with trusted publishing was detected")))
-		}
+	// Only in a detected CI is the index asked for its audience.
+	if _, inCI := a.detector().Provider(); !inCI {
+		return nil, "", a.tpFailure(t, mode, trustedpublishing.ErrNoCI)
 	}
 	x := a.exchanger()
 	url := t.PublishURL.String()
@@ -80,7 +78,7 @@ func (a *App) tpFailure(t Target, mode string, err error) error {
 		if mode == "always" {
 			return withCode(ExitCredentials, fmt.Errorf("--trusted-publishing always, but no supported CI was detected (GitHub Actions, GitLab CI/CD, Buildkite, CircleCI, Google Cloud): %w", err))
 		}
-		return withCode(ExitCredentials, errors.New(noCredentialHelp(t, "no CI with trusted publishing was detected")))
+		return withCode(ExitCredentials, errors.New(noCredentialHelp(t, "no credential was given and no CI with trusted publishing was detected")))
 	}
 	var pe *ambient.ProviderError
 	if errors.As(err, &pe) {
