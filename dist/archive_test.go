@@ -114,6 +114,32 @@ func buildTarGz(t testing.TB, entries []tarEntry) []byte {
 	return buf.Bytes()
 }
 
+// sparseTarGz is an sdist whose second member is a GNU sparse file ('S'),
+// which Go's tar writer cannot produce: the header is patched by hand.
+func sparseTarGz(t testing.TB) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "pkg-1.0/PKG-INFO", Size: int64(len(goodMetadata)), Mode: 0o644, Format: tar.FormatGNU})
+	tw.Write([]byte(goodMetadata))
+	tw.WriteHeader(&tar.Header{Name: "pkg-1.0/sparse", Mode: 0o644, Format: tar.FormatGNU})
+	tw.Close()
+	b := buf.Bytes()
+	off := 512 + (len(goodMetadata)+511)/512*512
+	h := b[off : off+512]
+	h[156] = tar.TypeGNUSparse
+	copy(h[148:156], "        ") // the checksum counts its own field as spaces
+	sum := 0
+	for _, c := range h {
+		sum += int(c)
+	}
+	copy(h[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(b)
+	w.Close()
+	return gz.Bytes()
+}
+
 func reg(name, data string) tarEntry {
 	return tarEntry{hdr: tar.Header{Name: name}, data: []byte(data)}
 }
@@ -323,6 +349,8 @@ func TestCheckArchiveProblems(t *testing.T) {
 		{"sdist device", "pkg-1.0.tar.gz",
 			buildTarGz(t, []tarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), {hdr: tar.Header{Name: "pkg-1.0/dev", Typeflag: tar.TypeChar}}}),
 			[]problemWant{{"archive", "pkg-1.0/dev"}}},
+		{"sdist sparse member", "pkg-1.0.tar.gz", sparseTarGz(t),
+			[]problemWant{{"archive", "sparse tar members (pkg-1.0/sparse)"}}},
 		{"sdist with ./ prefix is fine", "pkg-1.0.tar.gz",
 			buildTarGz(t, []tarEntry{{hdr: tar.Header{Name: "./", Typeflag: tar.TypeDir}}, reg("./pkg-1.0/PKG-INFO", goodMetadata)}), nil},
 	}
@@ -425,7 +453,8 @@ func TestOpenErrors(t *testing.T) {
 	}
 	var ie *dist.InvalidFileError
 	p := writeFile(t, dir, "pkg-1.0-py3-none-any.whl", []byte("nope"))
-	if _, err := dist.Open(p); !errors.As(err, &ie) || ie.Reason != "File is not a zipfile" {
+	_, err := dist.Open(p)
+	if !errors.As(err, &ie) || ie.Reason != "File is not a zipfile" || !errors.Is(err, zip.ErrFormat) {
 		t.Errorf("not a zip: %v", err)
 	}
 	if _, err := dist.ReadMetadata(bytes.NewReader(nil), 0, dist.Filename{Raw: "x"}); err == nil {

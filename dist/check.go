@@ -71,6 +71,11 @@ type checker struct {
 }
 
 func (c *checker) add(field, format string, args ...any) {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = truncate(s, 300) // values from metadata can be huge
+		}
+	}
 	c.problems = append(c.problems, Problem{Path: c.path, Field: field, Message: fmt.Sprintf(format, args...)})
 }
 

@@ -191,3 +191,31 @@ func TestValidPlatformTag(t *testing.T) {
 		}
 	}
 }
+
+func TestProblemError(t *testing.T) {
+	tests := []struct {
+		p    dist.Problem
+		want string
+	}{
+		{dist.Problem{Path: "a.whl", Field: "Name", Message: "m"}, "a.whl: Name: m"},
+		{dist.Problem{Path: "a.whl", Message: "m"}, "a.whl: m"},
+		{dist.Problem{Field: "Name", Message: "m"}, "Name: m"},
+		{dist.Problem{Message: "m"}, "m"},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestSupportedMetadataVersions(t *testing.T) {
+	got := dist.SupportedMetadataVersions()
+	if strings.Join(got, " ") != "1.0 1.1 1.2 2.1 2.2 2.3 2.4 2.5" {
+		t.Fatalf("got %v", got)
+	}
+	got[0] = "changed"
+	if dist.SupportedMetadataVersions()[0] != "1.0" {
+		t.Fatal("the list can be changed through the returned slice")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Kind is the type of a distribution file.
@@ -80,8 +81,7 @@ const ZipSdistReason = "zip sdists are no longer accepted by PyPI (PEP 625): reb
 var (
 	nameSepRun   = regexp.MustCompile(`[-_.]+`)
 	wheelNamePat = regexp.MustCompile(`^[A-Za-z0-9._]+$`)
-	buildTagPat  = regexp.MustCompile(`^[0-9][A-Za-z0-9_.]*$`)
-	tagPat       = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+	buildTagPat  = regexp.MustCompile(`^[0-9]`)
 	// ValidName is PyPI's rule for project names (case-insensitive, ASCII).
 	validNamePat = regexp.MustCompile(`^(?i:[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
 )
@@ -155,8 +155,8 @@ func parseWheelFilename(raw string) (Filename, error) {
 func splitTags(s, what string, errs []string) ([]string, []string) {
 	tags := strings.Split(s, ".")
 	for _, t := range tags {
-		if !tagPat.MatchString(t) {
-			errs = append(errs, fmt.Sprintf("bad %s tag %q (tags are letters, digits and '_', compressed sets joined with '.')", what, t))
+		if t == "" || strings.ContainsFunc(t, unicode.IsSpace) {
+			errs = append(errs, fmt.Sprintf("bad %s tag %q (tags are non-empty, compressed sets joined with '.')", what, t))
 			return nil, errs
 		}
 	}

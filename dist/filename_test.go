@@ -63,7 +63,7 @@ func TestParseFilenameErrors(t *testing.T) {
 		{"pkg-1.0-abc-py3-none-any.whl", "Invalid build number"},
 		{"pkg-1.0-py3-none-.whl", "bad platform tag"},
 		{"pkg-1.0-py3..py2-none-any.whl", "bad python tag"},
-		{"pkg-1.0-py3-no+ne-any.whl", "bad abi tag"},
+		{"pkg-1.0-py3-no ne-any.whl", "bad abi tag"},
 		{"pkg-1.0.zip", "PEP 625"},
 		{"pkg-1.0.ZIP", "PEP 625"},
 		{"pkg-1.0.egg", "extension must be .whl"},
@@ -115,6 +115,9 @@ func TestValidName(t *testing.T) {
 func TestKindFileType(t *testing.T) {
 	if dist.Wheel.FileType() != "bdist_wheel" || dist.Sdist.FileType() != "sdist" || dist.Kind(0).FileType() != "" {
 		t.Fatal("FileType mapping wrong")
+	}
+	if dist.Wheel.String() != "wheel" || dist.Sdist.String() != "sdist" || dist.Kind(7).String() != "Kind(7)" {
+		t.Fatal("Kind.String wrong")
 	}
 }
 

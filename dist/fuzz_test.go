@@ -131,3 +131,28 @@ func FuzzOpenWheel(f *testing.F) {
 		_ = dist.Check(file, dist.CheckOptions{})
 	})
 }
+
+func FuzzOpenSdist(f *testing.F) {
+	dir := f.TempDir()
+	for _, o := range []disttest.Options{{}, {Omit: []string{"PKG-INFO"}}, {Fields: []disttest.Field{{Name: "Description", Value: "x"}}}} {
+		b, err := readFile(disttest.BuildSdist(f, dir, "pkg", "1.0", o))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add(sparseTarGz(f))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		file, err := dist.OpenReader(bytes.NewReader(b), int64(len(b)), "pkg-1.0.tar.gz")
+		if err != nil {
+			if !strings.Contains(err.Error(), "pkg-1.0.tar.gz") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if len(file.Archive.TopLevel) != 1 || file.Metadata == nil || len(file.MetadataBytes) > dist.MaxMetadataSize {
+			t.Fatalf("accepted sdist with top-level %q", file.Archive.TopLevel)
+		}
+		_ = dist.Check(file, dist.CheckOptions{})
+	})
+}

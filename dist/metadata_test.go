@@ -67,6 +67,12 @@ func TestParseMetadata(t *testing.T) {
 			desc:   "l1\nl2\n\n  l4", header: true,
 		},
 		{
+			name:   "Description header continuation variants",
+			in:     "Name: pkg\nDescription: a\n\tb\n   c\n       \n        |d\n",
+			fields: []dist.Field{{"Name", "pkg"}, {"Description", "a\nb\nc\n\n|d"}},
+			desc:   "a\nb\nc\n\n|d", header: true,
+		},
+		{
 			name:   "Description header and body: body wins, both flagged",
 			in:     "Name: pkg\nDescription: header\n\nbody\n",
 			fields: []dist.Field{{"Name", "pkg"}, {"Description", "header"}},
@@ -123,6 +129,7 @@ func TestParseMetadataErrors(t *testing.T) {
 		{"invalid UTF-8", []byte("Name: pkg\nAuthor: Gr\xf6nholm\n"), "invalid UTF-8", 2},
 		{"latin-1 in body", []byte("Name: pkg\n\ncaf\xe9\n"), "invalid UTF-8", 3},
 		{"not a header", []byte("Name: pkg\nthis is not a header\n"), "not a 'Name: value' header", 2},
+		{"long non-header line is cut", []byte("Name: pkg\n" + strings.Repeat("é", 100) + "\n"), "é…", 2},
 		{"space in header name", []byte("Name: pkg\nBad Name: x\n"), "not a 'Name: value' header", 2},
 		{"empty header name", []byte(": x\n"), "not a 'Name: value' header", 1},
 		{"leading continuation", []byte(" continued\nName: pkg\n"), "continuation line", 1},

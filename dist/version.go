@@ -19,6 +19,7 @@ type Version struct {
 // preview, rev, r) and implicit numbers. The result prints canonically.
 func ParseVersion(s string) (Version, error) {
 	p := versionParser{s: strings.TrimSpace(s)}
+	s = truncate(s, 100) // for messages
 	if p.s == "" {
 		return Version{}, fmt.Errorf("invalid version %q: empty; use a PEP 440 version such as 1.0.0", s)
 	}
@@ -51,6 +52,25 @@ func (v Version) Public() string {
 		return v.canon
 	}
 	return v.canon[:v.localAt]
+}
+
+// MarshalText implements encoding.TextMarshaler (JSON, TOML) with the
+// canonical form.
+func (v Version) MarshalText() ([]byte, error) { return []byte(v.canon), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler: it parses a PEP 440
+// version; empty text gives the zero Version.
+func (v *Version) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*v = Version{}
+		return nil
+	}
+	p, err := ParseVersion(string(b))
+	if err != nil {
+		return err
+	}
+	*v = p
+	return nil
 }
 
 // IsZero reports whether v is the zero (unparsed) Version.
@@ -127,16 +147,17 @@ func (p *versionParser) optSepThen(words ...string) (string, bool) {
 	return "", false
 }
 
-// optNumber parses `[-_.]?[0-9]+` and returns "0" when absent.
+// optNumber parses `[-_.]?([0-9]+)?` after a pre/post/dev letter and
+// returns "0" when there is no number. As in packaging's regular
+// expression, the separator is consumed even without a number ("1b-" is
+// "1b0").
 func (p *versionParser) optNumber() string {
-	save := p.pos
 	if isSep(p.peek()) {
 		p.pos++
 	}
 	if n, ok := p.digits(); ok {
 		return n
 	}
-	p.pos = save
 	return "0"
 }
 

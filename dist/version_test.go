@@ -1,6 +1,7 @@
 package dist_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -58,6 +59,11 @@ func TestParseVersionCanonical(t *testing.T) {
 		{"1.0a1-1", "1.0a1.post1", ""},
 		{"1.0a1.post2.dev3", "1.0a1.post2.dev3", ""},
 		{"1.0rc1post2dev3", "1.0rc1.post2.dev3", ""},
+		{"1b-", "1b0", ""},
+		{"1.0dev.", "1.0.dev0", ""},
+		{"1RC--post", "1rc0.post0", ""},
+		{"1a.+x", "1a0+x", ""},
+		{"1.r.", "1.post0", ""},
 		{"1!2.0rc1.post3.dev4+ubuntu.1", "1!2.0rc1.post3.dev4+ubuntu.1", "ubuntu.1"},
 		{"1.0+abc.5", "1.0+abc.5", "abc.5"},
 		{"1.0+ABC-007_x", "1.0+abc.7.x", "abc.7.x"},
@@ -95,7 +101,7 @@ func TestParseVersionInvalid(t *testing.T) {
 		"", "   ", "a", "v", "1.0.", ".1", "1..0", "1.0+", "1.0+a..b", "1.0+.a", "1.0-",
 		"1.0a1a2", "1.0.post1.post2", "1.0.dev1.dev2", "1!", "!1", "1!!2", "1.0 2", "1.0+a b",
 		"1.0+ü", "١.٠", "1.0dev1a", "1,0", "1.0--1", "1e3", "1.0-1-1", "1.0+a+b", "1.0_",
-		"1.0\x00", "1.0\n1", "vv1.0", "1.0preview-", "--1.0", "1.0a1_", "latest", "1.0.*",
+		"1.0\x00", "1.0\n1", "vv1.0", "--1.0", "latest", "1.0.*", "1.0a--", "1.0-.dev",
 	} {
 		v, err := dist.ParseVersion(in)
 		if err == nil {
@@ -108,9 +114,35 @@ func TestParseVersionInvalid(t *testing.T) {
 	}
 }
 
+func TestParseVersionLongInputMessage(t *testing.T) {
+	_, err := dist.ParseVersion(strings.Repeat("1.", 100000) + "x")
+	if err == nil || len(err.Error()) > 300 {
+		t.Fatalf("error for a huge version is %d bytes", len(err.Error()))
+	}
+}
+
 func TestVersionZero(t *testing.T) {
 	var v dist.Version
 	if !v.IsZero() || v.String() != "" || v.Local() != "" {
 		t.Fatalf("zero Version = %q local %q", v, v.Local())
+	}
+}
+
+func TestVersionJSON(t *testing.T) {
+	type rec struct{ V dist.Version }
+	v, _ := dist.ParseVersion("1.0-RC1+Local")
+	b, err := json.Marshal(rec{v})
+	if err != nil || string(b) != `{"V":"1.0rc1+local"}` {
+		t.Fatalf("Marshal = %s, %v", b, err)
+	}
+	var got rec
+	if err := json.Unmarshal(b, &got); err != nil || got.V != v {
+		t.Fatalf("Unmarshal = %v, %v", got.V, err)
+	}
+	if err := json.Unmarshal([]byte(`{"V":"nope"}`), &got); err == nil || !strings.Contains(err.Error(), "invalid version") {
+		t.Fatalf("Unmarshal(nope) = %v", err)
+	}
+	if err := json.Unmarshal([]byte(`{"V":""}`), &got); err != nil || !got.V.IsZero() {
+		t.Fatalf("Unmarshal(empty) = %v, %v", got.V, err)
 	}
 }

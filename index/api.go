@@ -52,6 +52,9 @@ type Options struct {
 	// trusted publishing stays valid; default: what the trusted-publishing
 	// endpoint asks for (15 minutes, as PyPI).
 	MintedTokenLifetime time.Duration
+	// ReleaseUploadWindow is how long after its first file a release
+	// accepts new files; default 14 days (PyPI); negative: no limit.
+	ReleaseUploadWindow time.Duration
 	// Logger receives request and upload logs; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -70,6 +73,7 @@ type Server struct {
 	store  *store
 	tokens *tokenStore
 	mux    *http.ServeMux
+	h      http.Handler // mux wrapped in request logging
 
 	closeOnce sync.Once
 	closeErr  error
@@ -90,6 +94,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxFileSize < 0 {
 		return nil, fmt.Errorf("index: Options.MaxFileSize is %d: it must be positive", opts.MaxFileSize)
+	}
+	if opts.ReleaseUploadWindow == 0 {
+		opts.ReleaseUploadWindow = 14 * 24 * time.Hour
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -123,13 +130,14 @@ func New(opts Options) (*Server, error) {
 		s.opts.Verifier = v
 	}
 	s.mux = s.routes()
+	s.h = s.logRequests(s.mux)
 	return s, nil
 }
 
 // ServeHTTP implements http.Handler. Every request is logged with its method,
 // path, status, response size and duration (never its Authorization header).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.logRequests(s.mux).ServeHTTP(w, r)
+	s.h.ServeHTTP(w, r)
 }
 
 // Close releases the data directory lock. Requests still in flight may fail

@@ -23,6 +23,7 @@ import (
 //	max_file_size = "100MiB"       # or a number of bytes
 //	allow_local_versions = false   # PyPI refuses "1.0+local"
 //	minted_token_lifetime = "15m"  # tokens minted by trusted publishing
+//	release_upload_window = "336h" # files may be added to a release this long (PyPI: 14 days)
 //
 //	[[tokens]]
 //	name = "ci"
@@ -44,20 +45,21 @@ import (
 //
 // Unknown keys are errors, so a typo never silently disables a setting.
 type Config struct {
-	Audience            string               `toml:"audience"`
-	MaxFileSize         ByteSize             `toml:"max_file_size"`
-	AllowLocalVersions  bool                 `toml:"allow_local_versions"`
-	MintedTokenLifetime Duration             `toml:"minted_token_lifetime"`
-	Tokens              []TokenConfig        `toml:"tokens"`
-	Publishers          publisher.Publishers `toml:"publishers"`
+	Audience            string               `toml:"audience"`              // Options.Audience
+	MaxFileSize         ByteSize             `toml:"max_file_size"`         // Options.MaxFileSize
+	AllowLocalVersions  bool                 `toml:"allow_local_versions"`  // Options.AllowLocalVersions
+	MintedTokenLifetime Duration             `toml:"minted_token_lifetime"` // Options.MintedTokenLifetime
+	ReleaseUploadWindow Duration             `toml:"release_upload_window"` // Options.ReleaseUploadWindow
+	Tokens              []TokenConfig        `toml:"tokens"`                // Options.Tokens
+	Publishers          publisher.Publishers `toml:"publishers"`            // Options.Publishers
 }
 
 // TokenConfig is one [[tokens]] entry: exactly one of Token and TokenFile.
 type TokenConfig struct {
-	Name      string        `toml:"name"`
-	Token     secret.String `toml:"token"`
-	TokenFile string        `toml:"token_file"`
-	Projects  []string      `toml:"projects"`
+	Name      string        `toml:"name"`       // shown in logs; unique
+	Token     secret.String `toml:"token"`      // the token itself
+	TokenFile string        `toml:"token_file"` // or a file holding it (relative to the config file)
+	Projects  []string      `toml:"projects"`   // empty: any project
 }
 
 // ByteSize is a size in bytes, written in TOML as a number of bytes or a
@@ -81,10 +83,10 @@ type Duration time.Duration
 func (d *Duration) UnmarshalText(t []byte) error {
 	v, err := time.ParseDuration(string(t))
 	if err != nil {
-		return &fieldError{"minted_token_lifetime", fmt.Errorf("%q is not a duration: write it like \"15m\" or \"1h\"", string(t))}
+		return fmt.Errorf("%q is not a duration: write it like \"15m\" or \"336h\"", string(t))
 	}
 	if v <= 0 {
-		return &fieldError{"minted_token_lifetime", fmt.Errorf("%q must be positive", string(t))}
+		return fmt.Errorf("%q must be positive", string(t))
 	}
 	*d = Duration(v)
 	return nil
@@ -137,6 +139,41 @@ func LoadConfig(path string) (Options, error) {
 // reads token_file entries (relative paths are relative to name's
 // directory).
 func ParseConfig(name string, data []byte, readFile func(string) ([]byte, error)) (Options, error) {
+	// Check the types of the top-level settings first: go-toml would
+	// otherwise turn `minted_token_lifetime = 5` into 5ns, and give no
+	// position for a value of the wrong type.
+	var raw map[string]any
+	if err := toml.Unmarshal(data, &raw); err != nil {
+		return Options{}, tomlError(name, data, err)
+	}
+	for _, k := range []struct{ key, want string }{
+		{"audience", "string"}, {"max_file_size", "size"}, {"allow_local_versions", "bool"},
+		{"minted_token_lifetime", "duration"}, {"release_upload_window", "duration"},
+	} {
+		v, ok := raw[k.key]
+		if !ok {
+			continue
+		}
+		var good bool
+		switch k.want {
+		case "string", "duration":
+			_, good = v.(string)
+		case "size":
+			switch v.(type) {
+			case string, int64:
+				good = true
+			}
+		case "bool":
+			_, good = v.(bool)
+		}
+		if !good {
+			hint := map[string]string{
+				"string": `a string in quotes`, "size": `a size like "100MiB" or a number of bytes`,
+				"bool": "true or false", "duration": `a duration in quotes like "15m" or "336h"`,
+			}[k.want]
+			return Options{}, fmt.Errorf("%s:%d: %s must be %s", name, keyLine(data, k.key), k.key, hint)
+		}
+	}
 	var cfg Config
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -148,6 +185,7 @@ func ParseConfig(name string, data []byte, readFile func(string) ([]byte, error)
 		MaxFileSize:         int64(cfg.MaxFileSize),
 		AllowLocalVersions:  cfg.AllowLocalVersions,
 		MintedTokenLifetime: time.Duration(cfg.MintedTokenLifetime),
+		ReleaseUploadWindow: time.Duration(cfg.ReleaseUploadWindow),
 		Publishers:          cfg.Publishers,
 	}
 	if cfg.MaxFileSize < 0 {

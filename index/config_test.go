@@ -48,6 +48,7 @@ audience = "testpypi"
 max_file_size = "20MiB"
 allow_local_versions = true
 minted_token_lifetime = "5m"
+release_upload_window = "720h"
 
 [[tokens]]
 name = "ci"
@@ -81,7 +82,7 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Audience != "testpypi" || opts.MaxFileSize != 20<<20 || !opts.AllowLocalVersions || opts.MintedTokenLifetime != 5*time.Minute {
+	if opts.Audience != "testpypi" || opts.MaxFileSize != 20<<20 || !opts.AllowLocalVersions || opts.MintedTokenLifetime != 5*time.Minute || opts.ReleaseUploadWindow != 720*time.Hour {
 		t.Errorf("options: %+v", opts)
 	}
 	if len(opts.Tokens) != 2 || opts.Tokens[0].Token.Reveal() != "pypi-ci-secret" || opts.Tokens[0].Projects[0] != "Example.Pkg" ||
@@ -125,7 +126,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown publisher key", "[[publishers.github]]\nproject = \"x\"\nowner = \"o\"\nrepository = \"r\"\nworkflow = \"w.yml\"\nenvironmnt = \"x\"\n",
 			`/etc/tp/c.toml:6:1: unknown key "publishers.github.environmnt"`},
 		{"bad size", "\nmax_file_size = \"100 potatoes\"\n", `/etc/tp/c.toml:2:17: max_file_size: size "100 potatoes" has an unknown unit "potatoes"`},
-		{"size of the wrong type", "max_file_size = true\n", `/etc/tp/c.toml:1: max_file_size: size "true" is not a number`},
+		{"size of the wrong type", "max_file_size = true\n", `/etc/tp/c.toml:1: max_file_size must be a size like "100MiB" or a number of bytes`},
+		{"duration as a number", "\nminted_token_lifetime = 5\n", `/etc/tp/c.toml:2: minted_token_lifetime must be a duration in quotes like "15m"`},
+		{"bool as a string", "allow_local_versions = \"yes\"\n", `/etc/tp/c.toml:1: allow_local_versions must be true or false`},
+		{"window", "release_upload_window = \"-1h\"\n", `/etc/tp/c.toml:1:25: release_upload_window: "-1h" must be positive`},
 		{"negative size", "max_file_size = -5\n", `/etc/tp/c.toml:1: max_file_size is -5: it must be positive`},
 		{"bad duration", "minted_token_lifetime = \"soon\"\n", `/etc/tp/c.toml:1:25: minted_token_lifetime: "soon" is not a duration`},
 		{"syntax", "audience = \n", `/etc/tp/c.toml:1:12: unexpected character`},

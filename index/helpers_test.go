@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/blake2b"
 
@@ -206,10 +207,19 @@ func (u *uploadReq) body() (string, []byte) {
 // send posts the upload to url and returns the status code and body.
 func (u *uploadReq) send(t testing.TB, url string) (int, string, http.Header) {
 	t.Helper()
+	code, body, h, err := u.trySend(url)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	return code, body, h
+}
+
+// trySend is send for goroutines other than the test's.
+func (u *uploadReq) trySend(url string) (int, string, http.Header, error) {
 	ct, b := u.body()
 	r, err := http.NewRequest("POST", url, bytes.NewReader(b))
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", nil, err
 	}
 	r.Header.Set("Content-Type", ct)
 	if u.auth != "" {
@@ -217,14 +227,19 @@ func (u *uploadReq) send(t testing.TB, url string) (int, string, http.Header) {
 	}
 	resp, err := noRedirect.Do(r)
 	if err != nil {
-		t.Fatalf("upload: %v", err)
+		return 0, "", nil, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), resp.Header
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header, err
 }
 
-var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+// noRedirect is the tests' client: it shows redirects instead of following
+// them, and bounds every request in time.
+var noRedirect = &http.Client{
+	Timeout:       60 * time.Second,
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+}
 
 // mustUpload uploads f and fails unless the index answers 200.
 func (ti *testIndex) mustUpload(t testing.TB, f dfile) {

@@ -49,4 +49,3 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		)
 	})
 }
-

@@ -23,8 +23,11 @@ import (
 
 // Media types of the simple repository API (PEP 691).
 const (
+	// MediaTypeJSON is the PEP 691 JSON form, which pip and uv prefer.
 	MediaTypeJSON = "application/vnd.pypi.simple.v1+json"
+	// MediaTypeHTML is the PEP 691 name of the PEP 503 HTML form.
 	MediaTypeHTML = "application/vnd.pypi.simple.v1+html"
+	// MediaTypeText is plain HTML, served when there is no Accept header.
 	MediaTypeText = "text/html"
 
 	mediaLatestJSON = "application/vnd.pypi.simple.latest+json"

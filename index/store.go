@@ -274,6 +274,25 @@ func (s *store) existing(normalized, filename, blake2 string) *record {
 	return s.blake2[blake2]
 }
 
+// releaseCreated returns when the release (by releaseKey) got its first
+// file, and false when it has none.
+func (s *store) releaseCreated(normalized, key string) (time.Time, bool) {
+	p := s.project(normalized)
+	if p == nil {
+		return time.Time{}, false
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	var first time.Time
+	found := false
+	for v, t := range p.version {
+		if releaseKey(v) == key && (!found || t.Before(first)) {
+			first, found = t, true
+		}
+	}
+	return first, found
+}
+
 // hasSdist reports whether a release (by releaseKey) already has an sdist.
 func (s *store) hasSdist(normalized, key string) bool {
 	p := s.project(normalized)
@@ -348,19 +367,6 @@ func writeFileDurable(tmpDir, path string, b []byte) error {
 	if werr != nil {
 		os.Remove(name)
 		return werr
-	}
-	return nil
-}
-
-// syncDir fsyncs a directory so that renames into it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("opening %s to sync it: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing directory %s: %w", dir, err)
 	}
 	return nil
 }

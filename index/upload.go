@@ -13,6 +13,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/blake2b"
 
@@ -29,11 +30,11 @@ const (
 
 // Fixed PyPI messages (warehouse/forklift/legacy.py, forms.py).
 const (
-	msgNoSlash = "An upload was attempted to /legacy but the expected upload URL is /legacy/ (with a trailing slash)"
-	msgSubmit  = "Project pre-registration is no longer required or supported, upload your files instead."
-	msgDocs    = "Uploading documentation is no longer supported, we recommend using https://readthedocs.org/."
-	msgNoFile  = "Upload payload does not have a file."
-	msgDigest  = "The digest supplied does not match a digest calculated from the uploaded file."
+	msgNoSlash  = "An upload was attempted to /legacy but the expected upload URL is /legacy/ (with a trailing slash)"
+	msgSubmit   = "Project pre-registration is no longer required or supported, upload your files instead."
+	msgDocs     = "Uploading documentation is no longer supported, we recommend using https://readthedocs.org/."
+	msgNoFile   = "Upload payload does not have a file."
+	msgDigest   = "The digest supplied does not match a digest calculated from the uploaded file."
 	msgOneSdist = "Only one sdist may be uploaded per release."
 	msgProtocol = "Unknown protocol version."
 )
@@ -70,18 +71,14 @@ func writeUploadError(w http.ResponseWriter, e *uploadError) {
 	io.WriteString(w, e.msg+"\n")
 }
 
-// headerSafe re-encodes s as PyPI re-encodes its reason phrase (ISO-8859-1
-// with "?" for what does not fit), and also replaces control characters so
-// the value is a valid header field.
+// headerSafe makes s a valid header value the way PyPI makes its reason
+// phrase one (characters that do not fit become "?"), keeping to ASCII.
 func headerSafe(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r > 0xff {
-			b.WriteByte('?')
-			continue
-		}
-		if r >= 0x80 {
-			// Header values are sent as bytes; keep them ASCII.
+		// Beyond ASCII, header bytes are read differently by different
+		// clients; keep the header ASCII (the body carries the UTF-8 text).
+		if r < 0x20 || r >= 0x7f {
 			b.WriteByte('?')
 			continue
 		}
@@ -194,7 +191,7 @@ func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *upload
 			break
 		}
 		if err != nil {
-			return form, s.bodyError(form, err)
+			return form, s.bodyError(err)
 		}
 		name := part.FormName()
 		_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
@@ -221,12 +218,12 @@ func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *upload
 				form.tuples = append(form.tuples, name)
 			}
 			if _, err := io.Copy(io.Discard, part); err != nil {
-				return form, s.bodyError(form, err)
+				return form, s.bodyError(err)
 			}
 		default:
 			b, err := io.ReadAll(io.LimitReader(part, budget+1))
 			if err != nil {
-				return form, s.bodyError(form, err)
+				return form, s.bodyError(err)
 			}
 			budget -= int64(len(b))
 			if budget < 0 {
@@ -242,7 +239,7 @@ func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *upload
 	return form, nil
 }
 
-func (s *Server) bodyError(form *uploadForm, err error) *uploadError {
+func (s *Server) bodyError(err error) *uploadError {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return &uploadError{http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large: the limit is %d bytes.", mbe.Limit)}
@@ -282,7 +279,7 @@ func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string) 
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return uf, s.bodyError(form, err)
+			return uf, s.bodyError(err)
 		}
 		if errors.Is(err, io.ErrUnexpectedEOF) || !isLocalError(err) {
 			return uf, badRequest("Invalid upload request: the file part ended early (%v).", err)
@@ -355,8 +352,8 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 		return &uploadError{http.StatusNotFound, fmt.Sprintf("Unknown :action %s: this endpoint accepts ':action=file_upload'.", pyRepr(a))}
 	}
 	// sanitize: fields that are files, UNKNOWN values, NUL characters.
-	for _, t := range form.tuples {
-		return badRequest("%s: Should not be a tuple.", t)
+	if len(form.tuples) > 0 {
+		return badRequest("%s: Should not be a tuple.", form.tuples[0])
 	}
 	for _, k := range form.order {
 		v := form.values[k]
@@ -466,8 +463,24 @@ func (s *Server) checkExisting(rec *record) (done bool, e *uploadError) {
 		return false, badRequest("File already exists (%s, with blake2_256 hash %s). See %s#file-name-reuse for more information.",
 			pyRepr(rec.Filename), pyRepr(rec.Blake2b256), helpURL)
 	}
+	if window := s.opts.ReleaseUploadWindow; window > 0 {
+		if created, ok := s.store.releaseCreated(rec.Normalized, releaseKey(rec.Version)); ok && s.now().Sub(created) > window {
+			return false, badRequest("Uploading new files to releases older than %s is not allowed.", formatWindow(window))
+		}
+	}
 	if rec.FileType == "sdist" && s.store.hasSdist(rec.Normalized, releaseKey(rec.Version)) {
 		return false, badRequest(msgOneSdist)
 	}
 	return false, nil
+}
+
+// formatWindow writes the release upload window as PyPI does ("14 days").
+func formatWindow(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		if d == 24*time.Hour {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trustpub/trustpub/dist/disttest"
 )
@@ -325,5 +326,32 @@ func TestNotMultipart(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 || !strings.HasPrefix(resp.Header.Get("X-PyPI-Error"), "Invalid upload request: the body must be multipart/form-data") {
 		t.Fatalf("got %d %q", resp.StatusCode, resp.Header.Get("X-PyPI-Error"))
+	}
+}
+
+func TestReleaseUploadWindow(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		window time.Duration
+		code   int
+		msg    string
+	}{
+		{"PyPI default", 0, 400, "Uploading new files to releases older than 14 days is not allowed."},
+		{"configured", 48 * time.Hour, 400, "Uploading new files to releases older than 2 days is not allowed."},
+		{"disabled", -1, 200, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+			ti := newTestIndex(t, func(o *Options) { o.Now = clk.Now; o.ReleaseUploadWindow = tc.window })
+			w := wheel(t, "old", "1.0", disttest.Options{})
+			ti.mustUpload(t, w)
+			clk.Add(14*24*time.Hour + time.Second)
+			ti.mustUpload(t, w) // identical re-upload: still 200
+			ti.mustUpload(t, wheel(t, "old", "2.0", disttest.Options{}))
+			code, body, _ := sdist(t, "old", "1.0.0", disttest.Options{}).req().send(t, ti.url+"/legacy/")
+			if code != tc.code || strings.TrimSuffix(body, "\n") != tc.msg {
+				t.Fatalf("got %d %q, want %d %q", code, body, tc.code, tc.msg)
+			}
+		})
 	}
 }

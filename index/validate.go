@@ -93,7 +93,7 @@ func (s *Server) validateMetadata(form *uploadForm) (*uploadMeta, *uploadError) 
 	}
 	if len(repeated) > 0 {
 		slices.Sort(repeated)
-		return nil, metaError(repeated[0], fmt.Sprintf("%s has invalid data", pyRepr(repeated[0])))
+		return nil, metaError(fmt.Sprintf("%s has invalid data", pyRepr(repeated[0])))
 	}
 	m := &uploadMeta{
 		metadataVersion: form.get("metadata_version"),
@@ -106,36 +106,36 @@ func (s *Server) validateMetadata(form *uploadForm) (*uploadMeta, *uploadError) 
 		if m.metadataVersion != "" {
 			v = pyRepr(m.metadataVersion)
 		}
-		return nil, metaError("metadata-version", v+" is not a valid metadata version")
+		return nil, metaError(v + " is not a valid metadata version")
 	}
 	if m.name == "" {
-		return nil, metaError("name", "'name' is a required field")
+		return nil, metaError("'name' is a required field")
 	}
 	if !projectNameRE.MatchString(m.name) {
-		return nil, metaError("name", pyRepr(m.name)+" is invalid for 'name'")
+		return nil, metaError(pyRepr(m.name) + " is invalid for 'name'")
 	}
 	raw := form.get("version")
 	if raw == "" {
-		return nil, metaError("version", "'version' is a required field")
+		return nil, metaError("'version' is a required field")
 	}
 	v, err := dist.ParseVersion(raw)
 	if err != nil {
-		return nil, metaError("version", pyRepr(raw)+" is invalid for 'version'")
+		return nil, metaError(pyRepr(raw) + " is invalid for 'version'")
 	}
 	if v.Local() != "" && !s.opts.AllowLocalVersions {
 		return nil, badRequest("The use of local versions in '%s' is not allowed. See %s for more information.", v.String(), localVerURL)
 	}
 	m.version = v
 	if sum := form.get("summary"); utf8.RuneCountInString(sum) > 512 {
-		return nil, metaError("summary", "'summary' field must be 512 characters or less.")
+		return nil, metaError("'summary' field must be 512 characters or less.")
 	} else if strings.ContainsAny(sum, "\r\n") {
-		return nil, metaError("summary", "'summary' must be a single line")
+		return nil, metaError("'summary' must be a single line")
 	}
 	return m, nil
 }
 
 // metaError formats a metadata error as Warehouse does.
-func metaError(field, msg string) *uploadError {
+func metaError(msg string) *uploadError {
 	if !strings.HasSuffix(msg, ".") {
 		msg += "."
 	}

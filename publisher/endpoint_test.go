@@ -83,7 +83,10 @@ func TestInvalidPayload(t *testing.T) {
 		{"list body", `[]`, "1 validation error for TokenPayload\n  Input should be an object [type=model_type, input_value=[], input_type=list]" + more + "model_type"},
 		{"string body", `""`, "1 validation error for TokenPayload\n  Input should be an object [type=model_type, input_value='', input_type=str]" + more + "model_type"},
 		{"null body", `null`, "1 validation error for TokenPayload\n  Input should be an object [type=model_type, input_value=None, input_type=NoneType]" + more + "model_type"},
-		{"number body", `12`, "1 validation error for TokenPayload\n  Input should be an object [type=model_type, input_value=12, input_type=int]" + more + "model_type"},
+		{"sentence body", `"this is a valid JSON string"`, "1 validation error for TokenPayload\n  Input should be an object [type=model_type, input_value='this is a valid JSON string', input_type=str]" + more + "model_type"},
+		{"float body", `3.14`, "1 validation error for TokenPayload\n  Input should be an object [type=model_type, input_value=3.14, input_type=float]" + more + "model_type"},
+		{"empty list token", `{"token": []}`, "1 validation error for TokenPayload\ntoken\n  Input should be a valid string [type=string_type, input_value=[], input_type=list]" + more + "string_type"},
+		{"number body", `12345`, "1 validation error for TokenPayload\n  Input should be an object [type=model_type, input_value=12345, input_type=int]" + more + "model_type"},
 		{"empty body", ``, "1 validation error for TokenPayload\n  Invalid JSON: EOF while parsing a value at line 1 column 0 [type=json_invalid, input_value=b'', input_type=bytes]" + more + "json_invalid"},
 		{"not a jwt", `{"token": "not-a-jwt"}`, "malformed JWT"},
 		{"jwt without iss", `{"token": "` + unsignedJWT(t, map[string]any{"sub": "1234567890", "name": "John Doe", "iat": 1516239022}) + `"}`, "malformed JWT"},
@@ -103,13 +106,16 @@ func TestInvalidPayload(t *testing.T) {
 			t.Fatalf("got %+v", a)
 		}
 	})
-	t.Run("invalid json", func(t *testing.T) {
-		a := ix.post(t, "/_/oidc/mint-token", `{"token": `)
-		if a.status != 422 || a.Errors[0].Code != "invalid-payload" || !strings.Contains(a.Errors[0].Description, "Invalid JSON: ") ||
-			!strings.Contains(a.Errors[0].Description, `input_value=b'{"token": ', input_type=bytes`) {
-			t.Fatalf("got %+v", a)
+	for body, want := range map[string]string{
+		`{"token": `:   `Invalid JSON: EOF while parsing a value at line 1 column 10 [type=json_invalid, input_value=b'{"token": ', input_type=bytes]`,
+		"abc":          `Invalid JSON: expected value at line 1 column 1 [type=json_invalid, input_value=b'abc', input_type=bytes]`,
+		"{\n\"a\": x}": `Invalid JSON: expected value at line 2 column 6 [type=json_invalid, input_value=b'{\n"a": x}', input_type=bytes]`,
+	} {
+		a := ix.post(t, "/_/oidc/mint-token", body)
+		if a.status != 422 || a.Errors[0].Code != "invalid-payload" || !strings.Contains(a.Errors[0].Description, "\n  "+want+"\n") {
+			t.Errorf("body %q: got %+v\nwant %s", body, a, want)
 		}
-	})
+	}
 }
 
 // unsignedJWT builds a syntactically valid JWT with a junk signature.

@@ -71,6 +71,11 @@ func ParseMintRequest(body []byte) (string, *Error) {
 	if err != nil {
 		msg := "EOF while parsing a value at line 1 column 0"
 		if len(bytes.TrimSpace(body)) > 0 {
+			// encoding/json's whole-buffer error has the exact offset.
+			var x any
+			if uerr := json.Unmarshal(body, &x); uerr != nil {
+				err = uerr
+			}
 			msg = jsonErrorText(body, err)
 		}
 		return "", payloadErr("", "Invalid JSON: "+msg, "json_invalid", pyBytesRepr(body), "bytes")
@@ -111,17 +116,31 @@ func truncateRepr(s string) string {
 	return string(r[:25]) + "..." + string(r[len(r)-24:])
 }
 
-// jsonErrorText describes a JSON syntax error with a line and column.
+// jsonErrorText describes a JSON syntax error as pydantic's parser (jiter)
+// words the common ones ("EOF while parsing a value", "expected value"),
+// with its line and column.
 func jsonErrorText(body []byte, err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		off := int(se.Offset)
-		if off > len(body) {
-			off = len(body)
-		}
+	pos := func(off int) (int, int) {
+		off = min(max(off, 0), len(body))
 		line := 1 + bytes.Count(body[:off], []byte("\n"))
 		col := off - bytes.LastIndexByte(body[:off], '\n') - 1
-		return fmt.Sprintf("%s at line %d column %d", se.Error(), line, col)
+		return line, col
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		l, c := pos(len(body))
+		return fmt.Sprintf("EOF while parsing a value at line %d column %d", l, c)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		l, c := pos(int(se.Offset))
+		msg := se.Error()
+		switch {
+		case msg == "unexpected end of JSON input":
+			msg = "EOF while parsing a value"
+		case strings.HasSuffix(msg, "looking for beginning of value"):
+			msg = "expected value"
+		}
+		return fmt.Sprintf("%s at line %d column %d", msg, l, c)
 	}
 	return err.Error()
 }

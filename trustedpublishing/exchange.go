@@ -69,8 +69,9 @@ type Exchanger struct {
 	// token is returned; default os.Stdout (GitHub reads workflow commands
 	// from the step's output).
 	Mask io.Writer
-	// Warn receives non-fatal warnings (reusable GitHub workflow); default
-	// slog.Default().Warn.
+	// Warn receives non-fatal warnings (reusable GitHub workflow). Default:
+	// a ::warning:: workflow command on Mask in GitHub Actions,
+	// slog.Default().Warn elsewhere.
 	Warn    func(msg string)
 	Now     func() time.Time // default time.Now
 	Timeout time.Duration    // per HTTP call; default DefaultTimeout
@@ -107,7 +108,20 @@ func (x *Exchanger) warn(msg string) {
 		x.Warn(msg)
 		return
 	}
+	if x.inGitHubActions() {
+		// A workflow command, so the warning shows on the run's summary.
+		esc := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(msg)
+		fmt.Fprintf(x.mask(), "::warning::%s\n", esc)
+		return
+	}
 	slog.Default().Warn(msg)
+}
+
+func (x *Exchanger) mask() io.Writer {
+	if x.Mask != nil {
+		return x.Mask
+	}
+	return os.Stdout
 }
 
 func (x *Exchanger) inGitHubActions() bool {
@@ -261,10 +275,7 @@ func (x *Exchanger) Mint(ctx context.Context, publishURL string, oidc ambient.To
 	}
 	ut := UploadToken{Token: secret.New(*out.Token), Expires: expires}
 	if x.inGitHubActions() {
-		w := x.Mask
-		if w == nil {
-			w = os.Stdout
-		}
+		w := x.mask()
 		// Register the token with GitHub's log masking before any caller
 		// can print it.
 		if _, err := fmt.Fprintf(w, "::add-mask::%s\n", ut.Token.Reveal()); err != nil {

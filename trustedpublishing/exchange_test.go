@@ -383,6 +383,14 @@ func TestReusableWorkflowWarning(t *testing.T) {
 	if !tp.HasCode(err, "invalid-publisher") {
 		t.Fatalf("err %v", err)
 	}
+	// In GitHub Actions, without a Warn callback: a ::warning:: command on
+	// one line, before the mask of a token.
+	rec = &recorder{}
+	x = &tp.Exchanger{Detect: fixed(tok), LookupEnv: envOf(map[string]string{"GITHUB_ACTIONS": "true"}), Mask: rec}
+	_, _ = x.Exchange(context.Background(), fw.uploadURL())
+	if ev := rec.all(); len(ev) != 1 || !strings.HasPrefix(ev[0], "out:::warning::Potential workflow misconfiguration") || strings.Count(ev[0], "\n") != 1 {
+		t.Fatalf("workflow command %q", ev)
+	}
 	// No warning when the two agree.
 	rec = &recorder{}
 	x = &tp.Exchanger{Detect: fixed(fw.githubToken(t, nil)), LookupEnv: envOf(nil), Warn: rec.warn}

@@ -190,7 +190,11 @@ type streamBody struct {
 	blake    hash.Hash
 	stage    int // 0 prefix, 1 file, 2 trailer, 3 done
 	pending  []byte
-	sent     int64 // content bytes read from the file
+	buf      []byte         // one chunk of the file
+	chunk    []byte         // the part of buf not yet handed to the transport
+	hashing  sync.WaitGroup // hashing of the current chunk
+	nread    int64          // content bytes read from the file
+	sent     int64          // content bytes handed to the transport
 	onRead   func(sent, total int64)
 	shaHex   string
 	blakeHex string
@@ -254,37 +258,59 @@ func (b *streamBody) read(p []byte) (int, error) {
 		case 0:
 			b.stage = 1
 		case 1:
-			if b.sent == b.plan.size {
-				if err := b.finishFile(); err != nil {
+			if len(b.chunk) == 0 {
+				if err := b.nextChunk(); err != nil {
 					return 0, err
 				}
-				continue
-			}
-			if rem := b.plan.size - b.sent; int64(len(p)) > rem {
-				p = p[:rem]
-			}
-			n, err := b.file.Read(p)
-			if n > 0 {
-				b.sha.Write(p[:n])
-				b.blake.Write(p[:n])
-				b.sent += int64(n)
-				if b.onRead != nil {
-					b.onRead(b.sent, b.plan.size)
+				if b.stage != 1 {
+					continue // the file is done: trailer next
 				}
-				return n, nil
 			}
-			if err == io.EOF {
-				return 0, fmt.Errorf("%s shrank while it was being uploaded (%d of %d bytes): rebuild and upload again", b.file.Name(), b.sent, b.plan.size)
+			n := copy(p, b.chunk)
+			b.chunk = b.chunk[n:]
+			b.sent += int64(n)
+			if b.onRead != nil {
+				b.onRead(b.sent, b.plan.size)
 			}
-			if err != nil {
-				return 0, fmt.Errorf("reading %s: %w", b.file.Name(), err)
-			}
+			return n, nil
 		case 2:
 			b.stage = 3
 		default:
 			return 0, io.EOF
 		}
 	}
+}
+
+// chunkSize is how much of the file is read, hashed and sent at a time.
+const chunkSize = 1 << 20
+
+// nextChunk reads the next chunk of the file into the body's buffer and
+// starts hashing it: sha256 and blake2b-256 run in parallel with each other
+// and with sending the chunk, so the upload is not slower than the slowest
+// of the three. The previous chunk's hashing is waited for first (hash
+// state is sequential, and the buffer is reused).
+func (b *streamBody) nextChunk() error {
+	b.hashing.Wait()
+	if b.nread == b.plan.size {
+		return b.finishFile()
+	}
+	if b.buf == nil {
+		b.buf = make([]byte, min(int64(chunkSize), b.plan.size))
+	}
+	want := min(int64(len(b.buf)), b.plan.size-b.nread)
+	n, err := io.ReadFull(b.file, b.buf[:want])
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("%s shrank while it was being uploaded (%d of %d bytes): rebuild and upload again", b.file.Name(), b.nread+int64(n), b.plan.size)
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", b.file.Name(), err)
+	}
+	chunk := b.buf[:n]
+	b.nread += int64(n)
+	b.hashing.Go(func() { b.sha.Write(chunk) })
+	b.hashing.Go(func() { b.blake.Write(chunk) })
+	b.chunk = chunk
+	return nil
 }
 
 // finishFile checks the file ended where planned and queues the trailer.

@@ -479,11 +479,15 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if s, err := strconv.Atoi(v); err == nil {
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if s < 0 {
 			return 0
 		}
-		return time.Duration(s) * time.Second
+		// Longer than a year is "never" for an upload; capping avoids
+		// overflowing time.Duration.
+		return time.Duration(min(s, 365*24*3600)) * time.Second
+	} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && !strings.HasPrefix(v, "-") {
+		return 365 * 24 * time.Hour
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := t.Sub(now); d > 0 {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // maxErrorBody bounds how much of an error response body is read and kept.
@@ -162,9 +163,6 @@ func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
 // cleanText trims s, bounds it to max bytes and replaces control characters
 // (terminal escapes included) so server text can be printed safely.
 func cleanText(s string, max int) string {
-	if len(s) > max {
-		s = s[:max] + "…"
-	}
 	s = strings.Map(func(r rune) rune {
 		switch {
 		case r == '\n' || r == '\t':
@@ -175,7 +173,14 @@ func cleanText(s string, max int) string {
 			return '?'
 		}
 		return r
-	}, s)
+	}, strings.ToValidUTF8(s, "?"))
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
 	return strings.TrimSpace(s)
 }
 

@@ -140,21 +140,30 @@ func (c *Client) FetchProject(ctx context.Context, indexURL, project string) (*P
 	if ct != simpleJSON && ct != "application/json" {
 		return nil, fmt.Errorf("reading %s: the index answered %q, not PEP 691 JSON (%s): use an index that serves the JSON simple API", page.Redacted(), ct, simpleJSON)
 	}
+	out, err := parseProjectPage(page, io.LimitReader(resp.Body, maxSimplePage))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", page.Redacted(), err)
+	}
+	return out, nil
+}
+
+// parseProjectPage parses a PEP 691 project page served at page; file URLs
+// are made absolute against it, sha256 digests lowercased.
+func parseProjectPage(page *url.URL, r io.Reader) (*ProjectPage, error) {
 	var sp simplePage
-	dec := json.NewDecoder(io.LimitReader(resp.Body, maxSimplePage))
-	if err := dec.Decode(&sp); err != nil {
-		return nil, fmt.Errorf("reading %s: invalid simple-API JSON: %w", page.Redacted(), err)
+	if err := json.NewDecoder(r).Decode(&sp); err != nil {
+		return nil, fmt.Errorf("invalid simple-API JSON: %w", err)
 	}
 	out := &ProjectPage{Exists: true, Files: make(map[string]IndexFile, len(sp.Files)), Versions: sp.Versions}
 	for _, f := range sp.Files {
 		if f.Filename == "" {
 			continue
 		}
-		abs := f.URL
-		if ref, err := url.Parse(f.URL); err == nil {
-			abs = page.ResolveReference(ref).String()
+		ref, err := url.Parse(f.URL)
+		if err != nil {
+			return nil, fmt.Errorf("file %q has an invalid url %q", f.Filename, f.URL)
 		}
-		out.Files[f.Filename] = IndexFile{Filename: f.Filename, URL: abs, SHA256: strings.ToLower(f.Hashes["sha256"])}
+		out.Files[f.Filename] = IndexFile{Filename: f.Filename, URL: page.ResolveReference(ref).String(), SHA256: strings.ToLower(f.Hashes["sha256"])}
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -413,4 +414,89 @@ func TestNoCredentialOutsideCI(t *testing.T) {
 	if r.code != 2 {
 		t.Fatalf("always with a token: exit %d\n%s", r.code, r.stderr)
 	}
+}
+
+const rehearsalConfig = `
+[[publishers.gitlab]]
+project = "rehearse"
+namespace = "group"
+repository = "proj"
+workflow_filepath = ".gitlab-ci.yml"
+
+[[publishers.github]]
+project = "rehearse"
+owner = "octo"
+repository = "repo"
+workflow = "release.yml"
+environment = "pypi"
+`
+
+// fakeGitHubTokenService answers like GitHub's ACTIONS_ID_TOKEN_REQUEST_URL,
+// handing out the token minted by the dev issuer for the job.
+func fakeGitHubTokenService(t *testing.T, jwt string) (url, requestToken string) {
+	requestToken = "gh-request-token"
+	srv := httptestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "bearer "+requestToken || r.URL.Query().Get("audience") != "pypi" {
+			http.Error(w, `{"message":"bad request"}`, http.StatusUnauthorized)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]string{"value": jwt})
+	})
+	return srv + "/idtoken?api-version=2.0", requestToken
+}
+
+// TestTrustedPublishingOutcomes publishes through the CLI from simulated
+// GitHub and GitLab jobs whose tokens the dev issuer signs, and checks each
+// outcome: success for a matching publisher, PyPI's refusal codes otherwise.
+func TestTrustedPublishingOutcomes(t *testing.T) {
+	s := startServer(t, "--config", writeConfig(t, rehearsalConfig), "--dev-issuer")
+	other := startServer(t, "--dev-issuer") // an issuer the index does not trust
+
+	gitlab := func(args ...string) []string {
+		return []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + devToken(t, s, append([]string{"--gitlab", "group/proj"}, args...)...)}
+	}
+	github := func(args ...string) []string {
+		jwt := devToken(t, s, append([]string{"--github", "octo/repo", "--workflow", "release.yml", "--environment", "pypi"}, args...)...)
+		url, rt := fakeGitHubTokenService(t, jwt)
+		return []string{"GITHUB_ACTIONS=true", "ACTIONS_ID_TOKEN_REQUEST_URL=" + url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN=" + rt}
+	}
+	for i, tc := range []struct {
+		name     string
+		env      []string
+		wantCode int
+		want     string
+	}{
+		{"gitlab publisher", gitlab(), 0, "uploaded"},
+		{"github publisher", github(), 0, "uploaded"},
+		{"gitlab other workflow file", gitlab("--workflow", "ci/release.yml"), 4, "invalid-publisher"},
+		{"github other environment", github("--environment", "staging"), 4, "invalid-publisher"},
+		{"github other workflow", github("--workflow", "ci.yml"), 4, "invalid-publisher"},
+		{"github pull_request_target", github("--event-name", "pull_request_target"), 4, "pull_request_target"},
+		{"expired token", gitlab("--ttl=-10m"), 4, "invalid-token"},
+		{"untrusted issuer", []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + devToken(t, other, "--gitlab", "group/proj")}, 4, "invalid-payload"},
+		{"gitlab.com issuer not configured", gitlab("--claim-issuer", "https://gitlab.com"), 4, "not-enabled"},
+		{"token for another audience", gitlab("--audience", "testpypi"), 4, "audience"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dists := sampleDists(t, "rehearse", fmt.Sprintf("1.0.%d", i))
+			r := run(t, tc.env, "publish", "--publish-url", s.base+"/legacy/", dists)
+			if r.code != tc.wantCode || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d (want %d), stderr lacks %q:\n%s", r.code, tc.wantCode, tc.want, r.stderr)
+			}
+			files := projectFiles(t, s, "rehearse")
+			landed := false
+			for _, f := range files {
+				landed = landed || strings.Contains(f, fmt.Sprintf("1.0.%d", i))
+			}
+			if landed != (tc.wantCode == 0) {
+				t.Fatalf("landed=%v with exit %d; index has %v", landed, r.code, files)
+			}
+		})
+	}
+}
+
+func httptestServer(t *testing.T, h http.HandlerFunc) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }

@@ -135,8 +135,7 @@ func (c *serveCmd) options(a *App, base string, logger *slog.Logger) (index.Opti
 		opts.MaxFileSize = n
 	}
 	if c.DevIssuer {
-		devURL := base + devIssuerPath
-		if err := trustDevIssuer(&opts, devURL); err != nil {
+		if err := trustDevIssuer(&opts, base); err != nil {
 			return opts, err
 		}
 	}

@@ -25,3 +25,16 @@ func lockDir(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// syncDir fsyncs a directory so that renames into it are durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("opening %s to sync it: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("syncing directory %s: %w", dir, err)
+	}
+	return nil
+}

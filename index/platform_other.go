@@ -16,3 +16,7 @@ func lockDir(path string) (*os.File, error) {
 	}
 	return f, nil
 }
+
+// syncDir does nothing where directories cannot be fsynced (Windows);
+// renames are then as durable as the file system makes them.
+func syncDir(dir string) error { return nil }

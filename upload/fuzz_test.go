@@ -1,0 +1,69 @@
+package upload
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+)
+
+// FuzzServerMessage: any error response yields a message without control
+// characters other than newlines/tabs (it is printed to terminals and CI
+// logs), bounded in size.
+func FuzzServerMessage(f *testing.F) {
+	f.Add("400 File already exists ('a.whl', with blake2_256 hash 'x').", "text/html", []byte("<html><title>400 x</title><body>File already exists</body></html>"), "")
+	f.Add("400 Bad Request", "application/json", []byte(`{"code": "400 Invalid value for version", "message": "m"}`), "")
+	f.Add("403 Forbidden", "text/plain", []byte("Invalid API Token\n"), "Invalid API Token: \x1b[31m")
+	f.Fuzz(func(t *testing.T, status, ct string, body []byte, xerr string) {
+		code := 400
+		resp := &http.Response{Status: status, StatusCode: code, Header: http.Header{"Content-Type": {ct}, "X-Pypi-Error": {xerr}}}
+		reason, text := serverMessage(resp, body)
+		for _, s := range []string{reason, text} {
+			for _, r := range s {
+				if unicode.IsControl(r) && r != '\n' && r != '\t' {
+					t.Fatalf("control character %q in %q", r, s)
+				}
+			}
+		}
+		if len(reason) > 1100 || len(text) > maxErrorBody+16 {
+			t.Fatalf("unbounded: %d %d", len(reason), len(text))
+		}
+	})
+}
+
+// FuzzParseRetryAfter: never negative, never more than the value allows.
+func FuzzParseRetryAfter(f *testing.F) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, s := range []string{"", "0", "120", "-1", "Wed, 21 Oct 2026 07:28:00 GMT", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if d := parseRetryAfter(v, now); d < 0 {
+			t.Fatalf("parseRetryAfter(%q) = %s", v, d)
+		}
+	})
+}
+
+// FuzzParseProjectPage: a hostile simple-API page never panics, and every
+// file it yields has an absolute URL and a lowercase sha256.
+func FuzzParseProjectPage(f *testing.F) {
+	f.Add([]byte(`{"meta":{"api-version":"1.1"},"name":"a","files":[{"filename":"a-1.0.tar.gz","url":"../../files/a-1.0.tar.gz","hashes":{"sha256":"AB"}}],"versions":["1.0"]}`))
+	f.Add([]byte(`{"files":[{"filename":"x","url":"http://[::1"}]}`))
+	f.Add([]byte(`{"files":null}`))
+	page, _ := url.Parse("https://index.example.org/simple/a/")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := parseProjectPage(page, bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for name, fl := range p.Files {
+			u, err := url.Parse(fl.URL)
+			if err != nil || !u.IsAbs() || name == "" || fl.SHA256 != strings.ToLower(fl.SHA256) {
+				t.Fatalf("bad file %q: %+v", name, fl)
+			}
+		}
+	})
+}
