@@ -10,7 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -26,16 +26,16 @@ const (
 // ArchiveInfo summarises an archive's members: what Check needs to apply
 // PyPI's "Invalid distribution file" rules without reopening the file.
 type ArchiveInfo struct {
-	Entries          int      // number of members
-	UncompressedSize int64    // sum of member sizes (declared, for zip)
-	UnsupportedComp  []string // zip members not STORED or DEFLATE
-	TopLevel         []string // sorted distinct first path components (sdist)
-	Unsafe           []string // absolute paths, "..", backslashes, devices
-	Duplicates       []string // member names that occur more than once
-	Sparse           []string // tar sparse members (PyPI refuses them)
-	DistInfo         string   // wheel: the .dist-info directory used
-	MetadataPath     string   // member the metadata was read from
-	Members          map[string]bool
+	Entries          int             // number of members
+	UncompressedSize int64           // sum of member sizes (declared, for zip)
+	UnsupportedComp  []string        // zip members not STORED or DEFLATE
+	TopLevel         []string        // sorted distinct first path components (sdist)
+	Unsafe           []string        // absolute paths, "..", backslashes, devices
+	Duplicates       []string        // member names that occur more than once
+	Sparse           []string        // tar sparse members (PyPI refuses them)
+	DistInfo         string          // wheel: the .dist-info directory used
+	MetadataPath     string          // member the metadata was read from
+	Members          map[string]bool // every member name (tar: without a trailing '/')
 }
 
 // has reports whether the archive has a member with this exact name.
@@ -45,6 +45,12 @@ func (a ArchiveInfo) has(name string) bool { return a.Members[name] }
 // only the METADATA / PKG-INFO member is decompressed into memory (at most
 // MaxMetadataSize), and sdists are streamed with a decompression cap.
 func Open(name string) (*File, error) {
+	// Stat first: opening a FIFO or device could block or never end.
+	if st, err := os.Stat(name); err != nil {
+		return nil, fmt.Errorf("open distribution: %w", err)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file; give the path of a .whl or .tar.gz", name)
+	}
 	fh, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("open distribution: %w", err)
@@ -223,8 +229,8 @@ func pickDistInfo(dirs map[string]bool, fn Filename) (string, error) {
 			match = append(match, d)
 		}
 	}
-	sort.Strings(match)
-	sort.Strings(all)
+	slices.Sort(match)
+	slices.Sort(all)
 	switch {
 	case len(match) == 1:
 		return match[0], nil
@@ -369,7 +375,7 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 	for t := range tops {
 		info.TopLevel = append(info.TopLevel, t)
 	}
-	sort.Strings(info.TopLevel)
+	slices.Sort(info.TopLevel)
 	if len(info.TopLevel) != 1 {
 		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "Incorrect number of top-level directories in sdist", Err: fmt.Errorf("found %d (%s); an sdist holds exactly one directory {name}-{version}/", len(info.TopLevel), strings.Join(firstN(info.TopLevel, 5), ", "))}
 	}

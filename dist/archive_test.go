@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/trustpub/trustpub/dist"
@@ -450,6 +451,12 @@ func TestOpenErrors(t *testing.T) {
 	os.Mkdir(d, 0o755)
 	if _, err := dist.Open(d); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("directory: %v", err)
+	}
+	fifo := filepath.Join(dir, "fifo-1.0.tar.gz")
+	if err := syscall.Mkfifo(fifo, 0o644); err == nil {
+		if _, err := dist.Open(fifo); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("fifo: %v", err)
+		}
 	}
 	var ie *dist.InvalidFileError
 	p := writeFile(t, dir, "pkg-1.0-py3-none-any.whl", []byte("nope"))

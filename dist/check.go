@@ -3,6 +3,8 @@ package dist
 import (
 	"fmt"
 	"mime"
+	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,8 +34,9 @@ const (
 //     opts.AllowLocalVersions), fields newer than the declared
 //     Metadata-Version, Summary (one line, at most 512 characters), License
 //     with License-Expression, a Description both as header and body,
-//     direct URL requirements, Dynamic, Description-Content-Type and
-//     Project-URL labels;
+//     direct URL requirements, Dynamic, Description-Content-Type,
+//     Project-URL labels and URLs, Home-Page and Download-URL, clearly
+//     broken Author/Maintainer emails and "Private ::" classifiers;
 //   - a filename that does not match the metadata: the normalised name and
 //     version, PEP 625's exact sdist name, the wheel's normalised name
 //     prefix and platform tags PyPI refuses;
@@ -176,15 +179,66 @@ func (c *checker) metadata(opts CheckOptions) {
 		}
 	}
 	for _, pu := range m.GetAll("Project-URL") {
-		label, url, _ := strings.Cut(pu, ",")
-		label, url = strings.TrimSpace(label), strings.TrimSpace(url)
+		label, u, _ := strings.Cut(pu, ",")
+		label, u = strings.TrimSpace(label), strings.TrimSpace(u)
 		switch {
-		case label == "" || url == "":
+		case label == "" || u == "":
 			c.add("Project-URL", "'%s' must be 'Label, URL'", pu)
 		case utf8.RuneCountInString(label) > 32:
 			c.add("Project-URL", "label '%s' is longer than 32 characters; shorten it", label)
+		case !validURL(u):
+			c.add("Project-URL", "'%s' is not a valid http(s) URL (Invalid URL); write it in full, e.g. https://example.com/", u)
 		}
 	}
+	for _, field := range []string{"Home-Page", "Download-URL"} {
+		if u := strings.TrimSpace(m.Get(field)); u != "" && !strings.EqualFold(u, "UNKNOWN") && !validURL(u) {
+			c.add(field, "'%s' is not a valid http(s) URL; write it in full, e.g. https://example.com/", u)
+		}
+	}
+	for _, field := range []string{"Author-Email", "Maintainer-Email"} {
+		if v := strings.TrimSpace(m.Get(field)); v != "" && !strings.EqualFold(v, "UNKNOWN") {
+			if bad := badEmail(v); bad != "" {
+				c.add(field, "'%s' is not a valid email address; PyPI checks each address (write 'Name <user@example.com>')", bad)
+			}
+		}
+	}
+	for _, cl := range m.GetAll("Classifier") {
+		if strings.HasPrefix(strings.TrimSpace(cl), "Private ::") {
+			c.add("Classifier", "'%s' marks the project as private: PyPI refuses every upload with a 'Private ::' classifier; remove it to publish", cl)
+		}
+	}
+}
+
+// validURL is PyPI's is_valid_uri for metadata URLs: an absolute http or
+// https URL with a host.
+func validURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// badEmail returns the first address in a comma-separated list that has
+// no user@domain part, or "". It only refuses the clearly broken (no '@',
+// empty user or domain); PyPI's own validator is stricter.
+func badEmail(list string) string {
+	if _, err := mail.ParseAddressList(list); err == nil {
+		return ""
+	}
+	// net/mail is stricter than Python's email.utils.getaddresses (e.g.
+	// about unquoted dots in names): fall back to a plain split.
+	for _, part := range strings.Split(list, ",") {
+		addr := strings.TrimSpace(part)
+		if i := strings.LastIndexByte(addr, '<'); i >= 0 {
+			addr = strings.TrimSuffix(strings.TrimSpace(addr[i+1:]), ">")
+		}
+		user, domain, ok := strings.Cut(addr, "@")
+		if addr == "" {
+			continue
+		}
+		if !ok || user == "" || domain == "" || strings.ContainsAny(domain, " <>") {
+			return strings.TrimSpace(part)
+		}
+	}
+	return ""
 }
 
 // fieldAdded is the Metadata-Version each field was introduced in

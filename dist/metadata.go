@@ -108,7 +108,16 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 	}
 	m := &Metadata{}
 	line := 0
-	cur := -1 // index in m.Fields of the header being continued
+	// Continuation lines are collected and joined once per header, so a
+	// header folded over many lines costs linear time.
+	var cont []string
+	flush := func() {
+		if len(cont) > 0 {
+			f := &m.Fields[len(m.Fields)-1]
+			f.Value += "\n" + strings.Join(cont, "\n")
+			cont = cont[:0]
+		}
+	}
 	for len(s) > 0 {
 		var l string
 		l, s, _ = strings.Cut(s, "\n")
@@ -122,24 +131,23 @@ func ParseMetadata(b []byte) (*Metadata, error) {
 			break
 		}
 		if l[0] == ' ' || l[0] == '\t' {
-			if cur < 0 {
+			if len(m.Fields) == 0 {
 				return nil, &MetadataError{Line: line, Msg: "continuation line (starting with whitespace) before any header"}
 			}
-			f := &m.Fields[cur]
-			if strings.EqualFold(f.Name, "Description") {
-				f.Value += "\n" + dedentDescription(l)
-			} else {
-				f.Value += "\n" + l
+			if strings.EqualFold(m.Fields[len(m.Fields)-1].Name, "Description") {
+				l = dedentDescription(l)
 			}
+			cont = append(cont, l)
 			continue
 		}
 		name, value, ok := strings.Cut(l, ":")
 		if !ok || !validHeaderName(name) {
 			return nil, &MetadataError{Line: line, Msg: fmt.Sprintf("%q is not a 'Name: value' header; headers end at the first blank line and continuation lines must start with whitespace", truncate(l, 60))}
 		}
+		flush()
 		m.Fields = append(m.Fields, Field{Name: name, Value: strings.TrimLeft(value, " \t")})
-		cur = len(m.Fields) - 1
 	}
+	flush()
 	if len(m.Fields) == 0 {
 		return nil, &MetadataError{Msg: "no headers found; core metadata starts with 'Metadata-Version: 2.x'"}
 	}

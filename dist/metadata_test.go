@@ -152,6 +152,21 @@ func TestParseMetadataErrors(t *testing.T) {
 	}
 }
 
+// TestParseMetadataLongFoldedHeader parses a Description header folded
+// over 400,000 lines: linear work (a quadratic parser would not
+// finish within the test timeout).
+func TestParseMetadataLongFoldedHeader(t *testing.T) {
+	const n = 400_000
+	b := []byte("Name: pkg\nDescription: start\n" + strings.Repeat("       |x\n", n))
+	m, err := dist.ParseMetadata(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(m.Description, "\n"); got != n || !strings.HasSuffix(m.Description, "\nx") {
+		t.Fatalf("description has %d lines", got)
+	}
+}
+
 func TestMetadataGet(t *testing.T) {
 	m, err := dist.ParseMetadata([]byte("Name: pkg\nrequires-dist: a\nRequires-Dist: b\n"))
 	if err != nil {

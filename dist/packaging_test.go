@@ -18,6 +18,7 @@ import (
 // project name or distribution filename: the reference for PyPI's rules.
 const oracleScript = `
 import sys, json
+import email.parser, email.policy
 from pip._vendor.packaging import version, utils
 for line in sys.stdin:
     req = json.loads(line)
@@ -31,6 +32,9 @@ for line in sys.stdin:
         elif kind == "wheel":
             name, ver, build, tags = utils.parse_wheel_filename(s)
             out = [name, str(ver), "".join(str(x) for x in build)]
+        elif kind == "email":
+            msg = email.parser.Parser(policy=email.policy.compat32).parsestr(s)
+            out = [[[k, v] for k, v in msg.items()], msg.get_payload()]
         elif kind == "sdist":
             name, ver = utils.parse_sdist_filename(s)
             out = [name, str(ver)]
@@ -174,4 +178,94 @@ func TestFilenamesMatchPackaging(t *testing.T) {
 	if valid == 0 || valid == len(reqs)-len(names) {
 		t.Errorf("%d valid filenames: the cases need both kinds", valid)
 	}
+}
+
+// metadataCandidates builds core metadata documents from valid header
+// lines, continuations, blank lines and bodies, with LF or CRLF ends.
+func metadataCandidates(n int) []string {
+	headers := []string{"Metadata-Version: 2.1", "Name: pkg", "Version:1.0", "Summary:  two  spaces ", "Classifier: A :: B",
+		"Classifier: C", "Keywords:", "X-Odd_Header!: v", "Author: Grönholm", "Project-URL: Home, https://x:1/"}
+	conts := []string{" continued", "\tTabbed", "        eight", "       |pipe", "  "}
+	bodies := []string{"", "body", "line1\nline2\n", "\nleading blank", "Name: not a header\n"}
+	r := rand.New(rand.NewPCG(822, 822))
+	var out []string
+	for range n {
+		var lines []string
+		for range 1 + r.IntN(6) {
+			lines = append(lines, headers[r.IntN(len(headers))])
+			for r.IntN(3) == 0 {
+				lines = append(lines, conts[r.IntN(len(conts))])
+			}
+		}
+		doc := strings.Join(lines, "\n") + "\n"
+		if b := bodies[r.IntN(len(bodies))]; b != "" || r.IntN(2) == 0 {
+			doc += "\n" + b
+		}
+		if r.IntN(3) == 0 {
+			doc = strings.ReplaceAll(doc, "\n", "\r\n")
+		}
+		out = append(out, doc)
+	}
+	return out
+}
+
+// TestMetadataMatchesEmailParser compares ParseMetadata with Python's
+// email parser (compat32 policy), which packaging.metadata.parse_email and
+// so twine and PyPI's tooling use: same headers, same values, same body.
+func TestMetadataMatchesEmailParser(t *testing.T) {
+	docs := metadataCandidates(1500)
+	var reqs []map[string]string
+	for _, d := range docs {
+		reqs = append(reqs, map[string]string{"kind": "email", "s": d})
+	}
+	res := askPackaging(t, reqs)
+	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+	bodies, multiline := 0, 0
+	for i, d := range docs {
+		var want []json.RawMessage
+		if err := json.Unmarshal(res[i], &want); err != nil || len(want) != 2 {
+			t.Fatalf("oracle answer %s", res[i])
+		}
+		var pairs [][2]string
+		var body string
+		json.Unmarshal(want[0], &pairs)
+		json.Unmarshal(want[1], &body)
+		m, err := dist.ParseMetadata([]byte(d))
+		if err != nil {
+			t.Errorf("ParseMetadata(%q): %v", d, err)
+			continue
+		}
+		var got [][2]string
+		for _, f := range m.Fields {
+			got = append(got, [2]string{f.Name, f.Value})
+		}
+		for j := range pairs {
+			pairs[j][1] = lf(pairs[j][1]) // ParseMetadata normalises line ends
+		}
+		if len(got) != len(pairs) {
+			t.Errorf("ParseMetadata(%q) fields %q, email parser %q", d, got, pairs)
+			continue
+		}
+		for j := range got {
+			if got[j] != pairs[j] {
+				t.Errorf("ParseMetadata(%q) field %d = %q, email parser %q", d, j, got[j], pairs[j])
+			}
+		}
+		if body != "" {
+			bodies++
+		}
+		for _, f := range m.Fields {
+			if strings.Contains(f.Value, "\n") {
+				multiline++
+				break
+			}
+		}
+		if wantBody := lf(body); m.BodyAfterHeaders && m.Description != wantBody || !m.BodyAfterHeaders && wantBody != "" {
+			t.Errorf("ParseMetadata(%q) body %q, email parser %q", d, m.Description, wantBody)
+		}
+	}
+	if bodies < 100 || multiline < 100 {
+		t.Errorf("only %d documents with a body and %d with continuation lines: the generator needs a better mix", bodies, multiline)
+	}
+	t.Logf("%d documents (%d with a body, %d with continuations) agree with Python's email parser", len(docs), bodies, multiline)
 }

@@ -62,7 +62,7 @@ func TestParseVersionCanonical(t *testing.T) {
 		{"1b-", "1b0", ""},
 		{"1.0dev.", "1.0.dev0", ""},
 		{"1RC--post", "1rc0.post0", ""},
-		{"1a.+x", "1a0+x", ""},
+		{"1a.+x", "1a0+x", "x"},
 		{"1.r.", "1.post0", ""},
 		{"1!2.0rc1.post3.dev4+ubuntu.1", "1!2.0rc1.post3.dev4+ubuntu.1", "ubuntu.1"},
 		{"1.0+abc.5", "1.0+abc.5", "abc.5"},

@@ -21,18 +21,23 @@ func benchServer(b *testing.B, n int) *Server {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { srv.Close() })
+	fillProject(srv, "big", n)
+	return srv
+}
+
+// fillProject adds n synthetic records to the in-memory index of project.
+func fillProject(srv *Server, project string, n int) {
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
 		v := fmt.Sprintf("%d.%d.%d", i/1000, (i/10)%100, i%10)
-		fn := fmt.Sprintf("big-%s-py3-none-any.whl", v)
+		fn := fmt.Sprintf("%s-%s-py3-none-any.whl", project, v)
 		srv.store.add(&record{
-			Filename: fn, Project: "big", Normalized: "big", Version: v, FileType: "bdist_wheel", PyVersion: "py3",
+			Filename: fn, Project: project, Normalized: project, Version: v, FileType: "bdist_wheel", PyVersion: "py3",
 			Size: 12345, SHA256: sha256Hex([]byte(fn)), Blake2b256: blake2Hex([]byte(fn)), MD5: md5Hex([]byte(fn)),
 			UploadTime: t0.Add(time.Duration(i) * time.Minute), RequiresPython: ">=3.9",
 			MetadataSHA256: sha256Hex([]byte(fn + ".metadata")),
 		})
 	}
-	return srv
 }
 
 // BenchmarkSimpleProjectPage10k serves /simple/big/ for a project with
@@ -40,13 +45,15 @@ func benchServer(b *testing.B, n int) *Server {
 // "render" measures a page rebuilt after every upload (cold cache).
 func BenchmarkSimpleProjectPage10k(b *testing.B) {
 	srv := benchServer(b, 10000)
-	for _, tc := range []struct{ name, accept string }{
-		{"html", "text/html"},
-		{"json", MediaTypeJSON},
+	for _, tc := range []struct{ name, accept, encoding string }{
+		{"html", "text/html", ""},
+		{"json", MediaTypeJSON, ""},
+		{"json-gzip", MediaTypeJSON, "gzip"}, // as pip asks for it
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			req := httptest.NewRequest("GET", "/simple/big/", nil)
 			req.Header.Set("Accept", tc.accept)
+			req.Header.Set("Accept-Encoding", tc.encoding)
 			srv.ServeHTTP(&countingWriter{h: http.Header{}}, req) // render once
 			for b.Loop() {
 				w := &countingWriter{h: http.Header{}}
@@ -61,7 +68,7 @@ func BenchmarkSimpleProjectPage10k(b *testing.B) {
 	b.Run("render", func(b *testing.B) {
 		p := srv.store.project("big")
 		for b.Loop() {
-			p.render(1)
+			p.render()
 		}
 	})
 }

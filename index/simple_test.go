@@ -1,7 +1,10 @@
 package index
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -343,6 +346,61 @@ func TestContentType(t *testing.T) {
 	} {
 		if got := contentType(name); got != want {
 			t.Errorf("contentType(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestSimpleGzip(t *testing.T) {
+	ti := newTestIndex(t, nil)
+	fillProject(ti.srv, "many", 200)
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	fetch := func(accept, encoding string) (*http.Response, []byte) {
+		r, _ := http.NewRequest("GET", ti.url+"/simple/many/", nil)
+		r.Header.Set("Accept", accept)
+		if encoding != "" {
+			r.Header.Set("Accept-Encoding", encoding)
+		}
+		resp, err := client.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, b
+	}
+	for _, accept := range []string{MediaTypeJSON, "text/html"} {
+		plainResp, plain := fetch(accept, "")
+		resp, packed := fetch(accept, "gzip, deflate")
+		if plainResp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s: Content-Encoding %q / %q", accept, plainResp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(packed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unpacked, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(unpacked, plain) {
+			t.Fatalf("%s: gzip body differs from the plain one (%v)", accept, err)
+		}
+		if len(packed) >= len(plain)/2 || resp.Header.Get("ETag") == plainResp.Header.Get("ETag") {
+			t.Errorf("%s: %d compressed vs %d bytes, ETags %s / %s", accept, len(packed), len(plain), resp.Header.Get("ETag"), plainResp.Header.Get("ETag"))
+		}
+		if !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+			t.Errorf("Vary = %q", resp.Header.Get("Vary"))
+		}
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for h, want := range map[string]bool{
+		"": false, "gzip": true, "gzip, deflate": true, "deflate, GZIP;q=0.5": true, "gzip;q=0": false,
+		"br": false, "x-gzip": true, "identity, gzip ; q=1.0": true, "gzip;q=abc": false,
+	} {
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", h, got, want)
 		}
 	}
 }

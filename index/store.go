@@ -69,7 +69,10 @@ type project struct {
 	byName  map[string]*record // filename → record
 	version map[string]time.Time
 
-	page atomic.Pointer[renderedPage] // cached simple page; nil when stale
+	// serial is the store serial of the project's latest change, written
+	// under mu; a cached page is current when its serial equals it.
+	serial atomic.Int64
+	page   atomic.Pointer[renderedPage] // cached simple page
 }
 
 // store is the on-disk storage with its in-memory index.
@@ -239,10 +242,8 @@ func (s *store) insert(rec *record, sorted bool) {
 		p.name = rec.Project
 		p.newest = rec.UploadTime
 	}
+	p.serial.Store(s.serial.Add(1))
 	p.mu.Unlock()
-	p.page.Store(nil)
-	s.index.Store(nil)
-	s.serial.Add(1)
 }
 
 // project returns the project with the normalized name, or nil.

@@ -1,7 +1,9 @@
 package index
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,11 +128,35 @@ func TestConcurrentUploads(t *testing.T) {
 			}
 		}()
 	}
+	// Readers fetch the pages while uploads land, so that pages are
+	// rendered and cached concurrently with commits.
+	stopReaders := make(chan struct{})
+	var readers sync.WaitGroup
+	for i := range 2 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			for {
+				select {
+				case <-stopReaders:
+					return
+				default:
+				}
+				resp, err := noRedirect.Get(fmt.Sprintf("%s/simple/load%d/", ti.url, i))
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
 	for _, j := range jobs {
 		work <- j
 	}
 	close(work)
 	wg.Wait()
+	close(stopReaders)
+	readers.Wait()
 	close(results)
 	t.Logf("%d uploads by %d uploaders in %v", len(jobs), uploaders, time.Since(start))
 
@@ -175,6 +201,14 @@ func TestConcurrentUploads(t *testing.T) {
 		disk, err := os.ReadFile(filepath.Join(ti.dir, "projects", won.name, fn))
 		if err != nil || sha256Hex(disk) != rec.SHA256 {
 			t.Errorf("%s: stored bytes hash %s, record %s (%v)", fn, sha256Hex(disk), rec.SHA256, err)
+		}
+	}
+	// The pages read during the load do not hide any file afterwards.
+	for p := range projects {
+		_, body := get(t, fmt.Sprintf("%s/simple/load%d/", ti.url, p), MediaTypeJSON)
+		var pj projectJSON
+		if err := json.Unmarshal(body, &pj); err != nil || len(pj.Files) != versions {
+			t.Errorf("load%d page lists %d files after the load, want %d (%v)", p, len(pj.Files), versions, err)
 		}
 	}
 	// Exactly one file per filename on disk, nothing else left over.

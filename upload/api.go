@@ -21,6 +21,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/trustpub/trustpub/dist"
@@ -93,7 +94,8 @@ func DefaultRetryPolicy() RetryPolicy {
 }
 
 // Client uploads files to one publish URL. Its fields are read-only once an
-// upload started; a Client is safe for concurrent use.
+// upload started; a Client is safe for concurrent use and must not be
+// copied after first use.
 type Client struct {
 	// URL is the publish (legacy upload) URL, e.g. https://upload.pypi.org/legacy/.
 	URL string
@@ -126,6 +128,9 @@ type Client struct {
 	Now func() time.Time
 	// Rand returns a float in [0,1) for jitter; nil uses math/rand/v2.
 	Rand func() float64
+
+	defaultOnce sync.Once    // makes defaultHC
+	defaultHC   *http.Client // used when HTTPClient is nil
 }
 
 // Result describes a file the index accepted.
@@ -159,7 +164,9 @@ type Observer interface {
 	// Retrying reports that attempt (1-based, the one that failed) failed
 	// with err and the next attempt starts after delay.
 	Retrying(f *dist.File, attempt int, err error, delay time.Duration)
-	// FileDone reports a file's final outcome.
+	// FileDone reports a file's final outcome. Files skipped before any
+	// upload (already on the index per the check URL) get FileDone without
+	// FileStarted.
 	FileDone(r FileReport)
 }
 

@@ -57,7 +57,7 @@ func DefaultHTTPClient() *http.Client {
 func (c *Client) httpClient() *http.Client {
 	base := c.HTTPClient
 	if base == nil {
-		base = DefaultHTTPClient()
+		base = c.defaultHTTPClient()
 	}
 	hc := *base
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -70,7 +70,14 @@ func (c *Client) checkHTTPClient() *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
 	}
-	return DefaultHTTPClient()
+	return c.defaultHTTPClient()
+}
+
+// defaultHTTPClient is the Client's own DefaultHTTPClient, made once so
+// that connections are reused across files and attempts.
+func (c *Client) defaultHTTPClient() *http.Client {
+	c.defaultOnce.Do(func() { c.defaultHC = DefaultHTTPClient() })
+	return c.defaultHC
 }
 
 func (c *Client) logger() *slog.Logger {
@@ -244,6 +251,15 @@ func (c *Client) UploadObserved(ctx context.Context, f *dist.File, obs Observer)
 			if why != "" {
 				err = fmt.Errorf("%w (%s)", err, why)
 			}
+			if ambiguous && ctx.Err() == nil && res.SHA256 != "" {
+				// Out of attempts, but one of them may have landed: ask
+				// the index before calling it a failure.
+				if same, verr := c.verifyOnIndex(ctx, u, f, res.SHA256); verr == nil && same {
+					res.LandedEarlier = true
+					log.Info("already uploaded: landed on an earlier attempt", "attempts", attempt)
+					return res, nil
+				}
+			}
 			if ambiguous {
 				err = fmt.Errorf("%w\nthe file may or may not have been stored (an attempt's answer was lost): re-running is safe, an identical re-upload is accepted", err)
 			}
@@ -386,6 +402,11 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *di
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 		se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+	}
+	if se.Location != "" {
+		if loc, err := url.Parse(se.Location); err == nil {
+			se.Location = u.ResolveReference(loc).Redacted()
+		}
 	}
 	se.Hint = hintFor(se, u)
 	out.ambiguous = whole && resp.StatusCode >= 500

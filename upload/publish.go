@@ -235,8 +235,7 @@ func publish(ctx context.Context, c *Client, files []*dist.File, opts PublishOpt
 		if rep.Files[i].Outcome == OutcomeNotAttempted {
 			pending = append(pending, i)
 		} else {
-			obs.FileStarted(order[i])
-			obs.FileDone(rep.Files[i])
+			obs.FileDone(rep.Files[i]) // skipped by the check: never started
 		}
 	}
 
@@ -350,9 +349,7 @@ func (c *Client) publishOne(ctx context.Context, u *url.URL, f *dist.File, opts 
 		// Another run may have uploaded the same file meanwhile (the check
 		// was done before): same sha256 on the index is not a failure.
 		if opts.CheckURL != "" && IsFileExists(err) {
-			c2 := *c
-			c2.CheckURL = opts.CheckURL
-			if same, verr := c2.verifyOnIndex(ctx, u, f, res.SHA256); verr == nil && same {
+			if same, verr := c.verifyOnIndexAt(ctx, u, opts.CheckURL, f, res.SHA256); verr == nil && same {
 				r.Outcome = OutcomeSkippedExisting
 				r.Note = "already on the index with the same sha256 (uploaded meanwhile by another run)"
 				return r

@@ -172,13 +172,19 @@ func parseProjectPage(page *url.URL, r io.Reader) (*ProjectPage, error) {
 // It returns an error when that cannot be known (no hash yet computed, check
 // URL unreachable, file not listed or listed without a sha256).
 func (c *Client) verifyOnIndex(ctx context.Context, publish *url.URL, f *dist.File, sha string) (bool, error) {
+	return c.verifyOnIndexAt(ctx, publish, c.CheckURL, f, sha)
+}
+
+// verifyOnIndexAt is verifyOnIndex against the given check URL ("" derives
+// it from the publish URL).
+func (c *Client) verifyOnIndexAt(ctx context.Context, publish *url.URL, checkURL string, f *dist.File, sha string) (bool, error) {
 	if sha == "" {
 		var err error
 		if sha, _, err = fileDigests(f.Path); err != nil {
 			return false, err
 		}
 	}
-	cu, derived, err := c.checkURL(publish, c.CheckURL)
+	cu, derived, err := c.checkURL(publish, checkURL)
 	if err != nil {
 		return false, err
 	}

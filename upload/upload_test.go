@@ -1,14 +1,17 @@
 package upload
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -361,6 +364,14 @@ func TestRetries(t *testing.T) {
 			wantAttempts: 2, wantDelays: []time.Duration{900 * time.Millisecond}, wantLanded: true,
 		},
 		{
+			name: "landed every time, but every answer is a 502", n: 100,
+			apply: func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+				next.ServeHTTP(httptest.NewRecorder(), r)
+				w.WriteHeader(502)
+			},
+			wantAttempts: 3, wantDelays: []time.Duration{900 * time.Millisecond, 1800 * time.Millisecond}, wantLanded: true,
+		},
+		{
 			name: "503 every time", n: 100,
 			apply: func(w http.ResponseWriter, r *http.Request, _ http.Handler) {
 				io.Copy(io.Discard, r.Body)
@@ -566,6 +577,93 @@ func TestServerMessage(t *testing.T) {
 			se := &ServerError{StatusCode: code, Reason: reason, Body: body}
 			if se.FileExists() != tt.wantExists {
 				t.Errorf("FileExists = %v", se.FileExists())
+			}
+		})
+	}
+}
+
+// TestHTTPSUsesHTTP1: over TLS the default client speaks HTTP/1.1 even to
+// a server offering HTTP/2, so PyPI's reason phrases arrive (as in twine).
+func TestHTTPSUsesHTTP1(t *testing.T) {
+	pypi := newFakePyPI(t)
+	var proto atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(int32(r.ProtoMajor))
+		pypi.ServeHTTP(w, r)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	hc := DefaultHTTPClient()
+	hc.Transport.(*http.Transport).TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	c, _, _ := testClient(srv.URL + "/legacy/")
+	c.HTTPClient = hc
+	f := openDist(t, buildWheel(t, t.TempDir(), "tls", "1.0", 0))
+	if _, err := c.Upload(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	if proto.Load() != 1 {
+		t.Errorf("upload used HTTP/%d", proto.Load())
+	}
+	// PyPI's message arrives in the status line.
+	pypi.seed("tls-1.0-py3-none-any.whl", "tls", "1.0", []byte("other"))
+	pypi.files["tls-1.0-py3-none-any.whl"].sha256 = "0"
+	_, err := c.Upload(context.Background(), f)
+	var se *ServerError
+	if !errors.As(err, &se) || !strings.HasPrefix(se.Reason, "File already exists") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestStreamBodyMatchesMultipartWriter: the streamed body is byte for
+// byte what mime/multipart writes for the same parts, and its planned
+// length is exact.
+func TestStreamBodyMatchesMultipartWriter(t *testing.T) {
+	for _, payload := range []int64{0, 1, chunkSize - 1, chunkSize, 3*chunkSize + 17} {
+		t.Run(fmt.Sprint(payload), func(t *testing.T) {
+			f := openDist(t, buildWheel(t, t.TempDir(), "frame", "1.0", payload))
+			fields, err := formFields(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plan, err := planBody(fields, f.Filename.Raw, f.Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var progress []int64
+			body, err := openBody(plan, f.Path, func(sent, total int64) { progress = append(progress, sent) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(body)
+			body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if int64(len(got)) != plan.totalLength {
+				t.Fatalf("body is %d bytes, planned %d", len(got), plan.totalLength)
+			}
+			content, _ := os.ReadFile(f.Path)
+			sha, blake, _ := fileDigests(f.Path)
+			var want bytes.Buffer
+			mw := multipart.NewWriter(&want)
+			mw.SetBoundary(plan.boundary)
+			for _, ff := range fields {
+				mw.WriteField(ff.name, ff.value)
+			}
+			pw, _ := mw.CreatePart(contentPartHeader(f.Filename.Raw))
+			pw.Write(content)
+			mw.WriteField("sha256_digest", sha)
+			mw.WriteField("blake2_256_digest", blake)
+			mw.Close()
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("streamed body differs from multipart.Writer's (%d vs %d bytes)", len(got), want.Len())
+			}
+			if s, b, whole := body.digests(); s != sha || b != blake || !whole {
+				t.Errorf("digests %s %s %v", s, b, whole)
+			}
+			if len(progress) == 0 || progress[len(progress)-1] != f.Size {
+				t.Errorf("progress ends at %v, want %d", progress, f.Size)
 			}
 		})
 	}

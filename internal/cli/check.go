@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/trustpub/trustpub/dist"
 )
@@ -21,7 +23,7 @@ func (c *checkCmd) Run(a *App) error {
 		fmt.Fprintf(a.Stdout, "%s: ok (%s %s, %s)\n", f.Path, f.Metadata.Get("Name"), f.Metadata.Get("Version"), f.Filename.Kind.FileType())
 	}
 	if len(problems) > 0 {
-		printProblems(a.Stderr, problems)
+		printProblems(a.Stderr, problems, false)
 		return silentExit(ExitCheck)
 	}
 	return nil
@@ -45,7 +47,10 @@ func loadDists(w io.Writer, args []string, opts dist.CheckOptions) ([]*dist.File
 	for _, p := range paths {
 		f, err := dist.Open(p)
 		if err != nil {
-			problems = append(problems, dist.Problem{Path: p, Message: err.Error()})
+			// Open's errors name the file already.
+			msg := strings.TrimPrefix(err.Error(), p+": ")
+			msg = strings.TrimPrefix(msg, filepath.Base(p)+": ")
+			problems = append(problems, dist.Problem{Path: p, Message: msg})
 			continue
 		}
 		if ps := dist.Check(f, opts); len(ps) > 0 {
@@ -64,8 +69,13 @@ func orDefaultArgs(args []string) []string {
 	return args
 }
 
-func printProblems(w io.Writer, problems []dist.Problem) {
-	fmt.Fprintf(w, "%d problem(s) found; nothing was uploaded:\n", len(problems))
+// printProblems lists every problem; publishing says that nothing was sent.
+func printProblems(w io.Writer, problems []dist.Problem, publishing bool) {
+	if publishing {
+		fmt.Fprintf(w, "%d problem(s) found; nothing was uploaded:\n", len(problems))
+	} else {
+		fmt.Fprintf(w, "%d problem(s) found:\n", len(problems))
+	}
 	for _, p := range problems {
 		field := ""
 		if p.Field != "" {

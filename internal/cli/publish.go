@@ -55,7 +55,7 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 		return err
 	}
 	if len(problems) > 0 {
-		printProblems(a.Stderr, problems)
+		printProblems(a.Stderr, problems, true)
 		return silentExit(ExitCheck)
 	}
 

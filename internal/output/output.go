@@ -69,7 +69,12 @@ type Renderer struct {
 	opts Options
 	now  func() time.Time
 
+	ticker      sync.WaitGroup // the refresh goroutine
+	refresh     chan any       // manual refresh requests to mpb
+	stopRefresh chan struct{}  // closed to stop the refresh goroutine
+
 	mu       sync.Mutex
+	dryRun   bool
 	progress *mpb.Progress         // TTY only
 	bars     map[string]*mpb.Bar   // by file name, TTY only
 	started  map[string]time.Time  // by file name
@@ -96,9 +101,17 @@ func New(opts Options) *Renderer {
 func (r *Renderer) Start(publishURL string, files int, dryRun bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.opts.TTY && r.opts.Level >= Normal && !dryRun {
-		r.progress = mpb.New(mpb.WithOutput(r.opts.Out), mpb.WithAutoRefresh(), mpb.WithWidth(40), mpb.WithRefreshRate(150*time.Millisecond))
+	if r.opts.TTY && r.opts.Level >= Normal && !dryRun && r.progress == nil {
+		// Refreshes are driven here (not by mpb's own timer) so that Finish
+		// can force one: lines printed above the bars are only written at a
+		// refresh, and the last ones would otherwise be lost at shutdown.
+		r.refresh = make(chan any)
+		r.stopRefresh = make(chan struct{})
+		r.progress = mpb.New(mpb.WithOutput(r.opts.Out), mpb.WithManualRefresh(r.refresh), mpb.WithWidth(40))
+		r.ticker.Add(1)
+		go r.tick(r.refresh, r.stopRefresh)
 	}
+	r.dryRun = dryRun
 	verb := "Uploading"
 	if dryRun {
 		verb = "Dry run: checking"
@@ -124,7 +137,11 @@ func (r *Renderer) FileStarted(f *dist.File) {
 		)
 		return
 	}
-	r.linef(Normal, "uploading %s (%s)", name, formatBytes(f.Size))
+	verb := "uploading"
+	if r.dryRun {
+		verb = "checking"
+	}
+	r.linef(Normal, "%s %s (%s)", verb, name, formatBytes(f.Size))
 }
 
 // Progress implements upload.Observer.
@@ -216,12 +233,25 @@ func (r *Renderer) FileDone(rep upload.FileReport) {
 // which are not.
 func (r *Renderer) Finish(rep *upload.Report) {
 	r.mu.Lock()
-	p := r.progress
+	p, refresh, stop := r.progress, r.refresh, r.stopRefresh
 	r.progress = nil
+	for _, bar := range r.bars {
+		if !bar.AbortedOrCompleted() {
+			bar.Abort(false) // a file without FileDone must not hang Wait
+		}
+	}
 	r.bars = map[string]*mpb.Bar{}
 	r.mu.Unlock()
 	if p != nil {
-		p.Wait()
+		// Flush lines printed since the last refresh (bounded: mpb stops
+		// listening if it shut down after a drawing error).
+		select {
+		case refresh <- time.Now():
+		case <-time.After(time.Second):
+		}
+		p.Wait() // the ticker keeps refreshing until bars are done
+		close(stop)
+		r.ticker.Wait()
 	}
 	if rep == nil {
 		return
@@ -246,6 +276,28 @@ func (r *Renderer) Finish(rep *upload.Report) {
 		level = Quiet
 	}
 	r.linef(level, "summary: %s", strings.Join(parts, ", "))
+}
+
+// refreshRate is how often the progress bars are redrawn.
+const refreshRate = 150 * time.Millisecond
+
+// tick asks mpb for a redraw every refreshRate until stop is closed.
+func (r *Renderer) tick(refresh chan<- any, stop <-chan struct{}) {
+	defer r.ticker.Done()
+	t := time.NewTicker(refreshRate)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			select {
+			case refresh <- now:
+			case <-stop:
+				return
+			}
+		}
+	}
 }
 
 // linef writes one sanitised line at the given level. Callers hold r.mu.

@@ -187,3 +187,38 @@ func TestFormatBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestTTYFinishWithoutFileDone: a file that never got FileDone (a bug or a
+// panic upstream) must not hang the progress display.
+func TestTTYFinishWithoutFileDone(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(Options{Out: &buf, TTY: true})
+	done := make(chan struct{})
+	go func() {
+		r.Start("https://upload.example.org/legacy/", 1, false)
+		r.FileStarted(file("stuck-1.0.tar.gz", 100))
+		r.Progress(file("stuck-1.0.tar.gz", 100), 50, 100)
+		r.Finish(nil)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Finish hung on an unfinished bar")
+	}
+}
+
+func TestDryRunLines(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(Options{Out: &buf, TTY: true}) // a dry run never draws bars
+	f := file("dry-1.0.tar.gz", 3000)
+	r.Start("https://upload.example.org/legacy/", 1, true)
+	r.FileStarted(f)
+	rep := upload.FileReport{Name: "dry-1.0.tar.gz", Size: 3000, Outcome: upload.OutcomeDryRun}
+	r.FileDone(rep)
+	r.Finish(&upload.Report{DryRun: true, Files: []upload.FileReport{rep}})
+	want := "Dry run: checking 1 file to https://upload.example.org/legacy/\nchecking dry-1.0.tar.gz (2.9 KiB)\nwould upload dry-1.0.tar.gz (2.9 KiB)\nsummary: 1 dry-run\n"
+	if buf.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
