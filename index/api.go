@@ -131,6 +131,15 @@ func New(opts Options) (*Server, error) {
 	}
 	s.mux = s.routes()
 	s.h = s.logRequests(s.mux)
+	projects, files := st.projectList(), 0
+	for _, p := range projects {
+		files += len(p.files)
+	}
+	s.log.Info("index opened", "data", opts.DataDir, "projects", len(projects), "files", files,
+		"tokens", len(opts.Tokens), "trusted_publishing", s.opts.Verifier != nil)
+	if len(opts.Tokens) == 0 && s.opts.Verifier == nil {
+		s.log.Warn("no API token and no trusted publisher is configured: every upload will be refused (add [[tokens]] or [[publishers.github]] to the config, or use --token-file)")
+	}
 	return s, nil
 }
 

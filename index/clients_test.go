@@ -67,6 +67,9 @@ func TestTwineUpload(t *testing.T) {
 	twine := requireTool(t, "twine", "--version")
 	ti := newTestIndex(t, nil)
 	dir := t.TempDir()
+	// Debian 12's twine 4.0.2 (pkginfo 1.8.2) reads Metadata-Version up to
+	// 2.2 only ("Metadata is missing required fields: Name, Version" for
+	// 2.4), so these files use 2.1.
 	whl := disttest.BuildWheel(t, dir, "twine-demo", "1.0.0", disttest.Options{MetadataVersion: "2.1"})
 	sd := disttest.BuildSdist(t, dir, "twine-demo", "1.0.0", disttest.Options{MetadataVersion: "2.1"})
 	repo := ti.url + "/legacy/"

@@ -310,36 +310,78 @@ func (s *store) hasSdist(normalized, key string) bool {
 	return false
 }
 
-// commitFile moves a complete, fsynced temp file (and its metadata file,
-// when not empty) into place and writes the record, durably. commitMu must
-// be held by the caller, who has checked for duplicates under it.
-func (s *store) commitFile(tmpPath string, meta []byte, rec *record) error {
-	pdir := s.projectDir(rec.Normalized)
-	if err := os.MkdirAll(pdir, 0o755); err != nil {
-		return fmt.Errorf("creating project directory: %w", err)
-	}
-	if err := syncDir(filepath.Join(s.dir, projectsDir)); err != nil {
-		return err
-	}
-	if len(meta) > 0 {
-		if err := writeFileDurable(s.tmpDir(), filepath.Join(pdir, rec.Filename+metadataSuffix), meta); err != nil {
-			return fmt.Errorf("storing metadata: %w", err)
+// staged is an upload's metadata and record files, written and fsynced in
+// the temp directory before the commit lock is taken, so that the locked
+// step is a few renames and one directory fsync.
+type staged struct {
+	metaTmp, recTmp string
+}
+
+// remove deletes staged files that were not committed.
+func (st *staged) remove() {
+	for _, p := range []string{st.metaTmp, st.recTmp} {
+		if p != "" {
+			os.Remove(p)
 		}
 	}
-	final := filepath.Join(pdir, rec.Filename)
-	if err := os.Rename(tmpPath, final); err != nil {
-		return fmt.Errorf("moving upload into place: %w", err)
+}
+
+// stage writes rec (and meta, when not empty) durably into the temp directory.
+func (s *store) stage(meta []byte, rec *record) (*staged, error) {
+	st := &staged{}
+	if len(meta) > 0 {
+		p, err := writeTempDurable(s.tmpDir(), meta)
+		if err != nil {
+			return nil, fmt.Errorf("storing metadata: %w", err)
+		}
+		st.metaTmp = p
 	}
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
-		return fmt.Errorf("encoding record: %w", err)
+		st.remove()
+		return nil, fmt.Errorf("encoding record: %w", err)
 	}
+	p, err := writeTempDurable(s.tmpDir(), b)
+	if err != nil {
+		st.remove()
+		return nil, fmt.Errorf("storing record: %w", err)
+	}
+	st.recTmp = p
+	return st, nil
+}
+
+// commitFile moves a complete, fsynced temp file and its staged metadata
+// and record into place, durably; the record goes last, as it is what makes
+// the file visible (after a restart too). commitMu must be held by the
+// caller, who has checked for duplicates under it.
+func (s *store) commitFile(tmpPath string, st *staged, rec *record) error {
+	pdir := s.projectDir(rec.Normalized)
+	if _, err := os.Stat(pdir); err != nil {
+		if err := os.MkdirAll(pdir, 0o755); err != nil {
+			return fmt.Errorf("creating project directory: %w", err)
+		}
+		if err := syncDir(filepath.Join(s.dir, projectsDir)); err != nil {
+			return err
+		}
+	}
+	if st.metaTmp != "" {
+		if err := os.Rename(st.metaTmp, filepath.Join(pdir, rec.Filename+metadataSuffix)); err != nil {
+			return fmt.Errorf("storing metadata: %w", err)
+		}
+		st.metaTmp = ""
+	}
+	if err := os.Rename(tmpPath, filepath.Join(pdir, rec.Filename)); err != nil {
+		return fmt.Errorf("moving upload into place: %w", err)
+	}
+	// The file must be durable in the directory before the record that
+	// names it can be.
 	if err := syncDir(pdir); err != nil {
 		return err
 	}
-	if err := writeFileDurable(s.tmpDir(), filepath.Join(pdir, rec.Filename+recordSuffix), b); err != nil {
+	if err := os.Rename(st.recTmp, filepath.Join(pdir, rec.Filename+recordSuffix)); err != nil {
 		return fmt.Errorf("storing record: %w", err)
 	}
+	st.recTmp = ""
 	if err := syncDir(pdir); err != nil {
 		return err
 	}
@@ -347,12 +389,12 @@ func (s *store) commitFile(tmpPath string, meta []byte, rec *record) error {
 	return nil
 }
 
-// writeFileDurable writes b to path through a temp file in tmpDir: write,
-// fsync, rename. The caller syncs path's directory.
-func writeFileDurable(tmpDir, path string, b []byte) error {
+// writeTempDurable writes b to a new file in tmpDir and fsyncs it; it
+// returns the file's path.
+func writeTempDurable(tmpDir string, b []byte) (string, error) {
 	f, err := os.CreateTemp(tmpDir, "write-*")
 	if err != nil {
-		return err
+		return "", err
 	}
 	name := f.Name()
 	_, werr := f.Write(b)
@@ -362,14 +404,11 @@ func writeFileDurable(tmpDir, path string, b []byte) error {
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
-	if werr == nil {
-		werr = os.Rename(name, path)
-	}
 	if werr != nil {
 		os.Remove(name)
-		return werr
+		return "", werr
 	}
-	return nil
+	return name, nil
 }
 
 // projectList returns the projects sorted by normalized name.

@@ -110,8 +110,6 @@ type uploadForm struct {
 	order   []string // field names in first-seen order
 	tuples  []string // non-file fields sent as file parts
 	content *uploadedFile
-	// contentField is true when "content" was sent as a plain field.
-	contentField bool
 }
 
 func (f *uploadForm) add(name, value string) {
@@ -230,8 +228,7 @@ func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *upload
 				return form, badRequest("Form fields too large: the fields other than the file may total at most %d MiB.", maxFormBytes>>20)
 			}
 			if name == "content" {
-				form.contentField = true
-				continue
+				continue // a plain field is not a file: "does not have a file"
 			}
 			form.add(name, string(b))
 		}
@@ -260,12 +257,10 @@ func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string) 
 		return nil, &uploadError{http.StatusInternalServerError, "Internal error: cannot store the upload."}
 	}
 	uf := &uploadedFile{tmpPath: tmp.Name(), filename: filename}
-	hs, md := sha256.New(), md5.New()
-	b2, _ := blake2b.New256(nil)
 	limit := s.opts.MaxFileSize
-	n, err := io.Copy(io.MultiWriter(tmp, hs, b2, md), io.LimitReader(part, limit+1))
-	uf.size = n
-	if err == nil && n > limit {
+	got, err := copyHashed(tmp, io.LimitReader(part, limit+1))
+	uf.size = got.size
+	if err == nil && got.size > limit {
 		tmp.Close()
 		return uf, badRequest("File too large. Limit for project %s is %s. See %s for more information.",
 			pyRepr(s.projectDisplayName(form.get("name"))), formatLimit(limit), sizeLimitURL)
@@ -287,10 +282,24 @@ func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string) 
 		s.log.Error("cannot write upload", "err", err)
 		return uf, &uploadError{http.StatusInternalServerError, "Internal error: cannot store the upload."}
 	}
-	uf.sha256 = hex.EncodeToString(hs.Sum(nil))
-	uf.blake2 = hex.EncodeToString(b2.Sum(nil))
-	uf.md5 = hex.EncodeToString(md.Sum(nil))
+	uf.sha256, uf.blake2 = got.sha256, got.blake2
 	return uf, nil
+}
+
+// fileMD5 is the hex md5 of the file at path. MD5 is computed only when a
+// client sends md5_digest (twine before 6.2 does), so that the common case
+// streams through two hashes instead of three.
+func fileMD5(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hexSum(h), nil
 }
 
 // isLocalError reports whether err comes from the file system rather than
@@ -398,6 +407,14 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 		return badRequest("Invalid distribution file.")
 	}
 	// Digests: every one supplied must match.
+	if form.first("md5_digest") != "" {
+		sum, err := fileMD5(uf.tmpPath)
+		if err != nil {
+			s.log.Error("cannot read upload", "err", err)
+			return &uploadError{http.StatusInternalServerError, "Internal error: cannot read the upload."}
+		}
+		uf.md5 = sum
+	}
 	for _, d := range []struct{ field, got string }{
 		{"md5_digest", uf.md5}, {"sha256_digest", uf.sha256}, {"blake2_256_digest", uf.blake2},
 	} {
@@ -436,13 +453,19 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 		b := blake2b.Sum256(metaBytes)
 		rec.MetadataBlake2 = hex.EncodeToString(b[:])
 	}
+	rec.UploadTime = s.now().UTC()
+	st, err := s.store.stage(metaBytes, rec)
+	if err != nil {
+		s.log.Error("storing upload failed", "file", rec.Filename, "err", err)
+		return &uploadError{http.StatusInternalServerError, "Internal error: the file could not be stored; try again."}
+	}
+	defer st.remove()
 	s.store.commitMu.Lock()
 	defer s.store.commitMu.Unlock()
 	if done, e := s.checkExisting(rec); done || e != nil {
 		return e
 	}
-	rec.UploadTime = s.now().UTC()
-	if err := s.store.commitFile(uf.tmpPath, metaBytes, rec); err != nil {
+	if err := s.store.commitFile(uf.tmpPath, st, rec); err != nil {
 		s.log.Error("storing upload failed", "file", rec.Filename, "err", err)
 		return &uploadError{http.StatusInternalServerError, "Internal error: the file could not be stored; try again."}
 	}

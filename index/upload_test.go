@@ -126,6 +126,12 @@ func TestUploadRefusals(t *testing.T) {
 		{"summary too long", w20.req().set("summary", strings.Repeat("x", 513)), "", 400,
 			"'summary' field must be 512 characters or less." + seeCore},
 		{"no file", func() *uploadReq { r := w20.req(); r.noContent = true; return r }(), "", 400, "Upload payload does not have a file."},
+		{"file sent as a plain field", func() *uploadReq {
+			r := w20.req()
+			r.noContent = true
+			r.fields = append(r.fields, field{"content", string(w20.data)})
+			return r
+		}(), "", 400, "Upload payload does not have a file."},
 		{"field sent as a file", func() *uploadReq {
 			r := w20.req()
 			r.extraParts = func(mw *multipart.Writer) {

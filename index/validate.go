@@ -516,7 +516,7 @@ func releaseKey(v string) string {
 		end++
 	}
 	rel, rest := v[:end], v[end:]
-	if strings.HasSuffix(rel, ".") { // "1." followed by a pre-release letter cannot occur canonically
+	if strings.HasSuffix(rel, ".") { // the scan took the dot of ".postN" / ".devN"
 		rel, rest = rel[:len(rel)-1], "."+rest
 	}
 	comps := strings.Split(rel, ".")

@@ -194,7 +194,9 @@ func TestPublishFailureStopsNewUploads(t *testing.T) {
 	pypi := newFakePyPI(t)
 	files := release(t, t.TempDir(), "halfway", "1.0", 7)
 	bad := OrderFiles(files)[2].Filename.Raw
-	srv := httptest.NewServer(pypi)
+	// Each upload takes 50 ms, so the failure is known while most files
+	// are still waiting for a slot.
+	srv := httptest.NewServer(&timing{next: pypi, delay: 50 * time.Millisecond})
 	defer srv.Close()
 	// Make the bad file invalid for the index: a metadata version PyPI refuses.
 	for _, f := range files {
@@ -321,5 +323,65 @@ func TestOrderFiles(t *testing.T) {
 	}
 	if in[0].Path != "a.tar.gz" {
 		t.Error("OrderFiles changed its input")
+	}
+}
+
+// TestPublishExistingReleaseInParallel: when the check URL shows the
+// release already exists, no file has to go alone.
+func TestPublishExistingReleaseInParallel(t *testing.T) {
+	pypi := newFakePyPI(t)
+	pypi.seed("old_rel-1.0-cp399-none-any.whl", "old-rel", "1.0", []byte("a wheel uploaded earlier"))
+	tm := &timing{next: pypi, delay: 80 * time.Millisecond}
+	srv := httptest.NewServer(tm)
+	defer srv.Close()
+	c, _, _ := testClient(srv.URL + "/legacy/")
+	rep, err := Publish(context.Background(), c, release(t, t.TempDir(), "old-rel", "1.0", 2), PublishOptions{Concurrency: 3, CheckURL: srv.URL + "/simple/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tm.maxConc != 3 {
+		t.Errorf("max concurrency %d, want 3 (release exists: nothing goes alone)", tm.maxConc)
+	}
+	for _, r := range rep.Files {
+		if r.Outcome != OutcomeUploaded {
+			t.Errorf("%s: %s", r.Name, r.Outcome)
+		}
+	}
+}
+
+// TestCheckURLCredentials: the check URL gets the credentials only on the
+// publish URL's own host.
+func TestCheckURLCredentials(t *testing.T) {
+	var sawAuth atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			sawAuth.Store(true)
+		}
+		http.NotFound(w, r)
+	}))
+	defer other.Close()
+	pypi := newFakePyPI(t)
+	var sameAuth atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			_, pass, _ := r.BasicAuth()
+			sameAuth.Store(pass == canaryToken)
+		}
+		pypi.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	c, _, _ := testClient(srv.URL + "/legacy/")
+	files := release(t, t.TempDir(), "creds", "1.0", 1)
+	if _, err := Publish(context.Background(), c, files, PublishOptions{DryRun: true, CheckURL: other.URL + "/simple/"}); err != nil {
+		t.Fatal(err)
+	}
+	if sawAuth.Load() {
+		t.Error("credentials sent to a check URL on another host")
+	}
+	if _, err := Publish(context.Background(), c, files, PublishOptions{DryRun: true, CheckURL: srv.URL + "/simple/"}); err != nil {
+		t.Fatal(err)
+	}
+	if !sameAuth.Load() {
+		t.Error("credentials not sent to the check URL on the publish host")
 	}
 }

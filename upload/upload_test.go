@@ -348,6 +348,14 @@ func TestRetries(t *testing.T) {
 			wantAttempts: 2, wantDelays: []time.Duration{900 * time.Millisecond},
 		},
 		{
+			name: "timeout mid-body (server stops reading)", n: 1,
+			apply: func(w http.ResponseWriter, r *http.Request, _ http.Handler) {
+				io.CopyN(io.Discard, r.Body, 1000)
+				<-r.Context().Done()
+			},
+			wantAttempts: 2, wantDelays: []time.Duration{900 * time.Millisecond},
+		},
+		{
 			name: "upload landed but the answer was lost", n: 1,
 			apply: func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 				next.ServeHTTP(httptest.NewRecorder(), r) // the index stores it
@@ -393,7 +401,11 @@ func TestRetries(t *testing.T) {
 			if strings.HasPrefix(tt.name, "timeout") {
 				c.StallTimeout = time.Second
 			}
-			f := openDist(t, buildWheel(t, t.TempDir(), "retry", "1.0", 200<<10))
+			payload := int64(200 << 10)
+			if strings.Contains(tt.name, "mid-body") {
+				payload = 32 << 20 // more than the socket buffers hold
+			}
+			f := openDist(t, buildWheel(t, t.TempDir(), "retry", "1.0", payload))
 			obs := &recObserver{}
 			res, err := c.UploadObserved(context.Background(), f, obs)
 			if tt.wantErr != "" {
