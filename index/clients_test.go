@@ -125,7 +125,12 @@ func TestTwineUpload(t *testing.T) {
 }
 
 func TestPipDownloadAndInstall(t *testing.T) {
-	python := requireTool(t, "python3", "-m", "pip", "--version")
+	// Debian's pip (python3-pip, for /usr/bin/python3) is the client the
+	// index must serve; another python3 on PATH is a stand-in outside CI.
+	python := "/usr/bin/python3"
+	if exec.Command(python, "-m", "pip", "--version").Run() != nil {
+		python = requireTool(t, "python3", "-m", "pip", "--version")
+	}
 	ti := newTestIndex(t, nil)
 	w := wheel(t, "pip-demo", "1.2.0", disttest.Options{})
 	s := sdist(t, "pip-demo", "1.2.0", disttest.Options{})

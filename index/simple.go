@@ -281,17 +281,19 @@ func (s *Server) handleSimpleProject(w http.ResponseWriter, r *http.Request) {
 	servePage(w, r, page)
 }
 
-// jsonFile is one file of a PEP 691 project page.
+// jsonFile is one file of a PEP 691 project page. It carries PEP 714's
+// "core-metadata" only: the older "dist-info-metadata" key, as an object,
+// crashes pip 22.3 to 23.0 (Debian bookworm's pip among them), which is why
+// PEP 714 renamed it; HTML pages keep both attributes, which those pips read.
 type jsonFile struct {
-	Filename         string       `json:"filename"`
-	URL              string       `json:"url"`
-	Hashes           jsonHashes   `json:"hashes"`
-	RequiresPython   *string      `json:"requires-python"`
-	CoreMetadata     coreMetadata `json:"core-metadata"`
-	DistInfoMetadata coreMetadata `json:"dist-info-metadata"`
-	Size             int64        `json:"size"`
-	UploadTime       string       `json:"upload-time"`
-	Yanked           bool         `json:"yanked"`
+	Filename       string       `json:"filename"`
+	URL            string       `json:"url"`
+	Hashes         jsonHashes   `json:"hashes"`
+	RequiresPython *string      `json:"requires-python"`
+	CoreMetadata   coreMetadata `json:"core-metadata"`
+	Size           int64        `json:"size"`
+	UploadTime     string       `json:"upload-time"`
+	Yanked         bool         `json:"yanked"`
 }
 
 // jsonHashes is a PEP 691 hashes object (sha256 only).
@@ -341,7 +343,6 @@ func (r *record) fragments() (htmlFrag, jsonFrag []byte) {
 			h.WriteString(r.MetadataSHA256)
 			h.WriteString(`"`)
 			jf.CoreMetadata = coreMetadata(r.MetadataSHA256)
-			jf.DistInfoMetadata = jf.CoreMetadata
 		}
 		h.WriteString(">")
 		h.WriteString(html.EscapeString(r.Filename))

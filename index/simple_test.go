@@ -141,8 +141,8 @@ func TestSimpleProjectPage(t *testing.T) {
 				t.Fatalf("GET %s: %d, %d bytes", u, fresp.StatusCode, len(fbody))
 			}
 			if want.filetype == "sdist" {
-				if f.CoreMetadata != false || f.DistInfoMetadata != false {
-					t.Errorf("sdist core-metadata = %v / %v, want false", f.CoreMetadata, f.DistInfoMetadata)
+				if f.CoreMetadata != false {
+					t.Errorf("sdist core-metadata = %v, want false", f.CoreMetadata)
 				}
 				if r, _ := get(t, u+".metadata", ""); r.StatusCode != 404 {
 					t.Errorf("sdist .metadata: %d, want 404", r.StatusCode)
@@ -162,8 +162,8 @@ func TestSimpleProjectPage(t *testing.T) {
 			if cm["sha256"] != sha256Hex(mbody) {
 				t.Errorf("core-metadata sha256 %v, file hashes to %s", cm["sha256"], sha256Hex(mbody))
 			}
-			if dm, _ := f.DistInfoMetadata.(map[string]any); dm["sha256"] != cm["sha256"] {
-				t.Errorf("dist-info-metadata %v", f.DistInfoMetadata)
+			if f.DistInfoMetadata != nil {
+				t.Errorf("JSON has dist-info-metadata %v: pip 22.3-23.0 crash on it (PEP 714)", f.DistInfoMetadata)
 			}
 		}
 	})
