@@ -75,6 +75,10 @@ type Server struct {
 	mux    *http.ServeMux
 	h      http.Handler // mux wrapped in request logging
 
+	// chunks recycles the receive buffers of uploads (*chunkPair), so that
+	// a small upload does not allocate and clear megabytes.
+	chunks sync.Pool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -113,6 +117,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, store: st, tokens: tokens}
+	s.chunks.New = newChunkPair
 	if opts.Verifier == nil && (len(opts.Publishers.GitHub) > 0 || len(opts.Publishers.GitLab) > 0) {
 		v, err := publisher.NewVerifier(publisher.Config{
 			Audience:   opts.Audience,

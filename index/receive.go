@@ -18,6 +18,14 @@ const receiveChunk = 1 << 20
 // so that the fsync that makes an upload durable has little left to do.
 const writebackEvery = 8 << 20
 
+// chunkPair is the two buffers copyHashed alternates between.
+type chunkPair [2][]byte
+
+// newChunkPair allocates a chunkPair; it is the Server's pool's New.
+func newChunkPair() any {
+	return &chunkPair{make([]byte, receiveChunk), make([]byte, receiveChunk)}
+}
+
 // received is what copyHashed learned of an upload's content.
 type received struct {
 	size           int64
@@ -30,11 +38,10 @@ type received struct {
 // large upload is received at the speed of the slowest of them rather than
 // of their sum. Written data is handed to the kernel's write-back as it
 // goes (see startWriteback).
-func copyHashed(f *os.File, src io.Reader) (received, error) {
+func copyHashed(f *os.File, src io.Reader, bufs *chunkPair) (received, error) {
 	sha := sha256.New()
 	b2, _ := blake2b.New256(nil) // cannot fail without a key
 	var (
-		bufs     = [2][]byte{make([]byte, receiveChunk), make([]byte, receiveChunk)}
 		cur      int
 		busy     sync.WaitGroup
 		writeErr error

@@ -1,6 +1,8 @@
 package index
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/trustpub/trustpub/dist"
 )
 
 // Layout of the data directory:
@@ -81,9 +85,13 @@ type store struct {
 	log  *slog.Logger
 	lock *os.File
 
-	// commitMu serialises the check-and-commit step of uploads, so that two
-	// uploads of the same filename (or content) cannot both win.
+	// commitMu serialises the check-and-reserve step of uploads, so that
+	// two uploads of the same filename (or content, or a release's second
+	// sdist) cannot both win; pending holds the reservations whose files
+	// are being moved into place and synced, outside the lock, so that
+	// uploads of different files commit concurrently.
 	commitMu sync.Mutex
+	pending  []*reservation
 
 	mu       sync.RWMutex
 	projects map[string]*project // normalized name → project
@@ -169,8 +177,18 @@ func (s *store) load() error {
 				if err != nil {
 					return err
 				}
-				if rec.Filename+recordSuffix != n || rec.Normalized != d.Name() || !names[rec.Filename] {
+				if rec.Filename+recordSuffix != n || rec.Normalized != d.Name() {
 					return fmt.Errorf("record %s does not match its file (filename %q, project %q): restore the file or remove the record", filepath.Join(pdir, n), rec.Filename, rec.Normalized)
+				}
+				if !names[rec.Filename] {
+					// A crash before the commit's directory sync: the
+					// upload was never answered, so it is not stored.
+					s.removeOrphan(filepath.Join(pdir, n))
+					s.removeOrphan(filepath.Join(pdir, rec.Filename+metadataSuffix))
+					continue
+				}
+				if err := s.repairMetadata(pdir, rec); err != nil {
+					return err
 				}
 				s.insert(rec, false)
 			case strings.HasSuffix(n, metadataSuffix):
@@ -190,12 +208,57 @@ func (s *store) load() error {
 	return nil
 }
 
+// repairMetadata rewrites a wheel's metadata file from the wheel when it is
+// missing or does not match the record's digest (a crash before the
+// commit's directory sync can leave it short).
+func (s *store) repairMetadata(pdir string, rec *record) error {
+	if rec.MetadataSHA256 == "" {
+		return nil
+	}
+	mpath := filepath.Join(pdir, rec.Filename+metadataSuffix)
+	if b, err := os.ReadFile(mpath); err == nil {
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) == rec.MetadataSHA256 {
+			return nil
+		}
+	}
+	fn, err := dist.ParseFilename(rec.Filename)
+	if err != nil {
+		return fmt.Errorf("repairing metadata of %s: %w", rec.Filename, err)
+	}
+	f, err := os.Open(filepath.Join(pdir, rec.Filename))
+	if err != nil {
+		return fmt.Errorf("repairing metadata of %s: %w", rec.Filename, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("repairing metadata of %s: %w", rec.Filename, err)
+	}
+	meta, err := dist.ReadMetadata(f, st.Size(), fn)
+	if err != nil {
+		return fmt.Errorf("repairing metadata of %s: %w", rec.Filename, err)
+	}
+	if sum := sha256.Sum256(meta); hex.EncodeToString(sum[:]) != rec.MetadataSHA256 {
+		return fmt.Errorf("metadata of %s does not match its record: restore the file or remove %s%s", filepath.Join(pdir, rec.Filename), rec.Filename, recordSuffix)
+	}
+	tmp, err := writeTemp(s.tmpDir(), meta, true)
+	if err != nil {
+		return fmt.Errorf("repairing metadata of %s: %w", rec.Filename, err)
+	}
+	if err := os.Rename(tmp, mpath); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("repairing metadata of %s: %w", rec.Filename, err)
+	}
+	s.log.Warn("rewrote metadata file from its wheel (interrupted commit)", "file", rec.Filename)
+	return syncDir(pdir)
+}
+
 func (s *store) removeOrphan(p string) {
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		s.log.Warn("cannot remove file without record", "path", p, "err", err)
 		return
 	}
-	s.log.Info("removed file without record (upload interrupted before commit)", "path", p)
+	s.log.Info("removed a leftover of an upload interrupted before its commit", "path", p)
 }
 
 func readRecord(path string) (*record, error) {
@@ -310,6 +373,51 @@ func (s *store) hasSdist(normalized, key string) bool {
 	return false
 }
 
+// reservation is an upload that passed the duplicate checks and is being
+// committed; done is closed when it is stored or has failed.
+type reservation struct {
+	rec  *record
+	done chan struct{}
+}
+
+// conflicting returns the pending reservation rec must wait for: the same
+// filename, the same content, or another sdist of the same release.
+// commitMu must be held.
+func (s *store) conflicting(rec *record) *reservation {
+	for _, r := range s.pending {
+		o := r.rec
+		if o.Filename == rec.Filename || o.Blake2b256 == rec.Blake2b256 ||
+			(o.Normalized == rec.Normalized && o.FileType == "sdist" && rec.FileType == "sdist" && releaseKey(o.Version) == releaseKey(rec.Version)) {
+			return r
+		}
+	}
+	return nil
+}
+
+// reserve records that rec is being committed. commitMu must be held.
+func (s *store) reserve(rec *record) *reservation {
+	r := &reservation{rec: rec, done: make(chan struct{})}
+	s.pending = append(s.pending, r)
+	return r
+}
+
+// release ends a reservation, adding its record to the index when the
+// commit succeeded, and wakes the uploads waiting for it.
+func (s *store) release(r *reservation, stored bool) {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	if stored {
+		s.add(r.rec)
+	}
+	for i, p := range s.pending {
+		if p == r {
+			s.pending = append(s.pending[:i], s.pending[i+1:]...)
+			break
+		}
+	}
+	close(r.done)
+}
+
 // staged is an upload's metadata and record files, written and fsynced in
 // the temp directory before the commit lock is taken, so that the locked
 // step is a few renames and one directory fsync.
@@ -326,11 +434,14 @@ func (st *staged) remove() {
 	}
 }
 
-// stage writes rec (and meta, when not empty) durably into the temp directory.
+// stage writes rec durably, and meta (when not empty) without an fsync,
+// into the temp directory. The metadata file is derived from the wheel, so
+// load repairs it if a crash left it short, instead of every upload paying
+// for its fsync.
 func (s *store) stage(meta []byte, rec *record) (*staged, error) {
 	st := &staged{}
 	if len(meta) > 0 {
-		p, err := writeTempDurable(s.tmpDir(), meta)
+		p, err := writeTemp(s.tmpDir(), meta, false)
 		if err != nil {
 			return nil, fmt.Errorf("storing metadata: %w", err)
 		}
@@ -341,7 +452,7 @@ func (s *store) stage(meta []byte, rec *record) (*staged, error) {
 		st.remove()
 		return nil, fmt.Errorf("encoding record: %w", err)
 	}
-	p, err := writeTempDurable(s.tmpDir(), b)
+	p, err := writeTemp(s.tmpDir(), b, true)
 	if err != nil {
 		st.remove()
 		return nil, fmt.Errorf("storing record: %w", err)
@@ -351,9 +462,12 @@ func (s *store) stage(meta []byte, rec *record) (*staged, error) {
 }
 
 // commitFile moves a complete, fsynced temp file and its staged metadata
-// and record into place, durably; the record goes last, as it is what makes
-// the file visible (after a restart too). commitMu must be held by the
-// caller, who has checked for duplicates under it.
+// and record into place and syncs the directory, so that all three names
+// are durable before the upload is answered. If a crash comes first, load
+// finds a record without its file (removed: the client got no answer and
+// uploads again), a file without its record (removed likewise), or a short
+// metadata file (repaired). The caller holds a reservation for rec, and
+// adds rec to the index (release) once this returns nil.
 func (s *store) commitFile(tmpPath string, st *staged, rec *record) error {
 	pdir := s.projectDir(rec.Normalized)
 	if _, err := os.Stat(pdir); err != nil {
@@ -373,32 +487,23 @@ func (s *store) commitFile(tmpPath string, st *staged, rec *record) error {
 	if err := os.Rename(tmpPath, filepath.Join(pdir, rec.Filename)); err != nil {
 		return fmt.Errorf("moving upload into place: %w", err)
 	}
-	// The file must be durable in the directory before the record that
-	// names it can be.
-	if err := syncDir(pdir); err != nil {
-		return err
-	}
 	if err := os.Rename(st.recTmp, filepath.Join(pdir, rec.Filename+recordSuffix)); err != nil {
 		return fmt.Errorf("storing record: %w", err)
 	}
 	st.recTmp = ""
-	if err := syncDir(pdir); err != nil {
-		return err
-	}
-	s.add(rec)
-	return nil
+	return syncDir(pdir)
 }
 
-// writeTempDurable writes b to a new file in tmpDir and fsyncs it; it
+// writeTemp writes b to a new file in tmpDir, fsynced when durable, and
 // returns the file's path.
-func writeTempDurable(tmpDir string, b []byte) (string, error) {
+func writeTemp(tmpDir string, b []byte, durable bool) (string, error) {
 	f, err := os.CreateTemp(tmpDir, "write-*")
 	if err != nil {
 		return "", err
 	}
 	name := f.Name()
 	_, werr := f.Write(b)
-	if werr == nil {
+	if werr == nil && durable {
 		werr = f.Sync()
 	}
 	if cerr := f.Close(); werr == nil {

@@ -228,3 +228,39 @@ func TestConcurrentUploads(t *testing.T) {
 		t.Errorf("temp files left: %d", len(tmp))
 	}
 }
+
+// TestInterruptedCommitRecovery covers what a crash between the renames of
+// a commit and its directory sync can leave: a record whose file never
+// became durable (the upload was not answered: removed, uploadable again),
+// and a short metadata file (rewritten from the wheel).
+func TestInterruptedCommitRecovery(t *testing.T) {
+	dir := t.TempDir()
+	ti := newTestIndexAt(t, dir, nil)
+	kept := wheel(t, "crash", "1.0", disttest.Options{})
+	lost := wheel(t, "crash", "1.1", disttest.Options{})
+	ti.mustUpload(t, kept)
+	ti.mustUpload(t, lost)
+	ti.http.Close()
+	ti.srv.Close()
+
+	pdir := filepath.Join(dir, "projects", "crash")
+	os.Remove(filepath.Join(pdir, lost.filename))                            // the file's rename was lost
+	os.WriteFile(filepath.Join(pdir, kept.filename+".metadata"), nil, 0o644) // the metadata's data was lost
+
+	ti2 := newTestIndexAt(t, dir, nil)
+	if _, err := os.Stat(filepath.Join(pdir, lost.filename+".json")); !os.IsNotExist(err) {
+		t.Errorf("record of the lost file kept: %v", err)
+	}
+	if resp, _ := get(t, ti2.url+"/files/crash/"+lost.filename, ""); resp.StatusCode != 404 {
+		t.Errorf("lost file served: %d", resp.StatusCode)
+	}
+	resp, meta := get(t, ti2.url+"/files/crash/"+kept.filename+".metadata", "")
+	want := disttest.Metadata("crash", "1.0", disttest.Options{})
+	if resp.StatusCode != 200 || string(meta) != string(want) {
+		t.Errorf("metadata after repair: %d %q", resp.StatusCode, meta)
+	}
+	ti2.mustUpload(t, lost) // the client's retry stores it
+	if resp, body := get(t, ti2.url+"/files/crash/"+lost.filename, ""); resp.StatusCode != 200 || string(body) != string(lost.data) {
+		t.Errorf("re-uploaded file: %d", resp.StatusCode)
+	}
+}

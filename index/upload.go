@@ -1,6 +1,7 @@
 package index
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -258,16 +259,16 @@ func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string) 
 	}
 	uf := &uploadedFile{tmpPath: tmp.Name(), filename: filename}
 	limit := s.opts.MaxFileSize
-	got, err := copyHashed(tmp, io.LimitReader(part, limit+1))
+	bufs := s.chunks.Get().(*chunkPair)
+	got, err := copyHashed(tmp, io.LimitReader(part, limit+1), bufs)
+	s.chunks.Put(bufs)
 	uf.size = got.size
 	if err == nil && got.size > limit {
 		tmp.Close()
 		return uf, badRequest("File too large. Limit for project %s is %s. See %s for more information.",
 			pyRepr(s.projectDisplayName(form.get("name"))), formatLimit(limit), sizeLimitURL)
 	}
-	if err == nil {
-		err = tmp.Sync()
-	}
+	// The file is fsynced later, in parallel with staging its record.
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -284,6 +285,19 @@ func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string) 
 	}
 	uf.sha256, uf.blake2 = got.sha256, got.blake2
 	return uf, nil
+}
+
+// syncFile fsyncs the file at path.
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // fileMD5 is the hex md5 of the file at path. MD5 is computed only when a
@@ -454,24 +468,59 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 		rec.MetadataBlake2 = hex.EncodeToString(b[:])
 	}
 	rec.UploadTime = s.now().UTC()
+	// The content's fsync and the staging of its record (another fsync)
+	// overlap: an upload's latency is that of one fsync, not two.
+	syncErr := make(chan error, 1)
+	go func() { syncErr <- syncFile(uf.tmpPath) }()
 	st, err := s.store.stage(metaBytes, rec)
+	if serr := <-syncErr; err == nil && serr != nil {
+		st.remove()
+		err = fmt.Errorf("syncing upload: %w", serr)
+	}
 	if err != nil {
 		s.log.Error("storing upload failed", "file", rec.Filename, "err", err)
 		return &uploadError{http.StatusInternalServerError, "Internal error: the file could not be stored; try again."}
 	}
 	defer st.remove()
-	s.store.commitMu.Lock()
-	defer s.store.commitMu.Unlock()
-	if done, e := s.checkExisting(rec); done || e != nil {
-		return e
+	res, e := s.reserve(r.Context(), rec)
+	if res == nil {
+		return e // nil: an identical file is stored already
 	}
-	if err := s.store.commitFile(uf.tmpPath, st, rec); err != nil {
+	err = s.store.commitFile(uf.tmpPath, st, rec)
+	s.store.release(res, err == nil)
+	if err != nil {
 		s.log.Error("storing upload failed", "file", rec.Filename, "err", err)
 		return &uploadError{http.StatusInternalServerError, "Internal error: the file could not be stored; try again."}
 	}
 	uf.tmpPath = ""
 	s.log.InfoContext(r.Context(), "stored upload", "project", rec.Project, "file", rec.Filename, "size", rec.Size, "sha256", rec.SHA256, "token", id.name)
 	return nil
+}
+
+// reserve checks rec against stored and pending files and reserves it for
+// commit. It waits for a pending upload of the same filename, content or
+// release sdist to end, then checks again, so that exactly one of
+// concurrent uploads wins and the others get PyPI's answer for a stored
+// file. A nil reservation with a nil error means an identical file is
+// already stored.
+func (s *Server) reserve(ctx context.Context, rec *record) (*reservation, *uploadError) {
+	for {
+		s.store.commitMu.Lock()
+		if other := s.store.conflicting(rec); other != nil {
+			s.store.commitMu.Unlock()
+			select {
+			case <-other.done:
+				continue
+			case <-ctx.Done():
+				return nil, &uploadError{http.StatusServiceUnavailable, "The upload was cancelled while another upload of the same file was being stored; try again."}
+			}
+		}
+		defer s.store.commitMu.Unlock()
+		if done, e := s.checkExisting(rec); done || e != nil {
+			return nil, e
+		}
+		return s.store.reserve(rec), nil
+	}
 }
 
 // checkExisting applies PyPI's duplicate rules: an identical file (same
