@@ -21,6 +21,7 @@ import (
 	"github.com/trustpub/trustpub/bench/internal/hashrate"
 	"github.com/trustpub/trustpub/bench/internal/report"
 	"github.com/trustpub/trustpub/bench/internal/runner"
+	"github.com/trustpub/trustpub/bench/internal/sink"
 	"github.com/trustpub/trustpub/bench/internal/size"
 	"github.com/trustpub/trustpub/secret"
 )
@@ -173,6 +174,11 @@ func runCase(ctx context.Context, cfg Config, id string, tools []tool, tokenFile
 			return nil, fmt.Errorf("case %s: %w", id, err)
 		}
 		c.Hash = &h
+		sk, err := measureSink(ctx, cfg, tools[0], in, logf)
+		if err != nil {
+			return nil, fmt.Errorf("case %s: %w", id, err)
+		}
+		c.Sink = sk
 	}
 	for _, t := range tools {
 		c.Tools = append(c.Tools, report.Tool{Name: t.name, Command: t.display})
@@ -264,6 +270,34 @@ func measureHash(ctx context.Context, cfg Config, plan gen.Plan, in *gen.Input, 
 		}
 		*in = regen
 	}
+}
+
+// measureSink times trustpub's client (tool) uploading the big case to a
+// discarding loopback server, cfg.Runs times: the client's own throughput,
+// which an index on the same 2 cores cannot show.
+func measureSink(ctx context.Context, cfg Config, t tool, in gen.Input, logf func(string, ...any)) (*report.Tool, error) {
+	res := &report.Tool{Name: t.name + " → discarding sink", Command: t.display}
+	for i := 0; i < cfg.Runs; i++ {
+		s, err := sink.Start()
+		if err != nil {
+			return nil, fmt.Errorf("starting the sink: %w", err)
+		}
+		rctx, cancel := context.WithTimeout(ctx, cfg.RunTimeout)
+		r, err := runner.Run(rctx, t.command(s.URL, in.Paths()))
+		cancel()
+		got := s.Received()
+		s.Close()
+		if err != nil {
+			return nil, fmt.Errorf("trustpub to the sink: %w", err)
+		}
+		if got < in.Bytes() {
+			return nil, fmt.Errorf("trustpub to the sink: the sink received %d bytes, less than the %d of the file", got, in.Bytes())
+		}
+		logf("case %s, %s, run %d/%d: %s, peak RSS %s, %.0f MiB/s", in.Plan.ID, res.Name, i+1, cfg.Runs,
+			report.Duration(r.Wall.Seconds()), size.Format(r.MaxRSSKiB<<10), float64(in.Bytes())/(1<<20)/r.Wall.Seconds())
+		res.Runs = append(res.Runs, report.Run{WallSeconds: r.Wall.Seconds(), MaxRSSKiB: r.MaxRSSKiB})
+	}
+	return res, nil
 }
 
 // ServeArgs are the server's flags for one run: loopback on a free port, a

@@ -62,6 +62,10 @@ func (r *Report) Markdown(w io.Writer) error {
 		h := c.Hash
 		fmt.Fprintf(&b, "Hashing ceiling for (%s), the same %s file read once in one goroutine: sha256 + blake2b-256 %.0f MiB/s (sha256 alone %.0f MiB/s, blake2b-256 alone %.0f MiB/s; median of %d).\n\n",
 			c.ID, size.Format(h.Bytes), h.Both.Median, h.SHA256.Median, h.BLAKE2b.Median, h.Both.N)
+		if sk := c.Sink; sk != nil && sk.Measured() {
+			fmt.Fprintf(&b, "The trustpub client alone on (%s), uploading to a loopback server that discards the bytes (no index sharing the 2 cores and the disk): median %s, %.0f MiB/s (%.0f%% of hashing), peak RSS %s over %d run(s). With `trustpub serve` on the same machine, the index's own sha256 + blake2b and its durable write compete with the client for the cores and set the figure in the table.\n\n",
+				c.ID, Duration(sk.Wall.Median), sk.ThroughputMiBs, sk.PercentOfHash, size.Format(sk.PeakRSSKiB<<10), len(sk.Runs))
+		}
 	}
 	fmt.Fprintf(&b, "Machine: %s, %d cores", m.CPU, m.Cores)
 	if m.MemTotalMiB > 0 {

@@ -75,6 +75,10 @@ type Case struct {
 	Tools   []Tool `json:"tools"`
 	// Hash is the hashing ceiling of the input (big case only).
 	Hash *hashrate.Result `json:"hash_ceiling,omitempty"`
+	// Sink is trustpub's client timed against a loopback server that
+	// discards the upload (big case only): the client alone, without an
+	// index sharing the machine's cores and disk.
+	Sink *Tool `json:"trustpub_to_discarding_sink,omitempty"`
 
 	// Ratio is twine's median wall time over trustpub's (how many times
 	// faster trustpub is); 0 when either is missing.
@@ -116,6 +120,11 @@ func (r *Report) Finish() error {
 		for ti := range c.Tools {
 			if err := summarise(&c.Tools[ti], c); err != nil {
 				return fmt.Errorf("case %s, %s: %w", c.ID, c.Tools[ti].Name, err)
+			}
+		}
+		if c.Sink != nil {
+			if err := summarise(c.Sink, c); err != nil {
+				return fmt.Errorf("case %s, sink: %w", c.ID, err)
 			}
 		}
 		judge(c)
