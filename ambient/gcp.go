@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/trustpub/trustpub/secret"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
 )
 
 // Google Cloud. With GOOGLE_SERVICE_ACCOUNT_NAME set, the machine's own
@@ -110,7 +112,7 @@ func (d *Detector) detectGCE(ctx context.Context, audience string) (string, bool
 	}
 	name := strings.TrimSpace(string(data))
 	if name != "Google" && name != "Google Compute Engine" {
-		d.debug(ctx, fmt.Sprintf("GCP: product name file exists, but product name is %s; giving up", pyRepr(name)))
+		d.debug(ctx, fmt.Sprintf("GCP: product name file exists, but product name is %s; giving up", pyrepr.Str(name)))
 		return "", false, nil
 	}
 	fail := func(err error) (string, bool, error) {

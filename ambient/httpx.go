@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
 )
 
 // maxBody bounds what is read of any answer: tokens are a few KiB.
@@ -125,7 +127,7 @@ func requestFailure(what string, err error) error {
 // statusFailure is `id`'s "<what> failed (code=N, body='...')", with the
 // number of attempts when the request was retried.
 func statusFailure(what string, r *response) error {
-	msg := fmt.Sprintf("%s failed (code=%d, body=%s)", what, r.status, pyRepr(truncate(r.body, 2000)))
+	msg := fmt.Sprintf("%s failed (code=%d, body=%s)", what, r.status, pyrepr.Str(truncate(r.body, 2000)))
 	if r.attempts > 1 {
 		msg += fmt.Sprintf(" after %d attempts", r.attempts)
 	}

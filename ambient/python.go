@@ -4,54 +4,12 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 // This file reproduces the few Python behaviours whose output is part of
 // `id`'s observable contract: repr() of a response body in messages,
 // json.dumps() of CircleCI's claims argument, and the query merge of its
 // GitHub request URL.
-
-// pyRepr renders s as Python's repr() of a str does: single quotes unless
-// the text holds a single quote and no double quote, backslash escapes for
-// the quote, backslash, \t \n \r and non-printable characters. Invalid
-// UTF-8 bytes become \x escapes.
-func pyRepr(s string) string {
-	quote := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		quote = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(quote)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == rune(quote) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case unicode.IsPrint(r):
-			b.WriteRune(r)
-		case r <= 0xff:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r <= 0xffff:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			fmt.Fprintf(&b, `\U%08x`, r)
-		}
-		i += size
-	}
-	b.WriteByte(quote)
-	return b.String()
-}
 
 // pyJSONString renders s as a JSON string the way Python's json.dumps does
 // by default (ensure_ascii): every character outside printable ASCII is a

@@ -1,6 +1,10 @@
 package ambient
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
+)
 
 // The expected values below were printed by CPython 3.11 (repr, json.dumps
 // and id 1.6.1's parse_qsl/urlencode merge) for the same inputs.
@@ -21,8 +25,8 @@ func TestPyRepr(t *testing.T) {
 		{"", `''`},
 	}
 	for _, tt := range tests {
-		if got := pyRepr(tt.in); got != tt.want {
-			t.Errorf("pyRepr(%q) = %s, want %s", tt.in, got, tt.want)
+		if got := pyrepr.Str(tt.in); got != tt.want {
+			t.Errorf("pyrepr.Str(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"golang.org/x/crypto/blake2b"
 
 	"github.com/trustpub/trustpub/dist"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
 )
 
 // PyPI's help and documentation links used in its messages.
@@ -266,7 +268,7 @@ func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string) 
 	if err == nil && got.size > limit {
 		tmp.Close()
 		return uf, badRequest("File too large. Limit for project %s is %s. See %s for more information.",
-			pyRepr(s.projectDisplayName(form.get("name"))), formatLimit(limit), sizeLimitURL)
+			pyrepr.Str(s.projectDisplayName(form.get("name"))), formatLimit(limit), sizeLimitURL)
 	}
 	// The file is fsynced later, in parallel with staging its record.
 	if cerr := tmp.Close(); err == nil {
@@ -372,7 +374,7 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 	case "doc_upload":
 		return &uploadError{http.StatusGone, msgDocs}
 	default:
-		return &uploadError{http.StatusNotFound, fmt.Sprintf("Unknown :action %s: this endpoint accepts ':action=file_upload'.", pyRepr(a))}
+		return &uploadError{http.StatusNotFound, fmt.Sprintf("Unknown :action %s: this endpoint accepts ':action=file_upload'.", pyrepr.Str(a))}
 	}
 	// sanitize: fields that are files, UNKNOWN values, NUL characters.
 	if len(form.tuples) > 0 {
@@ -533,7 +535,7 @@ func (s *Server) checkExisting(rec *record) (done bool, e *uploadError) {
 			return true, nil
 		}
 		return false, badRequest("File already exists (%s, with blake2_256 hash %s). See %s#file-name-reuse for more information.",
-			pyRepr(rec.Filename), pyRepr(rec.Blake2b256), helpURL)
+			pyrepr.Str(rec.Filename), pyrepr.Str(rec.Blake2b256), helpURL)
 	}
 	if window := s.opts.ReleaseUploadWindow; window > 0 {
 		if created, ok := s.store.releaseCreated(rec.Normalized, releaseKey(rec.Version)); ok && s.now().Sub(created) > window {

@@ -12,12 +12,12 @@ import (
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/trustpub/trustpub/dist"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
 )
 
 // validateUploadForm applies Warehouse's UploadForm: name, filetype and the
@@ -54,7 +54,7 @@ func validateUploadForm(form *uploadForm) *uploadError {
 			if len(v) > 60 {
 				v = v[:30] + "..." + v[len(v)-30:]
 			}
-			return badRequest("%s is an invalid value for Name. Error: %s See %s for more information.", pyRepr(v), e.msg, coreMetaURL)
+			return badRequest("%s is an invalid value for Name. Error: %s See %s for more information.", pyrepr.Str(v), e.msg, coreMetaURL)
 		}
 		return badRequest("Invalid value for %s. Error: %s", e.field, e.msg)
 	}
@@ -93,7 +93,7 @@ func (s *Server) validateMetadata(form *uploadForm) (*uploadMeta, *uploadError) 
 	}
 	if len(repeated) > 0 {
 		slices.Sort(repeated)
-		return nil, metaError(fmt.Sprintf("%s has invalid data", pyRepr(repeated[0])))
+		return nil, metaError(fmt.Sprintf("%s has invalid data", pyrepr.Str(repeated[0])))
 	}
 	m := &uploadMeta{
 		metadataVersion: form.get("metadata_version"),
@@ -104,7 +104,7 @@ func (s *Server) validateMetadata(form *uploadForm) (*uploadMeta, *uploadError) 
 	if !supportedMetadataVersions[m.metadataVersion] {
 		v := "None"
 		if m.metadataVersion != "" {
-			v = pyRepr(m.metadataVersion)
+			v = pyrepr.Str(m.metadataVersion)
 		}
 		return nil, metaError(v + " is not a valid metadata version")
 	}
@@ -112,7 +112,7 @@ func (s *Server) validateMetadata(form *uploadForm) (*uploadMeta, *uploadError) 
 		return nil, metaError("'name' is a required field")
 	}
 	if !projectNameRE.MatchString(m.name) {
-		return nil, metaError(pyRepr(m.name) + " is invalid for 'name'")
+		return nil, metaError(pyrepr.Str(m.name) + " is invalid for 'name'")
 	}
 	raw := form.get("version")
 	if raw == "" {
@@ -120,7 +120,7 @@ func (s *Server) validateMetadata(form *uploadForm) (*uploadMeta, *uploadError) 
 	}
 	v, err := dist.ParseVersion(raw)
 	if err != nil {
-		return nil, metaError(pyRepr(raw) + " is invalid for 'version'")
+		return nil, metaError(pyrepr.Str(raw) + " is invalid for 'version'")
 	}
 	if v.Local() != "" && !s.opts.AllowLocalVersions {
 		return nil, badRequest("The use of local versions in '%s' is not allowed. See %s for more information.", v.String(), localVerURL)
@@ -261,10 +261,10 @@ func validateArchive(p string, size int64, rec *record, meta *uploadMeta, displa
 			return nil, badRequest("Invalid source distribution filename: %s", fn)
 		}
 		if dist.NormalizeName(stem[:i]) != rec.Normalized {
-			return nil, badRequest("Start filename for %s with %s.", pyRepr(displayName), pyRepr(normUnderscore))
+			return nil, badRequest("Start filename for %s with %s.", pyrepr.Str(displayName), pyrepr.Str(normUnderscore))
 		}
 		if want := normUnderscore + "-" + meta.version.String() + ".tar.gz"; fn != want {
-			return nil, badRequest("Filename %s is invalid, should be %s.", pyRepr(fn), pyRepr(want))
+			return nil, badRequest("Filename %s is invalid, should be %s.", pyrepr.Str(fn), pyrepr.Str(want))
 		}
 		return nil, nil
 	}
@@ -280,13 +280,13 @@ func validateArchive(p string, size int64, rec *record, meta *uploadMeta, displa
 		}
 	}
 	if canon := dist.NormalizeName(meta.name); canon != wf.name {
-		return nil, badRequest("Start filename for %s with %s.", pyRepr(displayName), pyRepr(strings.ReplaceAll(canon, "-", "_")))
+		return nil, badRequest("Start filename for %s with %s.", pyrepr.Str(displayName), pyrepr.Str(strings.ReplaceAll(canon, "-", "_")))
 	}
 	if prefix, _, _ := strings.Cut(fn, "-"); prefix != normUnderscore {
-		return nil, badRequest("Filename %s should contain the normalized project name %s, not %s.", pyRepr(fn), pyRepr(normUnderscore), pyRepr(prefix))
+		return nil, badRequest("Filename %s should contain the normalized project name %s, not %s.", pyrepr.Str(fn), pyrepr.Str(normUnderscore), pyrepr.Str(prefix))
 	}
 	if releaseKey(meta.version.String()) != releaseKey(wf.version.String()) {
-		return nil, badRequest("Version in filename should be %s not %s.", pyRepr(meta.version.String()), pyRepr(wf.version.String()))
+		return nil, badRequest("Version in filename should be %s not %s.", pyrepr.Str(meta.version.String()), pyrepr.Str(wf.version.String()))
 	}
 	parts := strings.SplitN(fn, "-", 3)
 	distInfo := parts[0] + "-" + parts[1] + ".dist-info/"
@@ -429,25 +429,25 @@ var wheelNamePartRE = regexp.MustCompile(`^[\w\d._]*$`)
 // messages, since PyPI returns them verbatim.
 func parseWheelFilename(filename string) (*wheelName, *uploadError) {
 	if !strings.HasSuffix(filename, ".whl") {
-		return nil, badRequest("Invalid wheel filename (extension must be '.whl'): %s", pyRepr(filename))
+		return nil, badRequest("Invalid wheel filename (extension must be '.whl'): %s", pyrepr.Str(filename))
 	}
 	stem := strings.TrimSuffix(filename, ".whl")
 	dashes := strings.Count(stem, "-")
 	if dashes != 4 && dashes != 5 {
-		return nil, badRequest("Invalid wheel filename (wrong number of parts): %s", pyRepr(stem))
+		return nil, badRequest("Invalid wheel filename (wrong number of parts): %s", pyrepr.Str(stem))
 	}
 	parts := strings.SplitN(stem, "-", dashes-1)
 	if strings.Contains(parts[0], "__") || !wheelNamePartRE.MatchString(parts[0]) {
-		return nil, badRequest("Invalid project name: %s", pyRepr(stem))
+		return nil, badRequest("Invalid project name: %s", pyrepr.Str(stem))
 	}
 	v, err := dist.ParseVersion(parts[1])
 	if err != nil {
-		return nil, badRequest("Invalid wheel filename (invalid version): %s", pyRepr(stem))
+		return nil, badRequest("Invalid wheel filename (invalid version): %s", pyrepr.Str(stem))
 	}
 	if dashes == 5 {
 		b := parts[2]
 		if b == "" || b[0] < '0' || b[0] > '9' {
-			return nil, badRequest("Invalid build number: %s in %s", b, pyRepr(stem))
+			return nil, badRequest("Invalid build number: %s in %s", b, pyrepr.Str(stem))
 		}
 	}
 	tags := strings.Split(parts[len(parts)-1], "-")
@@ -524,44 +524,4 @@ func releaseKey(v string) string {
 		comps = comps[:len(comps)-1]
 	}
 	return epoch + strings.Join(comps, ".") + rest
-}
-
-// pyRepr formats s as Python's repr() of a str, since PyPI's messages embed
-// values with {!r}.
-func pyRepr(s string) string {
-	q := byte('\'')
-	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == rune(q):
-			b.WriteByte('\\')
-			b.WriteByte(q)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == utf8.RuneError:
-			b.WriteString(`\ufffd`)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			b.WriteString(`\x` + fmt.Sprintf("%02x", r))
-		case !unicode.IsPrint(r) && r > 0xff:
-			if r > 0xffff {
-				b.WriteString(`\U` + fmt.Sprintf("%08x", r))
-			} else {
-				b.WriteString(`\u` + strconv.FormatInt(int64(r)|0x10000, 16)[1:])
-			}
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
 }

@@ -1,6 +1,10 @@
 package index
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
+)
 
 func TestReleaseKey(t *testing.T) {
 	tests := []struct{ a, b string }{
@@ -32,8 +36,8 @@ func TestPyRepr(t *testing.T) {
 		{"\u2028", `'\u2028'`},
 	}
 	for _, tc := range tests {
-		if got := pyRepr(tc.in); got != tc.want {
-			t.Errorf("pyRepr(%q) = %s, want %s", tc.in, got, tc.want)
+		if got := pyrepr.Str(tc.in); got != tc.want {
+			t.Errorf("pyrepr.Str(%q) = %s, want %s", tc.in, got, tc.want)
 		}
 	}
 }

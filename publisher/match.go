@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
 )
 
 // Warehouse's extraction patterns, written without look-around: the
@@ -29,9 +31,9 @@ type invalidPublisher string
 // Error implements error with the reason text.
 func (e invalidPublisher) Error() string { return string(e) }
 
-func missingClaim(name string) error { return invalidPublisher("Missing claim " + pyStr(name)) }
+func missingClaim(name string) error { return invalidPublisher("Missing claim " + pyrepr.Str(name)) }
 func checkFailed(kind, name string) error {
-	return invalidPublisher("Check failed for " + kind + " claim " + pyStr(name))
+	return invalidPublisher("Check failed for " + kind + " claim " + pyrepr.Str(name))
 }
 
 var errNotFound = invalidPublisher("Publisher with matching claims was not found")
@@ -246,7 +248,7 @@ func (v *Verifier) verifyGitHub(p *githubPublisher, claims map[string]any, iss s
 	base := repo + "/.github/workflows/" + p.workflow
 	if !matchesOneOf(jwr, base, 0, len(repo), ref, sha) {
 		return invalidPublisher("The job_workflow_ref claim does not match, expecting one of " +
-			pyStrList(expectedRefs(base, ref, sha)) + ", got " + pyStr(jwr))
+			pyStrList(expectedRefs(base, ref, sha)) + ", got " + pyrepr.Str(jwr))
 	}
 	if v.replay.exists(replayKey(iss, claims["jti"]), v.cfg.Now()) {
 		return errReused
@@ -319,7 +321,7 @@ func (v *Verifier) verifyGitLab(p *gitlabPublisher, claims map[string]any, iss s
 	base := host + "/" + path + "//" + p.filepath
 	if !matchesOneOf(uri, base, len(host)+1, len(host)+1+len(path), refPath, sha) {
 		return invalidPublisher("The ci_config_ref_uri claim does not match, expecting one of " +
-			pyStrList(expectedRefs(base, refPath, sha)) + ", got " + pyStr(uri))
+			pyStrList(expectedRefs(base, refPath, sha)) + ", got " + pyrepr.Str(uri))
 	}
 	if v.replay.exists(replayKey(iss, claims["jti"]), v.cfg.Now()) {
 		return errReused

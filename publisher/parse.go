@@ -9,8 +9,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
 )
 
 // ParseUnverified decodes a compact JWS without verifying it: three
@@ -276,7 +276,7 @@ func pyRepr(v any) string {
 		}
 		return pyFloat(f)
 	case string:
-		return pyStr(v)
+		return pyrepr.Str(v)
 	case []any:
 		parts := make([]string, len(v))
 		for i, x := range v {
@@ -286,7 +286,7 @@ func pyRepr(v any) string {
 	case orderedObject:
 		parts := make([]string, len(v.keys))
 		for i, k := range v.keys {
-			parts[i] = pyStr(k) + ": " + pyRepr(v.vals[k])
+			parts[i] = pyrepr.Str(k) + ": " + pyRepr(v.vals[k])
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
@@ -310,46 +310,6 @@ func pyFloat(f float64) string {
 		s += ".0"
 	}
 	return s
-}
-
-// pyStr renders a string as Python's repr: single quotes unless the string
-// holds a single quote and no double quote.
-func pyStr(s string) string {
-	q := byte('\'')
-	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for _, r := range s {
-		switch {
-		case r == rune(q) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == utf8.RuneError:
-			b.WriteString(`\ufffd`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case !unicode.IsPrint(r) && r > 0x7f:
-			if r <= 0xff {
-				fmt.Fprintf(&b, `\x%02x`, r)
-			} else if r <= 0xffff {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			} else {
-				fmt.Fprintf(&b, `\U%08x`, r)
-			}
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
 }
 
 // pyBytesRepr renders a byte string as Python's repr of bytes (b'...').
@@ -386,7 +346,7 @@ func pyBytesRepr(p []byte) string {
 func pyStrList(ss []string) string {
 	parts := make([]string, len(ss))
 	for i, s := range ss {
-		parts[i] = pyStr(s)
+		parts[i] = pyrepr.Str(s)
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

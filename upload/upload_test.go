@@ -351,7 +351,9 @@ func TestRetries(t *testing.T) {
 			name: "timeout mid-body (server stops reading)", n: 1,
 			apply: func(w http.ResponseWriter, r *http.Request, _ http.Handler) {
 				io.CopyN(io.Discard, r.Body, 1000)
-				<-r.Context().Done()
+				// The server only notices a closed connection once it reads
+				// again, so stall for longer than the client waits.
+				time.Sleep(3 * time.Second)
 			},
 			wantAttempts: 2, wantDelays: []time.Duration{900 * time.Millisecond},
 		},
