@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -367,27 +368,32 @@ var (
 		"manylinux2014_s390x": true,
 		"linux_armv6l":        true, "linux_armv7l": true,
 	}
-	macosPlatform   = regexp.MustCompile(`^macosx_[0-9]+_[0-9]+_(.+)$`)
-	macosArches     = map[string]bool{"ppc": true, "ppc64": true, "i386": true, "x86_64": true, "arm64": true, "intel": true, "fat": true, "fat3": true, "fat32": true, "fat64": true, "universal": true, "universal2": true}
-	linuxPlatform   = regexp.MustCompile(`^(manylinux|musllinux)_[0-9]+_[0-9]+_(.+)$`)
-	linuxArches     = map[string]bool{"x86_64": true, "i686": true, "aarch64": true, "armv7l": true, "ppc64le": true, "s390x": true, "riscv64": true}
-	iosPlatform     = regexp.MustCompile(`^ios_[0-9]+_[0-9]+_(arm64|x86_64)_(iphoneos|iphonesimulator)$`)
-	androidPlatform = regexp.MustCompile(`^android_[0-9]+_(armeabi_v7a|arm64_v8a|x86|x86_64)$`)
+	macosPlatform      = regexp.MustCompile(`^macosx_([0-9]+)_([0-9]+)_(.+)$`)
+	macosArches        = map[string]bool{"ppc": true, "ppc64": true, "i386": true, "x86_64": true, "arm64": true, "intel": true, "fat": true, "fat3": true, "fat32": true, "fat64": true, "universal": true, "universal2": true}
+	linuxPlatform      = regexp.MustCompile(`^(manylinux|musllinux)_[0-9]+_[0-9]+_(.+)$`)
+	linuxArches        = map[string]bool{"x86_64": true, "i686": true, "aarch64": true, "armv7l": true, "ppc64le": true, "s390x": true, "riscv64": true}
+	iosPlatform        = regexp.MustCompile(`^ios_[0-9]+_[0-9]+_(arm64|x86_64)_(iphoneos|iphonesimulator)$`)
+	androidPlatform    = regexp.MustCompile(`^android_[0-9]+_(armeabi_v7a|arm64_v8a|x86|x86_64)$`)
+	emscriptenPlatform = regexp.MustCompile(`^pyemscripten_[0-9]+_[0-9]+_wasm32$`)
 )
 
 // ValidPlatformTag reports whether PyPI accepts a wheel platform tag: a
 // fixed list (any, win*, manylinux1/2010/2014, linux_armv6l/7l) and the
-// macosx_, manylinux_, musllinux_, ios_ and android_ families with known
-// architectures. Plain linux_x86_64 is refused: repair with auditwheel.
+// macosx_, manylinux_, musllinux_, ios_, android_ and pyemscripten_
+// families with known architectures. macOS 11 and later have minor version
+// 0 in tags (macosx_11_0_arm64); any major is accepted so that a new macOS
+// is not refused before PyPI lists it. Plain linux_x86_64 is refused:
+// repair with auditwheel. Both this client's checks and the index use it.
 func ValidPlatformTag(tag string) bool {
 	if allowedPlatforms[tag] {
 		return true
 	}
 	if m := macosPlatform.FindStringSubmatch(tag); m != nil {
-		return macosArches[m[1]]
+		major, err := strconv.Atoi(m[1])
+		return err == nil && macosArches[m[3]] && (major == 10 || (major >= 11 && m[2] == "0"))
 	}
 	if m := linuxPlatform.FindStringSubmatch(tag); m != nil {
 		return linuxArches[m[2]] || (m[1] == "manylinux" && m[2] == "ppc64")
 	}
-	return iosPlatform.MatchString(tag) || androidPlatform.MatchString(tag)
+	return iosPlatform.MatchString(tag) || androidPlatform.MatchString(tag) || emscriptenPlatform.MatchString(tag)
 }

@@ -275,7 +275,7 @@ func validateArchive(p string, size int64, rec *record, meta *uploadMeta, displa
 		return nil, e
 	}
 	for _, plat := range wf.platforms {
-		if !validPlatformTag(plat) {
+		if !dist.ValidPlatformTag(plat) {
 			return nil, badRequest("Binary wheel '%s' has an unsupported platform tag '%s'.", fn, plat)
 		}
 	}
@@ -452,56 +452,6 @@ func parseWheelFilename(filename string) (*wheelName, *uploadError) {
 	}
 	tags := strings.Split(parts[len(parts)-1], "-")
 	return &wheelName{name: dist.NormalizeName(parts[0]), version: v, platforms: strings.Split(tags[len(tags)-1], ".")}, nil
-}
-
-// Warehouse's platform tag allow-list (warehouse/forklift/legacy.py).
-var (
-	allowedPlatforms = map[string]bool{
-		"any": true, "win32": true, "win_arm64": true, "win_amd64": true, "win_ia64": true,
-		"manylinux1_x86_64": true, "manylinux1_i686": true, "manylinux2010_x86_64": true, "manylinux2010_i686": true,
-		"manylinux2014_x86_64": true, "manylinux2014_i686": true, "manylinux2014_aarch64": true,
-		"manylinux2014_armv7l": true, "manylinux2014_ppc64": true, "manylinux2014_ppc64le": true,
-		"manylinux2014_s390x": true, "linux_armv6l": true, "linux_armv7l": true,
-	}
-	macosxRE  = regexp.MustCompile(`^macosx_(\d+)_(\d+)_(.*)`)
-	macArches = map[string]bool{
-		"ppc": true, "ppc64": true, "i386": true, "x86_64": true, "arm64": true, "intel": true,
-		"fat": true, "fat3": true, "fat64": true, "universal": true, "universal2": true,
-	}
-	macMajors     = map[string]bool{"11": true, "12": true, "13": true, "14": true, "15": true, "26": true}
-	linuxRE       = regexp.MustCompile(`^(many|musl)linux_(\d+)_(\d+)_(.*)`)
-	jointArches   = map[string]bool{"x86_64": true, "i686": true, "aarch64": true, "armv7l": true, "ppc64le": true, "s390x": true, "riscv64": true}
-	iosRE         = regexp.MustCompile(`^ios_(\d+)_(\d+)_(.*)_(iphoneos|iphonesimulator)`)
-	androidRE     = regexp.MustCompile(`^android_(\d+)_(.*)`)
-	emscriptenRE  = regexp.MustCompile(`^pyemscripten_(\d+)_(\d+)_wasm32`)
-	androidArches = map[string]bool{"armeabi_v7a": true, "arm64_v8a": true, "x86": true, "x86_64": true}
-)
-
-func validPlatformTag(tag string) bool {
-	if allowedPlatforms[tag] {
-		return true
-	}
-	if m := macosxRE.FindStringSubmatch(tag); m != nil {
-		if m[1] == "10" && macArches[m[3]] {
-			return true
-		}
-		if macMajors[m[1]] && m[2] == "0" && macArches[m[3]] {
-			return true
-		}
-	}
-	if m := linuxRE.FindStringSubmatch(tag); m != nil {
-		if m[1] == "musl" {
-			return jointArches[m[4]]
-		}
-		return jointArches[m[4]] || m[4] == "ppc64"
-	}
-	if m := iosRE.FindStringSubmatch(tag); m != nil && (m[3] == "arm64" || m[3] == "x86_64") {
-		return true
-	}
-	if m := androidRE.FindStringSubmatch(tag); m != nil && androidArches[m[2]] {
-		return true
-	}
-	return emscriptenRE.MatchString(tag)
 }
 
 // releaseKey identifies a release as packaging's Version equality does:

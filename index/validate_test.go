@@ -1,10 +1,6 @@
 package index
 
-import (
-	"testing"
-
-	"github.com/trustpub/trustpub/internal/pyrepr"
-)
+import "testing"
 
 func TestReleaseKey(t *testing.T) {
 	tests := []struct{ a, b string }{
@@ -23,35 +19,3 @@ func TestReleaseKey(t *testing.T) {
 
 // TestPyRepr checks the repr() used in PyPI's messages against what
 // Python prints.
-func TestPyRepr(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"demo", `'demo'`},
-		{"", `''`},
-		{"it's", `"it's"`},
-		{`both ' and "`, `'both \' and "'`},
-		{"back\\slash", `'back\\slash'`},
-		{"tab\there\nnl", `'tab\there\nnl'`},
-		{"\x01\x7f", `'\x01\x7f'`},
-		{"é ü", `'é ü'`},
-		{"\u2028", `'\u2028'`},
-	}
-	for _, tc := range tests {
-		if got := pyrepr.Str(tc.in); got != tc.want {
-			t.Errorf("pyrepr.Str(%q) = %s, want %s", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestValidPlatformTag(t *testing.T) {
-	for tag, want := range map[string]bool{
-		"any": true, "win_amd64": true, "manylinux_2_17_x86_64": true, "manylinux2014_aarch64": true,
-		"musllinux_1_2_aarch64": true, "musllinux_1_1_ppc64": false, "manylinux_2_17_ppc64": true,
-		"macosx_10_9_x86_64": true, "macosx_11_0_arm64": true, "macosx_11_1_arm64": false,
-		"linux_x86_64": false, "linux_armv7l": true, "ios_13_0_arm64_iphoneos": true,
-		"android_21_arm64_v8a": true, "android_21_mips": false, "pyemscripten_2024_0_wasm32": true,
-	} {
-		if got := validPlatformTag(tag); got != want {
-			t.Errorf("validPlatformTag(%q) = %v, want %v", tag, got, want)
-		}
-	}
-}

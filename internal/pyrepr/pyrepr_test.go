@@ -18,6 +18,8 @@ func TestStr(t *testing.T) {
 		{"\u200b", `'\u200b'`},
 		{"😀", "'😀'"},
 		{"\U000e0001", `'\U000e0001'`},
+		{`both ' and "`, `'both \' and "'`},
+		{"\u2028", `'\u2028'`},
 	} {
 		if got := Str(tc.in); got != tc.want {
 			t.Errorf("Str(%q) = %s, want %s", tc.in, got, tc.want)
