@@ -423,6 +423,17 @@ namespace = "group"
 repository = "proj"
 workflow_filepath = ".gitlab-ci.yml"
 
+[[publishers.gitlab]]
+project = "taken"
+namespace = "group"
+repository = "pending"
+workflow_filepath = ".gitlab-ci.yml"
+pending = true
+
+[[tokens]]
+name = "maintainer"
+token = "pypi-maintainer-token"
+
 [[publishers.github]]
 project = "rehearse"
 owner = "octo"
@@ -451,6 +462,10 @@ func fakeGitHubTokenService(t *testing.T, jwt string) (url, requestToken string)
 func TestTrustedPublishingOutcomes(t *testing.T) {
 	s := startServer(t, "--config", writeConfig(t, rehearsalConfig), "--dev-issuer")
 	other := startServer(t, "--dev-issuer") // an issuer the index does not trust
+	// The pending publisher's project is created by someone else first.
+	if r := run(t, []string{"TRUSTPUB_TOKEN=pypi-maintainer-token"}, "publish", "--publish-url", s.base+"/legacy/", sampleDists(t, "taken", "0.1")); r.code != 0 {
+		t.Fatalf("creating the project: %s", r.stderr)
+	}
 
 	gitlab := func(args ...string) []string {
 		return []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + devToken(t, s, append([]string{"--gitlab", "group/proj"}, args...)...)}
@@ -475,6 +490,8 @@ func TestTrustedPublishingOutcomes(t *testing.T) {
 		{"expired token", gitlab("--ttl=-10m"), 4, "invalid-token"},
 		{"untrusted issuer", []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + devToken(t, other, "--gitlab", "group/proj")}, 4, "invalid-payload"},
 		{"gitlab.com issuer not configured", gitlab("--claim-issuer", "https://gitlab.com"), 4, "not-enabled"},
+		{"signed by an unknown key", []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + devToken(t, other, "--gitlab", "group/proj", "--claim-issuer", s.base+"/_/dev-issuer/gitlab")}, 4, "invalid-token"},
+		{"pending publisher, project exists", []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + devToken(t, s, "--gitlab", "group/pending")}, 4, "invalid-pending-publisher"},
 		{"token for another audience", gitlab("--audience", "testpypi"), 4, "audience"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
