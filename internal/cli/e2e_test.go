@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,7 +44,25 @@ func TestMain(m *testing.M) {
 type server struct {
 	base string
 	data string
-	log  *bytes.Buffer
+	log  *lockedBuffer
+}
+
+// lockedBuffer collects a subprocess's output while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 const gitlabConfig = `
@@ -60,7 +79,7 @@ func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	ready := filepath.Join(dir, "ready")
-	s := &server{data: filepath.Join(dir, "data"), log: new(bytes.Buffer)}
+	s := &server{data: filepath.Join(dir, "data"), log: new(lockedBuffer)}
 	cmd := exec.Command(binPath, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", s.data, "--ready-file", ready}, args...)...)
 	cmd.Stderr = s.log
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}

@@ -179,12 +179,18 @@ func TestServerLifecycle(t *testing.T) {
 			dir := t.TempDir()
 			ready := filepath.Join(dir, "ready")
 			files := []string{"proj-1.0-py3-none-any.whl", "proj-1.0.tar.gz"}
+			// Generous for a server that stops (a loaded machine or -race
+			// slows it), short for the one that must be killed.
+			stopTimeout := 15 * time.Second
+			if tc.wantStopErr != "" {
+				stopTimeout = 500 * time.Millisecond
+			}
 			srv, err := StartServer(context.Background(), ServerConfig{
 				Command:      Command{Path: exe, Args: []string{ready}, Env: []string{"RUNNER_HELPER=" + tc.mode, "FILES=" + strings.Join(files, ",")}},
 				ReadyFile:    ready,
 				LogFile:      filepath.Join(dir, "server.log"),
 				ReadyTimeout: tc.readyTimeout,
-				StopTimeout:  500 * time.Millisecond,
+				StopTimeout:  stopTimeout,
 			})
 			if tc.wantStartErr != "" {
 				if err == nil {
