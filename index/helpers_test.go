@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,8 @@ import (
 	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/dist/disttest"
 	"github.com/trustpub/trustpub/secret"
+
+	"github.com/trustpub/trustpub/internal/testutil"
 )
 
 // Test tokens. They are test values, not credentials.
@@ -33,29 +34,11 @@ const (
 	tokScoped = "pypi-test-token-scoped"
 )
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type testIndex struct {
 	srv  *Server
 	http *httptest.Server
 	dir  string
-	logs *syncBuffer
+	logs *testutil.Buffer
 	url  string
 }
 
@@ -69,7 +52,7 @@ func newTestIndex(t testing.TB, mod func(*Options)) *testIndex {
 
 func newTestIndexAt(t testing.TB, dir string, mod func(*Options)) *testIndex {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	opts := Options{
 		DataDir: dir,
 		Tokens: []APIToken{

@@ -1,7 +1,6 @@
 package publisher_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"encoding/json"
@@ -18,6 +17,8 @@ import (
 	"github.com/trustpub/trustpub/devissuer"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/secret"
+
+	"github.com/trustpub/trustpub/internal/testutil"
 )
 
 // Keys are slow to make; every test shares two.
@@ -92,31 +93,14 @@ type index struct {
 	srv     *httptest.Server
 	v       *publisher.Verifier
 	clock   *clock
-	logs    *syncBuffer
+	logs    *testutil.Buffer
 	mu      sync.Mutex
 	matches []*publisher.Match
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func newIndex(t *testing.T, cfg publisher.Config) *index {
 	t.Helper()
-	ix := &index{clock: &clock{t: time.Now()}, logs: &syncBuffer{}}
+	ix := &index{clock: &clock{t: time.Now()}, logs: &testutil.Buffer{}}
 	cfg.Now = ix.clock.Now
 	logger := slog.New(slog.NewTextHandler(ix.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Logger = logger

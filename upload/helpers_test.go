@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/rand"
@@ -30,6 +29,8 @@ import (
 
 	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/secret"
+
+	"github.com/trustpub/trustpub/internal/testutil"
 )
 
 // canaryToken is the token every test uses: no output may ever contain it.
@@ -523,29 +524,11 @@ func (s *sleepRecorder) got() []time.Duration {
 	return append([]time.Duration(nil), s.delays...)
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testClient returns a client for url with the canary token, instant
 // sleeps and a debug logger into logs.
-func testClient(url string) (*Client, *sleepRecorder, *syncBuffer) {
+func testClient(url string) (*Client, *sleepRecorder, *testutil.Buffer) {
 	sr := &sleepRecorder{}
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	c := &Client{
 		URL:          url,
 		Credentials:  StaticCredentials(TokenCredentials(secret.New(canaryToken))),

@@ -17,14 +17,16 @@ import (
 	"github.com/trustpub/trustpub/dist/disttest"
 	"github.com/trustpub/trustpub/index"
 	"github.com/trustpub/trustpub/secret"
+
+	"github.com/trustpub/trustpub/internal/testutil"
 )
 
 // realIndex starts trustpub's own index (the PyPI-compatible server) on
 // loopback, optionally behind a fault-injecting handler, accepting the
 // canary token.
-func realIndex(t *testing.T, wrap func(http.Handler) http.Handler) (*httptest.Server, *syncBuffer) {
+func realIndex(t *testing.T, wrap func(http.Handler) http.Handler) (*httptest.Server, *testutil.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	srv, err := index.New(index.Options{
 		DataDir: t.TempDir(),
 		Tokens:  []index.APIToken{{Name: "test", Token: secret.New(canaryToken)}},

@@ -14,11 +14,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/internal/testutil"
 )
 
 var binPath string
@@ -44,25 +44,7 @@ func TestMain(m *testing.M) {
 type server struct {
 	base string
 	data string
-	log  *lockedBuffer
-}
-
-// lockedBuffer collects a subprocess's output while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	log  *testutil.Buffer
 }
 
 const gitlabConfig = `
@@ -79,7 +61,7 @@ func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	ready := filepath.Join(dir, "ready")
-	s := &server{data: filepath.Join(dir, "data"), log: new(lockedBuffer)}
+	s := &server{data: filepath.Join(dir, "data"), log: new(testutil.Buffer)}
 	cmd := exec.Command(binPath, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", s.data, "--ready-file", ready}, args...)...)
 	cmd.Stderr = s.log
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
