@@ -205,7 +205,7 @@ func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *upload
 			if authMsg != "" && !retiredAction(form.get(":action")) {
 				return form, &uploadError{http.StatusForbidden, authMsg}
 			}
-			uf, uerr := s.receiveFile(form, part, filename)
+			uf, uerr := s.receiveFile(form, part, filename, r.ContentLength)
 			if uf != nil {
 				uf.contentType = part.Header.Get("Content-Type")
 			}
@@ -253,7 +253,9 @@ func retiredAction(a string) bool {
 
 // receiveFile streams the file part to a temp file, hashing it and enforcing
 // the size limit as it goes; it never holds the file in memory.
-func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string) (*uploadedFile, *uploadError) {
+// The request's Content-Length (when known) bounds the file's size, so that
+// a small upload gets buffers of its size instead of the pooled megabytes.
+func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string, requestSize int64) (*uploadedFile, *uploadError) {
 	tmp, err := os.CreateTemp(s.store.tmpDir(), "upload-*")
 	if err != nil {
 		s.log.Error("cannot create temp file", "err", err)
@@ -261,9 +263,14 @@ func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string) 
 	}
 	uf := &uploadedFile{tmpPath: tmp.Name(), filename: filename}
 	limit := s.opts.MaxFileSize
-	bufs := s.chunks.Get().(*chunkPair)
+	var bufs *chunkPair
+	if requestSize > 0 && requestSize < receiveChunk {
+		bufs = &chunkPair{make([]byte, requestSize+1), make([]byte, requestSize+1)}
+	} else {
+		bufs = s.chunks.Get().(*chunkPair)
+		defer s.chunks.Put(bufs)
+	}
 	got, err := copyHashed(tmp, io.LimitReader(part, limit+1), bufs)
-	s.chunks.Put(bufs)
 	uf.size = got.size
 	if err == nil && got.size > limit {
 		tmp.Close()

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trustpub/trustpub/dist"
 )
@@ -42,22 +45,38 @@ func loadDists(w io.Writer, args []string, opts dist.CheckOptions) ([]*dist.File
 	if len(paths) == 0 {
 		return nil, nil, usageErr("no distributions to upload in %v: build them first (python -m build) or name the files", orDefaultArgs(args))
 	}
+	// Open and check in parallel (each file is read with bounded reads);
+	// results keep the order Find gave, wheels first.
+	type result struct {
+		file     *dist.File
+		problems []dist.Problem
+	}
+	results := make([]result, len(paths))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, p := range paths {
+		g.Go(func() error {
+			f, err := dist.Open(p)
+			if err != nil {
+				// Open's errors name the file already.
+				msg := strings.TrimPrefix(err.Error(), p+": ")
+				msg = strings.TrimPrefix(msg, filepath.Base(p)+": ")
+				results[i].problems = []dist.Problem{{Path: p, Message: msg}}
+				return nil
+			}
+			results[i] = result{file: f, problems: dist.Check(f, opts)}
+			return nil
+		})
+	}
+	g.Wait()
 	var ok []*dist.File
 	var problems []dist.Problem
-	for _, p := range paths {
-		f, err := dist.Open(p)
-		if err != nil {
-			// Open's errors name the file already.
-			msg := strings.TrimPrefix(err.Error(), p+": ")
-			msg = strings.TrimPrefix(msg, filepath.Base(p)+": ")
-			problems = append(problems, dist.Problem{Path: p, Message: msg})
+	for _, r := range results {
+		if len(r.problems) > 0 {
+			problems = append(problems, r.problems...)
 			continue
 		}
-		if ps := dist.Check(f, opts); len(ps) > 0 {
-			problems = append(problems, ps...)
-			continue
-		}
-		ok = append(ok, f)
+		ok = append(ok, r.file)
 	}
 	return ok, problems, nil
 }
