@@ -387,9 +387,25 @@ func TestCheckCommandReportsEveryProblem(t *testing.T) {
 	}
 	// publish refuses the same set before any byte is sent.
 	s := startServer(t, "--token-file", writeTokenFile(t, "pypi-x"))
-	r = run(t, []string{"TRUSTPUB_TOKEN=pypi-x"}, "publish", "--publish-url", s.base+"/legacy/", dir)
+	r = run(t, []string{"TRUSTPUB_TOKEN=pypi-x"}, "publish", "--json", "-", "--publish-url", s.base+"/legacy/", dir)
 	if r.code != 3 {
 		t.Fatalf("publish exit %d\n%s", r.code, r.stderr)
+	}
+	// The JSON report says which files were refused and that none was sent.
+	var rep struct {
+		OK       bool `json:"ok"`
+		ExitCode int  `json:"exit_code"`
+		Files    []struct{ Name, Outcome, Error string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("JSON report: %v\n%s", err, r.stdout)
+	}
+	outcomes := map[string]string{}
+	for _, f := range rep.Files {
+		outcomes[f.Name] = f.Outcome
+	}
+	if rep.OK || rep.ExitCode != 3 || outcomes["good-1.0-py3-none-any.whl"] != "not-attempted" || outcomes["corrupt-1.0-py3-none-any.whl"] != "failed" {
+		t.Fatalf("report: %+v", rep)
 	}
 	if got := projectFiles(t, s, "good"); len(got) != 0 {
 		t.Fatalf("uploaded despite refused files: %v", got)

@@ -3,6 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/internal/output"
@@ -56,6 +59,12 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 	}
 	if len(problems) > 0 {
 		printProblems(a.Stderr, problems, true)
+		if c.JSON != "" {
+			rep, err := refusedReport(t.PublishURL.Redacted(), files, problems)
+			if werr := c.writeJSON(a, rep, err); werr != nil {
+				return werr
+			}
+		}
 		return silentExit(ExitCheck)
 	}
 
@@ -95,18 +104,59 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 	})
 	obs.Finish(report)
 	if c.JSON != "" {
-		var err error
-		if c.JSON == "-" {
-			err = output.WriteJSON(a.Stdout, report, perr)
-		} else {
-			err = output.WriteJSONFile(c.JSON, report, perr)
-		}
-		if err != nil {
-			return fmt.Errorf("--json: %w", err)
+		if err := c.writeJSON(a, report, perr); err != nil {
+			return err
 		}
 	}
 	if perr != nil {
 		return withCode(output.ExitCode(perr), perr)
 	}
 	return nil
+}
+
+// writeJSON writes the --json report to a file or, for "-", to stdout.
+func (c *publishCmd) writeJSON(a *App, rep *upload.Report, perr error) error {
+	var err error
+	if c.JSON == "-" {
+		err = output.WriteJSON(a.Stdout, rep, perr)
+	} else {
+		err = output.WriteJSONFile(c.JSON, rep, perr)
+	}
+	if err != nil {
+		return fmt.Errorf("--json: %w", err)
+	}
+	return nil
+}
+
+// refusedReport is the report of a run stopped by the checks: the refused
+// files failed, the others were not attempted, and nothing was sent.
+func refusedReport(publishURL string, passed []*dist.File, problems []dist.Problem) (*upload.Report, error) {
+	rep := &upload.Report{PublishURL: publishURL}
+	perr := &upload.PublishError{Stage: upload.StageCheck}
+	byPath := map[string][]string{}
+	var order []string
+	for _, p := range problems {
+		if _, seen := byPath[p.Path]; !seen {
+			order = append(order, p.Path)
+		}
+		msg := p.Message
+		if p.Field != "" {
+			msg = p.Field + ": " + msg
+		}
+		byPath[p.Path] = append(byPath[p.Path], msg)
+	}
+	for _, path := range order {
+		fr := upload.FileReport{Name: filepath.Base(path), Path: path, Outcome: upload.OutcomeFailed, Error: strings.Join(byPath[path], "; ")}
+		if st, err := os.Stat(path); err == nil {
+			fr.Size = st.Size()
+		}
+		rep.Files = append(rep.Files, fr)
+		perr.Failed = append(perr.Failed, fr)
+	}
+	for _, f := range passed {
+		rep.Files = append(rep.Files, upload.FileReport{Name: f.Filename.Raw, Path: f.Path, Size: f.Size, Outcome: upload.OutcomeNotAttempted, Error: "not sent: other files were refused by the checks"})
+		perr.NotAttempted = append(perr.NotAttempted, f.Filename.Raw)
+	}
+	perr.Cause = fmt.Errorf("%d file(s) refused by the checks", len(order))
+	return rep, perr
 }
