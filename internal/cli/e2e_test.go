@@ -6,8 +6,16 @@ package cli_test
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -533,4 +541,61 @@ func httptestServer(t *testing.T, h http.HandlerFunc) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// TestServeTLS runs the index over HTTPS with a certificate made here and
+// publishes to it with a token, trusting the certificate the standard way
+// (SSL_CERT_FILE), as a user with a private CA would.
+func TestServeTLS(t *testing.T) {
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSignedCert(t)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, certPEM, 0o644)
+	os.WriteFile(keyFile, keyPEM, 0o600)
+	s := startServer(t, "--token-file", writeTokenFile(t, "pypi-tls"), "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(s.base, "https://127.0.0.1:") {
+		t.Fatalf("base URL %q is not https", s.base)
+	}
+	dists := sampleDists(t, "tls-proj", "1.0")
+	r := run(t, []string{"TRUSTPUB_TOKEN=pypi-tls", "SSL_CERT_FILE=" + certFile}, "publish", "--publish-url", s.base+"/legacy/", dists)
+	if r.code != 0 {
+		t.Fatalf("publish over https: %d\n%s", r.code, r.stderr)
+	}
+	// Without trusting the certificate the upload fails, and says why.
+	r = run(t, []string{"TRUSTPUB_TOKEN=pypi-tls"}, "publish", "--publish-url", s.base+"/legacy/", sampleDists(t, "tls-proj", "1.1"))
+	if r.code == 0 || !strings.Contains(r.stderr, "certificate") {
+		t.Fatalf("untrusted certificate: %d\n%s", r.code, r.stderr)
+	}
+	// --tls-cert without --tls-key is a usage error.
+	r = run(t, nil, "serve", "--data", t.TempDir(), "--tls-cert", certFile)
+	if r.code != 2 || !strings.Contains(r.stderr, "--tls-key") {
+		t.Fatalf("half TLS config: %d %s", r.code, r.stderr)
+	}
+}
+
+func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "trustpub test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})
 }
