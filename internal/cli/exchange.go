@@ -7,7 +7,7 @@ import (
 
 type exchangeCmd struct {
 	PublishURL string `name:"publish-url" aliases:"repository-url" placeholder:"URL" help:"Upload URL of the index; the exchange runs against its host. Env: TRUSTPUB_PUBLISH_URL, UV_PUBLISH_URL, TWINE_REPOSITORY_URL."`
-	Index      string `enum:"pypi,testpypi," default:"" help:"Shortcut for PyPI's or TestPyPI's upload URL."`
+	Index      string `enum:"pypi,testpypi," default:"" placeholder:"pypi|testpypi" help:"Shortcut for PyPI's or TestPyPI's upload URL."`
 }
 
 // Run prints a minted upload token for tools that cannot do the exchange.

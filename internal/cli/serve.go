@@ -81,6 +81,9 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 			errc <- hs.Serve(ln)
 		}
 	}()
+	if len(opts.Tokens) == 0 && len(opts.Publishers.GitHub) == 0 && len(opts.Publishers.GitLab) == 0 {
+		logger.Warn("no API token and no trusted publisher: every upload will be refused; give --token-file FILE, or tokens and publishers in --config")
+	}
 	logger.Info("serving", "url", base, "upload", base+"/legacy/", "simple", base+"/simple/", "data", c.Data, "dev_issuer", c.DevIssuer)
 	if c.ReadyFile != "" {
 		if err := writeFileAtomic(c.ReadyFile, []byte(base+"\n")); err != nil {
