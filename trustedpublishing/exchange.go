@@ -66,8 +66,10 @@ type Exchanger struct {
 	// LookupEnv reads GITHUB_ACTIONS; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// Mask receives "::add-mask::<token>" in GitHub Actions before the
-	// token is returned; default os.Stdout (GitHub reads workflow commands
-	// from the step's output).
+	// token is returned; default os.Stderr. The runner reads workflow
+	// commands from both output streams; stderr keeps them out of a
+	// caller's stdout, which may be captured (a token in $(...), a JSON
+	// report), where the mask line would leak the token it should hide.
 	Mask io.Writer
 	// Warn receives non-fatal warnings (reusable GitHub workflow). Default:
 	// a ::warning:: workflow command on Mask in GitHub Actions,
@@ -121,7 +123,7 @@ func (x *Exchanger) mask() io.Writer {
 	if x.Mask != nil {
 		return x.Mask
 	}
-	return os.Stdout
+	return os.Stderr
 }
 
 func (x *Exchanger) inGitHubActions() bool {

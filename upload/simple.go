@@ -3,6 +3,7 @@ package upload
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -81,7 +82,8 @@ func (c *Client) checkURL(publish *url.URL, configured string) (*url.URL, bool, 
 	if configured != "" {
 		u, err := url.Parse(configured)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, false, fmt.Errorf("check URL %q must be an absolute http(s) simple-API URL such as https://pypi.org/simple/", configured)
+			// The URL as given may embed a password: it is not repeated.
+			return nil, false, errors.New("the check URL must be an absolute http(s) simple-API URL such as https://pypi.org/simple/")
 		}
 		if u.User != nil {
 			return nil, false, fmt.Errorf("check URL %q contains credentials: remove them", u.Redacted())
@@ -96,13 +98,28 @@ func (c *Client) checkURL(publish *url.URL, configured string) (*url.URL, bool, 
 	return u, true, nil
 }
 
+// checkRedirect follows a simple-API redirect, but drops the credentials
+// unless the target has the same scheme, host and port and is allowed to
+// carry them (net/http keeps Authorization whenever the host name matches,
+// even from https to plain http on another port).
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	prev := via[len(via)-1].URL
+	if req.URL.Scheme != prev.Scheme || req.URL.Host != prev.Host || urlpolicy.CheckSecure("redirect", req.URL) != nil {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
 // FetchProject reads project's page from the simple-API index at
 // indexURL (PEP 691 JSON). Credentials are sent only when the index is on
 // the publish URL's host and the URL policy allows it.
 func (c *Client) FetchProject(ctx context.Context, indexURL, project string) (*ProjectPage, error) {
 	base, err := url.Parse(indexURL)
 	if err != nil {
-		return nil, fmt.Errorf("check URL %q is not a valid URL", indexURL)
+		return nil, errors.New("the check URL is not a valid URL: use the form https://pypi.org/simple/")
 	}
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
@@ -124,7 +141,9 @@ func (c *Client) FetchProject(ctx context.Context, indexURL, project string) (*P
 			req.SetBasicAuth(creds.Username, creds.Password.Reveal())
 		}
 	}
-	resp, err := c.checkHTTPClient().Do(req)
+	hc := *c.checkHTTPClient()
+	hc.CheckRedirect = checkRedirect
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", page.Redacted(), unwrapURLError(err))
 	}

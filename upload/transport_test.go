@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/trustpub/trustpub/secret"
 )
 
 // TestDefaultHTTPClientHTTP1OverTLS checks that the default client offers
@@ -31,5 +33,29 @@ func TestDefaultHTTPClientHTTP1OverTLS(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.ProtoMajor != 1 || string(body) != "HTTP/1.1" {
 		t.Fatalf("spoke %s, server saw %q", resp.Proto, body)
+	}
+}
+
+// TestCheckURLRedirectDropsCredentials: a simple-API redirect to another
+// port (or scheme) of the same host name must not carry the token.
+func TestCheckURLRedirectDropsCredentials(t *testing.T) {
+	var gotAuth []string
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth = append(gotAuth, r.Header.Get("Authorization"))
+		http.NotFound(w, r)
+	}))
+	defer plain.Close()
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth = append(gotAuth, r.Header.Get("Authorization"))
+		http.Redirect(w, r, plain.URL+r.URL.Path, http.StatusMovedPermanently)
+	}))
+	defer origin.Close()
+
+	c := &Client{URL: origin.URL + "/legacy/", Credentials: StaticCredentials(TokenCredentials(secret.New("pypi-REDIRECT-CANARY")))}
+	if _, err := c.FetchProject(t.Context(), origin.URL+"/simple/", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	if len(gotAuth) != 2 || gotAuth[0] == "" || gotAuth[1] != "" {
+		t.Fatalf("Authorization seen by origin, then redirect target: %q", gotAuth)
 	}
 }

@@ -22,6 +22,12 @@ var knownIndexes = map[string]struct{ publish, check string }{
 // Env looks up an environment variable; os.LookupEnv in production.
 type Env func(key string) (string, bool)
 
+// has reports whether any of keys is set to a non-empty value.
+func (e Env) has(keys ...string) bool {
+	v, _ := e.get(keys...)
+	return v != ""
+}
+
 // get returns the first non-empty variable of keys and its name.
 func (e Env) get(keys ...string) (value, name string) {
 	for _, k := range keys {
@@ -74,23 +80,33 @@ func resolveTarget(f TargetFlags, env Env, home string) (Target, error) {
 	if err != nil {
 		return t, err
 	}
-	section := f.Repository
-	if section == "" {
-		section, _ = env.get("TWINE_REPOSITORY")
+	if f.Repository != "" && (f.Index != "" || f.PublishURL != "") {
+		return t, fmt.Errorf("--repository %s names the index already: drop --index/--publish-url, or --repository", f.Repository)
 	}
-	if section == "" && f.Index != "" {
-		section = f.Index
+	if f.Index != "" && f.PublishURL != "" {
+		return t, errors.New("--index and --publish-url both name the index: give one of them")
 	}
-	var sec *pypircSection
-	if section != "" {
-		sec = rc.section(section)
-		if sec == nil {
-			if _, known := knownIndexes[section]; !known {
-				return t, fmt.Errorf("repository %q not found in %s: add a [%s] section with repository = <upload URL>, or pass --publish-url", section, cfgPath, section)
-			}
+
+	// The .pypirc section: --repository, else TWINE_REPOSITORY, else the
+	// section named like --index, else twine's default [pypi].
+	section, secSrc := f.Repository, "--repository"
+	if section == "" && f.Index == "" && f.PublishURL == "" {
+		if v, name := env.get("TWINE_REPOSITORY"); v != "" {
+			section, secSrc = v, name
 		}
-	} else if rc != nil {
-		sec = rc.section("pypi") // twine's default repository
+	}
+	if section == "" {
+		section, secSrc = orDefault(f.Index, "pypi"), ""
+	}
+	sec := rc.section(section)
+	if sec == nil && secSrc != "" {
+		if _, known := knownIndexes[section]; !known {
+			where := "no .pypirc file"
+			if rc != nil {
+				where = rc.path
+			}
+			return t, fmt.Errorf("repository %q (from %s) not found in %s: add a [%s] section with repository = <upload URL>, or give the URL with --publish-url", section, secSrc, where, section)
+		}
 	}
 
 	// URL.
@@ -98,17 +114,20 @@ func resolveTarget(f TargetFlags, env Env, home string) (Target, error) {
 	switch {
 	case f.PublishURL != "":
 		raw, src = f.PublishURL, "--publish-url"
-	case f.Index != "" && f.Repository == "":
+	case f.Index != "":
 		raw, src = knownIndexes[f.Index].publish, "--index "+f.Index
+	case f.Repository == "" && env.has("TRUSTPUB_PUBLISH_URL", "UV_PUBLISH_URL", "TWINE_REPOSITORY_URL"):
+		raw, src = env.get("TRUSTPUB_PUBLISH_URL", "UV_PUBLISH_URL", "TWINE_REPOSITORY_URL")
+	case sec != nil && sec.repository != "":
+		raw, src = sec.repository, fmt.Sprintf("%s [%s] repository", rc.path, sec.name)
 	default:
-		if v, name := env.get("TRUSTPUB_PUBLISH_URL", "UV_PUBLISH_URL", "TWINE_REPOSITORY_URL"); v != "" && f.Repository == "" {
-			raw, src = v, name
-		} else if sec != nil && sec.repository != "" {
-			raw, src = sec.repository, fmt.Sprintf("%s [%s] repository", rc.path, sec.name)
-		} else if k, ok := knownIndexes[section]; ok {
-			raw, src = k.publish, "--repository "+section
-		} else {
-			raw, src = knownIndexes["pypi"].publish, "default (PyPI)"
+		k, ok := knownIndexes[section]
+		if !ok {
+			k = knownIndexes["pypi"]
+		}
+		raw, src = k.publish, "default (PyPI)"
+		if secSrc != "" {
+			raw, src = k.publish, secSrc+" "+section
 		}
 	}
 	u, err := parsePublishURL(raw, src)
@@ -117,35 +136,43 @@ func resolveTarget(f TargetFlags, env Env, home string) (Target, error) {
 	}
 	t.PublishURL, t.URLSource = u, src
 	for _, k := range knownIndexes {
-		if strings.TrimSuffix(k.publish, "/") == strings.TrimSuffix(u.String(), "/") {
+		if sameURL(k.publish, u.String()) {
 			t.CheckURL = k.check
 		}
 	}
+	// A section's credentials go only to that section's index: its own
+	// repository URL, or the well-known index it is named after. A token
+	// for PyPI must never follow --publish-url to another host.
+	secURL := ""
+	if sec != nil {
+		secURL = sec.repository
+		if secURL == "" {
+			if k, ok := knownIndexes[sec.name]; ok {
+				secURL = k.publish
+			}
+		}
+	}
+	secFits := sec != nil && secURL != "" && sameURL(secURL, u.String())
 
-	// Credentials: a token flag, user/password flags, then the environment, then .pypirc.
+	// Credentials: flags, then the environment, then the .pypirc section.
+	envUser, _ := env.get("TRUSTPUB_USERNAME", "UV_PUBLISH_USERNAME", "TWINE_USERNAME")
 	switch {
 	case !f.Token.IsZero():
 		t.Username, t.Password, t.CredSource = "__token__", f.Token, "--token"
 	case !f.Password.IsZero():
-		t.Username, t.Password, t.CredSource = orDefault(f.Username, "__token__"), f.Password, "--password"
+		t.Username, t.Password, t.CredSource = orDefault(orDefault(f.Username, envUser), "__token__"), f.Password, "--password"
+	case env.has("TRUSTPUB_TOKEN", "UV_PUBLISH_TOKEN"):
+		v, name := env.get("TRUSTPUB_TOKEN", "UV_PUBLISH_TOKEN")
+		t.Username, t.Password, t.CredSource = "__token__", secret.New(v), name
+	case env.has("TRUSTPUB_PASSWORD", "UV_PUBLISH_PASSWORD", "TWINE_PASSWORD"):
+		v, name := env.get("TRUSTPUB_PASSWORD", "UV_PUBLISH_PASSWORD", "TWINE_PASSWORD")
+		t.Username, t.Password, t.CredSource = orDefault(orDefault(f.Username, envUser), "__token__"), secret.New(v), name
+	case secFits && !sec.password.IsZero():
+		t.Username = orDefault(orDefault(f.Username, envUser), orDefault(sec.username, "__token__"))
+		t.Password = sec.password
+		t.CredSource = fmt.Sprintf("%s [%s] password", rc.path, sec.name)
 	default:
-		if v, name := env.get("TRUSTPUB_TOKEN", "UV_PUBLISH_TOKEN"); v != "" {
-			t.Username, t.Password, t.CredSource = "__token__", secret.New(v), name
-			break
-		}
-		if v, name := env.get("TRUSTPUB_PASSWORD", "UV_PUBLISH_PASSWORD", "TWINE_PASSWORD"); v != "" {
-			user, _ := env.get("TRUSTPUB_USERNAME", "UV_PUBLISH_USERNAME", "TWINE_USERNAME")
-			t.Username, t.Password, t.CredSource = orDefault(orDefault(f.Username, user), "__token__"), secret.New(v), name
-			break
-		}
-		if sec != nil && !sec.password.IsZero() {
-			t.Username, t.Password = orDefault(sec.username, "__token__"), sec.password
-			t.CredSource = fmt.Sprintf("%s [%s] password", rc.path, sec.name)
-		}
-	}
-	if t.Username == "" {
-		user, _ := env.get("TRUSTPUB_USERNAME", "UV_PUBLISH_USERNAME", "TWINE_USERNAME")
-		t.Username = orDefault(f.Username, user)
+		t.Username = orDefault(f.Username, envUser)
 	}
 	if !t.Password.IsZero() && strings.ContainsAny(t.Password.Reveal(), "\r\n") {
 		return t, fmt.Errorf("the credential from %s contains a line break: copy the token again without the trailing newline", t.CredSource)
@@ -168,6 +195,11 @@ func parsePublishURL(raw, src string) (*url.URL, error) {
 		return nil, fmt.Errorf("publish URL from %s contains credentials: pass them with --token or TRUSTPUB_TOKEN instead of in the URL", src)
 	}
 	return u, nil
+}
+
+// sameURL compares two upload URLs, ignoring a trailing slash.
+func sameURL(a, b string) bool {
+	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
 }
 
 func orDefault(v, d string) string {

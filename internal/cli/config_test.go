@@ -61,10 +61,26 @@ password = rc-secret
 		{name: "index testpypi",
 			flags:   TargetFlags{Index: "testpypi", Token: secret.New("pypi-t")},
 			wantURL: "https://test.pypi.org/legacy/", wantUser: "__token__", wantPass: "pypi-t", wantCredSource: "--token", wantURLSrc: "--index testpypi", wantCheck: "https://test.pypi.org/simple/"},
-		{name: "flag URL beats env URL",
+		{name: "flag URL beats env URL, and PyPI's .pypirc token does not follow it",
 			flags:   TargetFlags{PublishURL: "https://flag.example/legacy/"},
 			env:     map[string]string{"TRUSTPUB_PUBLISH_URL": "https://env.example/legacy/"},
-			wantURL: "https://flag.example/legacy/", wantUser: "__token__", wantPass: "pypi-from-rc", wantCredSource: ".pypirc [pypi] password", wantURLSrc: "--publish-url"},
+			wantURL: "https://flag.example/legacy/", wantUser: "", wantPass: "", wantCredSource: "", wantURLSrc: "--publish-url"},
+		{name: "env URL gets no .pypirc credential of another index",
+			env:     map[string]string{"TWINE_REPOSITORY_URL": "https://other.example/legacy/"},
+			wantURL: "https://other.example/legacy/", wantUser: "", wantPass: "", wantCredSource: "", wantURLSrc: "TWINE_REPOSITORY_URL"},
+		{name: "--index beats TWINE_REPOSITORY; the private section's password does not go to TestPyPI",
+			flags:   TargetFlags{Index: "testpypi"},
+			env:     map[string]string{"TWINE_REPOSITORY": "private"},
+			wantURL: "https://test.pypi.org/legacy/", wantUser: "", wantPass: "", wantCredSource: "", wantURLSrc: "--index testpypi", wantCheck: "https://test.pypi.org/simple/"},
+		{name: "TWINE_REPOSITORY picks the section",
+			env:     map[string]string{"TWINE_REPOSITORY": "private"},
+			wantURL: "https://private.example/legacy/", wantUser: "alice", wantPass: "rc-secret", wantCredSource: ".pypirc [private] password"},
+		{name: "--username beats the section's username",
+			flags:   TargetFlags{Repository: "private", Username: "bob"},
+			wantURL: "https://private.example/legacy/", wantUser: "bob", wantPass: "rc-secret", wantCredSource: ".pypirc [private] password"},
+		{name: "explicit URL equal to the section's gets its credentials",
+			flags:   TargetFlags{PublishURL: "https://upload.pypi.org/legacy"},
+			wantURL: "https://upload.pypi.org/legacy", wantUser: "__token__", wantPass: "pypi-from-rc", wantCredSource: ".pypirc [pypi] password", wantURLSrc: "--publish-url", wantCheck: "https://pypi.org/simple/"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := resolveTarget(tc.flags, envOf(tc.env), home)
@@ -74,7 +90,7 @@ password = rc-secret
 			if got.PublishURL.String() != tc.wantURL || got.Username != tc.wantUser || got.Password.Reveal() != tc.wantPass {
 				t.Errorf("got %s %s %q", got.PublishURL, got.Username, got.Password.Reveal())
 			}
-			if !strings.HasSuffix(got.CredSource, tc.wantCredSource) {
+			if !strings.HasSuffix(got.CredSource, tc.wantCredSource) || (tc.wantCredSource == "" && got.CredSource != "") {
 				t.Errorf("CredSource = %q, want suffix %q", got.CredSource, tc.wantCredSource)
 			}
 			if tc.wantURLSrc != "" && !strings.HasSuffix(got.URLSource, tc.wantURLSrc) {
@@ -95,7 +111,10 @@ func TestResolveTargetErrors(t *testing.T) {
 		env   map[string]string
 		want  string
 	}{
-		{"unknown repository", TargetFlags{Repository: "nope"}, nil, `repository "nope" not found`},
+		{"unknown repository", TargetFlags{Repository: "nope"}, nil, `repository "nope" (from --repository) not found`},
+		{"unknown TWINE_REPOSITORY", TargetFlags{}, map[string]string{"TWINE_REPOSITORY": "nope"}, `(from TWINE_REPOSITORY)`},
+		{"--repository with --index", TargetFlags{Repository: "pypi", Index: "testpypi"}, nil, "names the index already"},
+		{"--index with --publish-url", TargetFlags{Index: "pypi", PublishURL: "https://x/legacy/"}, nil, "give one of them"},
 		{"missing explicit config", TargetFlags{ConfigFile: filepath.Join(home, "missing")}, nil, "reading config file"},
 		{"bad scheme", TargetFlags{PublishURL: "ftp://x/"}, nil, "must be an absolute http(s) URL"},
 		{"credentials in URL", TargetFlags{PublishURL: "https://u:SECRETPW@x/legacy/"}, nil, "contains credentials"},

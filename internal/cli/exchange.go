@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+
+	"github.com/trustpub/trustpub/trustedpublishing"
 )
 
 type exchangeCmd struct {
@@ -17,6 +20,9 @@ func (c *exchangeCmd) Run(ctx context.Context, a *App) error {
 		return usageErr("%w", err)
 	}
 	tok, err := a.exchanger().Exchange(ctx, t.PublishURL.String())
+	if errors.Is(err, trustedpublishing.ErrNoCI) {
+		return withCode(ExitCredentials, fmt.Errorf("exchange needs a CI job's OIDC token: %w", err))
+	}
 	if err != nil {
 		return a.tpFailure(t, "always", err)
 	}

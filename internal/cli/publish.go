@@ -105,7 +105,11 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 	obs.Finish(report)
 	if c.JSON != "" {
 		if err := c.writeJSON(a, report, perr); err != nil {
-			return err
+			if perr == nil {
+				return err
+			}
+			// The upload's own failure decides the exit code.
+			fmt.Fprintln(a.Stderr, "trustpub: error:", err)
 		}
 	}
 	if perr != nil {

@@ -41,10 +41,12 @@ func (c *tokenCmd) Run(ctx context.Context, a *App) error {
 }
 
 // mask registers a secret with GitHub Actions' log masking before it is
-// printed, so that the runner hides it from the job log.
+// printed, so that the runner hides it from the job log. The command goes
+// to stderr (the runner reads both streams) so that stdout holds only the
+// value, for $(trustpub token AUD).
 func (a *App) mask(value string) {
 	if v, _ := a.Env.get("GITHUB_ACTIONS"); v == "true" {
-		fmt.Fprintf(a.Stdout, "::add-mask::%s\n", value)
+		fmt.Fprintf(a.Stderr, "::add-mask::%s\n", value)
 	}
 }
 

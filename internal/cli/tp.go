@@ -17,7 +17,7 @@ func (a *App) exchanger() *trustedpublishing.Exchanger {
 		HTTPClient: a.HTTPClient,
 		Detect:     det.Detect,
 		LookupEnv:  a.Env,
-		Mask:       a.Stdout,
+		Mask:       a.Stderr, // stdout may be captured: $(trustpub exchange), --json -
 		Warn:       func(msg string) { fmt.Fprintln(a.Stderr, "trustpub: warning:", msg) },
 	}
 }

@@ -10,12 +10,13 @@ import (
 	"strings"
 )
 
-// IsLoopback reports whether u's host is a loopback address or "localhost".
-// Other names are not resolved: a name that resolves to 127.0.0.1 through a
-// DNS answer an attacker controls must not unlock plain HTTP.
+// IsLoopback reports whether u's host is a loopback address or "localhost"
+// (which the system resolves from /etc/hosts). Other names are not
+// trusted: a name that resolves to 127.0.0.1 through a DNS answer an
+// attacker controls must not unlock plain HTTP.
 func IsLoopback(u *url.URL) bool {
 	host := u.Hostname()
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

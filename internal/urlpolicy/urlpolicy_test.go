@@ -15,7 +15,7 @@ func TestCheckSecure(t *testing.T) {
 		{"http://127.8.9.1/legacy/", true},
 		{"http://[::1]:9/legacy/", true},
 		{"http://localhost:3141/", true},
-		{"http://foo.localhost/", true},
+		{"http://foo.localhost/", false},
 		{"http://upload.pypi.org/legacy/", false},
 		{"http://10.0.0.1/legacy/", false},
 		{"http://127.0.0.1.nip.io/legacy/", false},
