@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"time"
+
+	"github.com/trustpub/trustpub/secret"
 )
 
 // Buildkite and CircleCI: a program on PATH prints the token.
@@ -68,8 +71,12 @@ func (d *Detector) detectCircleCI(ctx context.Context, audience string) (string,
 // commandFailure builds "<prefix><primary output>" as `id` does, then adds
 // the other output stream (alone when the primary one is empty) and how
 // the program ended, and wraps err.
+//
+// A failing tool may have printed a token before it failed (or was killed):
+// anything shaped like a JWT in its output is replaced by [REDACTED].
 func commandFailure(prefix string, primary, other []byte, err error, timeout time.Duration) error {
-	p, o := strings.TrimSpace(string(primary)), strings.TrimSpace(string(other))
+	p := redactJWTs(strings.TrimSpace(string(primary)))
+	o := redactJWTs(strings.TrimSpace(string(other)))
 	msg := prefix + truncate([]byte(p), 2000)
 	switch {
 	case p == "" && o != "":
@@ -88,4 +95,13 @@ func commandFailure(prefix string, primary, other []byte, err error, timeout tim
 		return fmt.Errorf("%s [%w]", msg, err)
 	}
 	return fmt.Errorf("%s [could not run it: %w]", msg, err)
+}
+
+// jwtShape matches three dot-separated base64url segments, the first two
+// starting as a JSON object's encoding does ("ey").
+var jwtShape = regexp.MustCompile(`ey[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
+
+// redactJWTs replaces every JWT-shaped substring of s with [REDACTED].
+func redactJWTs(s string) string {
+	return jwtShape.ReplaceAllString(s, secret.Redacted)
 }

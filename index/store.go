@@ -188,7 +188,11 @@ func (s *store) load() error {
 					continue
 				}
 				if err := s.repairMetadata(pdir, rec); err != nil {
-					return err
+					// The file itself is intact: serve it without a
+					// metadata file rather than refuse to start.
+					s.log.Error("serving a wheel without its metadata file", "file", rec.Filename, "err", err)
+					os.Remove(filepath.Join(pdir, rec.Filename+metadataSuffix))
+					rec.MetadataSHA256, rec.MetadataBlake2 = "", ""
 				}
 				s.insert(rec, false)
 			case strings.HasSuffix(n, metadataSuffix):
@@ -470,7 +474,9 @@ func (s *store) stage(meta []byte, rec *record) (*staged, error) {
 // adds rec to the index (release) once this returns nil.
 func (s *store) commitFile(tmpPath string, st *staged, rec *record) error {
 	pdir := s.projectDir(rec.Normalized)
-	if _, err := os.Stat(pdir); err != nil {
+	if s.project(rec.Normalized) == nil {
+		// A new project: its directory must be durable in projects/ before
+		// any file in it is acknowledged, whichever upload created it.
 		if err := os.MkdirAll(pdir, 0o755); err != nil {
 			return fmt.Errorf("creating project directory: %w", err)
 		}

@@ -264,3 +264,37 @@ func TestInterruptedCommitRecovery(t *testing.T) {
 		t.Errorf("re-uploaded file: %d", resp.StatusCode)
 	}
 }
+
+// TestUnrepairableMetadataStillStarts: when a wheel's metadata file cannot
+// be rebuilt to match its record, the index starts and serves the wheel
+// without a metadata file instead of refusing to start.
+func TestUnrepairableMetadataStillStarts(t *testing.T) {
+	dir := t.TempDir()
+	ti := newTestIndexAt(t, dir, nil)
+	w := wheel(t, "odd", "1.0", disttest.Options{})
+	ti.mustUpload(t, w)
+	ti.http.Close()
+	ti.srv.Close()
+
+	pdir := filepath.Join(dir, "projects", "odd")
+	recPath := filepath.Join(pdir, w.filename+".json")
+	b, _ := os.ReadFile(recPath)
+	var rec map[string]any
+	json.Unmarshal(b, &rec)
+	for k, v := range rec {
+		if s, ok := v.(string); ok && len(s) == 64 && strings.Contains(strings.ToLower(k), "metadata") && strings.Contains(strings.ToLower(k), "sha") {
+			rec[k] = strings.Repeat("0", 64)
+		}
+	}
+	b, _ = json.Marshal(rec)
+	os.WriteFile(recPath, b, 0o644)
+	os.WriteFile(filepath.Join(pdir, w.filename+".metadata"), nil, 0o644)
+
+	ti2 := newTestIndexAt(t, dir, nil)
+	if resp, body := get(t, ti2.url+"/files/odd/"+w.filename, ""); resp.StatusCode != 200 || string(body) != string(w.data) {
+		t.Fatalf("wheel: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, ti2.url+"/files/odd/"+w.filename+".metadata", ""); resp.StatusCode != 404 {
+		t.Fatalf("metadata served: %d", resp.StatusCode)
+	}
+}

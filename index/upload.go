@@ -179,13 +179,23 @@ func idName(id *identity) string {
 // the data directory while hashing it. When the request is not authenticated
 // it stops at the file (unless the action is a retired one) instead of
 // storing it.
+// Bounds of an upload form beside its file.
+const (
+	maxFormParts = 1000 // as Go's own ParseMultipartForm
+	perPartCost  = 200  // bytes of bookkeeping charged per part
+)
+
 func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *uploadError) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, badRequest("Invalid upload request: the body must be multipart/form-data (%v).", err)
 	}
 	form := &uploadForm{values: map[string][]string{}}
+	// budget bounds the memory the form's fields take: their values, their
+	// names and a fixed cost per part, so that a body of many empty parts
+	// cannot cost more than its fields could.
 	budget := int64(maxFormBytes)
+	parts := 0
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -195,6 +205,11 @@ func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *upload
 			return form, s.bodyError(err)
 		}
 		name := part.FormName()
+		parts++
+		budget -= int64(len(name)) + perPartCost
+		if parts > maxFormParts || budget < 0 {
+			return form, badRequest("Form has too many fields: at most %d parts, %d MiB in all.", maxFormParts, maxFormBytes>>20)
+		}
 		_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
 		filename, isFile := params["filename"]
 		switch {
@@ -204,6 +219,13 @@ func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *upload
 			}
 			if authMsg != "" && !retiredAction(form.get(":action")) {
 				return form, &uploadError{http.StatusForbidden, authMsg}
+			}
+			if retiredAction(form.get(":action")) {
+				// Answered 410 whatever the file: it is not stored.
+				if _, err := io.Copy(io.Discard, part); err != nil {
+					return form, s.bodyError(err)
+				}
+				continue
 			}
 			uf, uerr := s.receiveFile(form, part, filename, r.ContentLength)
 			if uf != nil {

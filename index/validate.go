@@ -302,6 +302,17 @@ func validateArchive(p string, size int64, rec *record, meta *uploadMeta, displa
 	if mf == nil {
 		return nil, badRequest("Wheel '%s' does not contain the required METADATA file: %sMETADATA", fn, distInfo)
 	}
+	// One regular METADATA file: with two, readers disagree on which one
+	// counts (the index serves one, an installer may read the other).
+	n := 0
+	for _, f := range zr.File {
+		if f.Name == mf.Name {
+			n++
+		}
+	}
+	if n > 1 || !mf.Mode().IsRegular() {
+		return nil, invalidDist(fmt.Sprintf("%sMETADATA must be one regular file", distInfo))
+	}
 	rc, err := mf.Open()
 	if err != nil {
 		return nil, invalidDist(fmt.Sprintf("cannot read %sMETADATA: %v", distInfo, err))
@@ -347,6 +358,12 @@ func looksLikeTar(f *os.File) bool {
 	return err == nil
 }
 
+// Bounds of the member list an sdist may have.
+const (
+	maxTarMembers   = 100000
+	maxTarNameBytes = 16 << 20
+)
+
 // tarNames lists the member names of a .tar.gz, refusing sparse members and
 // decompression bombs (more than 50 times the file and over 64 MiB).
 func tarNames(f *os.File, size int64) ([]string, *uploadError) {
@@ -361,6 +378,7 @@ func tarNames(f *os.File, size int64) ([]string, *uploadError) {
 	lr := &io.LimitedReader{R: gz, N: limit + 1}
 	tr := tar.NewReader(lr)
 	var names []string
+	nameBytes := 0
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -374,6 +392,13 @@ func tarNames(f *os.File, size int64) ([]string, *uploadError) {
 		}
 		if h.Typeflag == tar.TypeGNUSparse || h.Format == tar.FormatGNU && h.Typeflag == 'S' || isPAXSparse(h) {
 			return nil, invalidDist("tar archive not accepted: Sparse members are not allowed. See https://docs.pypi.org/archives for more information")
+		}
+		// The names are kept, so their number and length are bounded
+		// apart from the decompressed size: long names in a small, highly
+		// compressed upload must not cost gigabytes of memory.
+		nameBytes += len(h.Name)
+		if len(names) >= maxTarMembers || nameBytes > maxTarNameBytes {
+			return nil, invalidDist(fmt.Sprintf("File has too many members or too long member names (at most %d members, %d MiB of names)", maxTarMembers, maxTarNameBytes>>20))
 		}
 		names = append(names, strings.TrimSuffix(h.Name, "/"))
 	}
