@@ -187,6 +187,7 @@ func publish(ctx context.Context, c *Client, files []*dist.File, opts PublishOpt
 	if opts.CheckURL != "" {
 		cu, _, err := c.checkURL(u, opts.CheckURL)
 		if err != nil {
+			stage = StageConfig // a bad --check-url is a usage error, not a refused file
 			return fail(err)
 		}
 		for _, f := range order {
@@ -196,6 +197,8 @@ func publish(ctx context.Context, c *Client, files []*dist.File, opts PublishOpt
 			}
 			p, err := c.FetchProject(ctx, cu.String(), projectName(f))
 			if err != nil {
+				// The index could not be asked: a failure, not a refused file.
+				stage = StageUpload
 				return fail(fmt.Errorf("checking what the index has: %w", err))
 			}
 			pages[key] = p

@@ -2,11 +2,15 @@ package upload
 
 import (
 	"crypto/x509"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
+	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/dist/disttest"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -57,5 +61,32 @@ func TestCheckURLRedirectDropsCredentials(t *testing.T) {
 	}
 	if len(gotAuth) != 2 || gotAuth[0] == "" || gotAuth[1] != "" {
 		t.Fatalf("Authorization seen by origin, then redirect target: %q", gotAuth)
+	}
+}
+
+// TestCheckURLFailureStages: a malformed --check-url is a usage error and
+// an unreachable one a failure, neither a "file refused by the checks".
+func TestCheckURLFailureStages(t *testing.T) {
+	p := disttest.BuildWheel(t, t.TempDir(), "stage", "1.0", disttest.Options{})
+	f, err := dist.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Client{URL: "http://127.0.0.1:1/legacy/"}
+	for _, tc := range []struct {
+		checkURL string
+		want     Stage
+	}{
+		{"ftp://user:SECRET@host/simple/", StageConfig},
+		{"http://127.0.0.1:1/simple/", StageUpload},
+	} {
+		_, err := Publish(t.Context(), c, []*dist.File{f}, PublishOptions{CheckURL: tc.checkURL})
+		var pe *PublishError
+		if !errors.As(err, &pe) || pe.Stage != tc.want {
+			t.Errorf("check URL %s: %v (stage %v), want stage %s", tc.checkURL, err, pe, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("check URL password in the error: %v", err)
+		}
 	}
 }
