@@ -14,6 +14,10 @@ import (
 // receiveChunk is how much of an upload is read, hashed and written at a time.
 const receiveChunk = 1 << 20
 
+// inlineChunk is the size below which a chunk is hashed and written by the
+// reading goroutine itself.
+const inlineChunk = 128 << 10
+
 // writebackEvery is how many written bytes trigger early write-back to disk,
 // so that the fsync that makes an upload durable has little left to do.
 const writebackEvery = 8 << 20
@@ -49,6 +53,15 @@ func copyHashed(f *os.File, src io.Reader, bufs *chunkPair) (received, error) {
 		synced   int64
 	)
 	consume := func(chunk []byte, off int64) {
+		if len(chunk) < inlineChunk {
+			// Small: three goroutines would cost more than they save.
+			sha.Write(chunk)
+			b2.Write(chunk)
+			if _, err := f.Write(chunk); err != nil {
+				writeErr = err
+			}
+			return
+		}
 		busy.Add(3)
 		go func() { defer busy.Done(); sha.Write(chunk) }()
 		go func() { defer busy.Done(); b2.Write(chunk) }()
