@@ -33,6 +33,8 @@ import (
 
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/secret"
+
+	"github.com/trustpub/trustpub/internal/jsonhttp"
 )
 
 // KeyBits is the size of keys made by GenerateKey.
@@ -183,7 +185,7 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !allow(w, r, http.MethodGet) {
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{
+		jsonhttp.Write(w, http.StatusOK, map[string]any{
 			"issuer":                                i.url,
 			"jwks_uri":                              i.url + "/.well-known/jwks.json",
 			"subject_types_supported":               []string{"public", "pairwise"},
@@ -198,7 +200,7 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !allow(w, r, http.MethodGet) {
 			return
 		}
-		writeJSON(w, http.StatusOK, i.JWKS())
+		jsonhttp.Write(w, http.StatusOK, i.JWKS())
 	case "/mint":
 		if !allow(w, r, http.MethodPost) || !loopbackOnly(w, r) {
 			return
@@ -210,34 +212,34 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		i.serveGitHubToken(w, r)
 	default:
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "not found: the dev issuer serves /.well-known/openid-configuration, /.well-known/jwks.json, POST /mint and GET /github/token"})
+		jsonhttp.Write(w, http.StatusNotFound, map[string]any{"message": "not found: the dev issuer serves /.well-known/openid-configuration, /.well-known/jwks.json, POST /mint and GET /github/token"})
 	}
 }
 
 func (i *Issuer) serveMint(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxMintBody))
 	if err != nil {
-		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"message": "request body too large"})
+		jsonhttp.Write(w, http.StatusRequestEntityTooLarge, map[string]any{"message": "request body too large"})
 		return
 	}
 	var claims map[string]any
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.UseNumber()
 	if err := dec.Decode(&claims); err != nil || claims == nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "the body must be a JSON object of claims, e.g. {\"sub\": \"...\", \"aud\": \"pypi\"}"})
+		jsonhttp.Write(w, http.StatusBadRequest, map[string]any{"message": "the body must be a JSON object of claims, e.g. {\"sub\": \"...\", \"aud\": \"pypi\"}"})
 		return
 	}
 	tok, err := i.Sign(claims)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"message": err.Error()})
+		jsonhttp.Write(w, http.StatusInternalServerError, map[string]any{"message": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"token": tok})
+	jsonhttp.Write(w, http.StatusOK, map[string]any{"token": tok})
 }
 
 func (i *Issuer) serveGitHubToken(w http.ResponseWriter, r *http.Request) {
 	if i.GitHub == nil {
-		writeJSON(w, http.StatusNotFound, map[string]any{"message": "this dev issuer has no default GitHub identity"})
+		jsonhttp.Write(w, http.StatusNotFound, map[string]any{"message": "this dev issuer has no default GitHub identity"})
 		return
 	}
 	if !i.RequestToken.IsZero() {
@@ -246,7 +248,7 @@ func (i *Issuer) serveGitHubToken(w http.ResponseWriter, r *http.Request) {
 			got, ok = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		}
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(i.RequestToken.Reveal())) != 1 {
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "missing or wrong bearer token (ACTIONS_ID_TOKEN_REQUEST_TOKEN)"})
+			jsonhttp.Write(w, http.StatusUnauthorized, map[string]any{"message": "missing or wrong bearer token (ACTIONS_ID_TOKEN_REQUEST_TOKEN)"})
 			return
 		}
 	}
@@ -260,15 +262,15 @@ func (i *Issuer) serveGitHubToken(w http.ResponseWriter, r *http.Request) {
 	}
 	claims, err := GitHubClaims(id)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"message": err.Error()})
+		jsonhttp.Write(w, http.StatusInternalServerError, map[string]any{"message": err.Error()})
 		return
 	}
 	tok, err := i.Sign(claims)
 	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"message": err.Error()})
+		jsonhttp.Write(w, http.StatusInternalServerError, map[string]any{"message": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"count": 1, "value": tok})
+	jsonhttp.Write(w, http.StatusOK, map[string]any{"count": 1, "value": tok})
 }
 
 func allow(w http.ResponseWriter, r *http.Request, method string) bool {
@@ -276,7 +278,7 @@ func allow(w http.ResponseWriter, r *http.Request, method string) bool {
 		return true
 	}
 	w.Header().Set("Allow", method)
-	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "use " + method})
+	jsonhttp.Write(w, http.StatusMethodNotAllowed, map[string]any{"message": "use " + method})
 	return false
 }
 
@@ -290,20 +292,8 @@ func loopbackOnly(w http.ResponseWriter, r *http.Request) bool {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return true
 	}
-	writeJSON(w, http.StatusForbidden, map[string]any{"message": "the dev issuer signs tokens only for requests from loopback addresses"})
+	jsonhttp.Write(w, http.StatusForbidden, map[string]any{"message": "the dev issuer signs tokens only for requests from loopback addresses"})
 	return false
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
 }
 
 // GenerateKey makes a new RSA signing key of KeyBits bits.

@@ -1,13 +1,14 @@
 package publisher
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/trustpub/trustpub/internal/jsonhttp"
 )
 
 // TokenLifetime is how long a minted upload token is valid (PyPI: 900 s).
@@ -44,10 +45,10 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if e.Verifier == nil {
-			writeJSON(w, http.StatusForbidden, map[string]any{"message": "Trusted publishing functionality not enabled"})
+			jsonhttp.Write(w, http.StatusForbidden, map[string]any{"message": "Trusted publishing functionality not enabled"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"audience": e.Verifier.Audience()})
+		jsonhttp.Write(w, http.StatusOK, map[string]any{"audience": e.Verifier.Audience()})
 	case "/mint-token", "/github/mint-token":
 		if r.Method != http.MethodPost {
 			methodNotAllowed(w, "POST")
@@ -72,10 +73,10 @@ func (e *Endpoint) mint(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"message": "Request body too large"})
+			jsonhttp.Write(w, http.StatusRequestEntityTooLarge, map[string]any{"message": "Request body too large"})
 			return
 		}
-		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Reading the request body failed"})
+		jsonhttp.Write(w, http.StatusBadRequest, map[string]any{"message": "Reading the request body failed"})
 		return
 	}
 	token, perr := ParseMintRequest(body)
@@ -95,22 +96,22 @@ func (e *Endpoint) mint(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		e.logger().Error("trusted publishing: exchange failed", "error", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"message": "Internal server error"})
+		jsonhttp.Write(w, http.StatusInternalServerError, map[string]any{"message": "Internal server error"})
 		return
 	}
 	if e.Mint == nil {
 		e.logger().Error("trusted publishing: no MintFunc configured")
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"message": "Internal server error"})
+		jsonhttp.Write(w, http.StatusInternalServerError, map[string]any{"message": "Internal server error"})
 		return
 	}
 	tok, expires, err := e.Mint(ctx, m, TokenLifetime)
 	if err != nil {
 		e.logger().Error("trusted publishing: minting the upload token failed", "publisher", m.Publisher, "error", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"message": "Internal server error"})
+		jsonhttp.Write(w, http.StatusInternalServerError, map[string]any{"message": "Internal server error"})
 		return
 	}
 	e.logger().Info("trusted publishing: minted upload token", "publisher", m.Publisher, "projects", m.Projects, "issuer", m.Issuer, "expires", expires.Unix())
-	writeJSON(w, http.StatusOK, map[string]any{"success": true, "token": tok.Reveal(), "expires": expires.Unix()})
+	jsonhttp.Write(w, http.StatusOK, map[string]any{"success": true, "token": tok.Reveal(), "expires": expires.Unix()})
 }
 
 // disabledRefusal is PyPI's answer to a well-formed body while OIDC is
@@ -134,7 +135,7 @@ func (e *Endpoint) refuse(w http.ResponseWriter, r *http.Request, pe *Error) {
 		desc = "invalid request body" // may echo what the client sent; keep it out of logs
 	}
 	e.logger().Info("trusted publishing: refused", "code", pe.Code, "description", desc, "remote", r.RemoteAddr)
-	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+	jsonhttp.Write(w, http.StatusUnprocessableEntity, map[string]any{
 		"message": "Token request failed",
 		"errors":  []map[string]string{{"code": pe.Code, "description": pe.Description}},
 	})
@@ -142,17 +143,5 @@ func (e *Endpoint) refuse(w http.ResponseWriter, r *http.Request, pe *Error) {
 
 func methodNotAllowed(w http.ResponseWriter, allow string) {
 	w.Header().Set("Allow", allow)
-	writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "Method not allowed; use " + allow})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	jsonhttp.Write(w, http.StatusMethodNotAllowed, map[string]any{"message": "Method not allowed; use " + allow})
 }
