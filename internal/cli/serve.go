@@ -113,7 +113,7 @@ func (c *serveCmd) options(a *App, base string, logger *slog.Logger) (index.Opti
 	if c.Config != "" {
 		o, err := index.LoadConfig(c.Config)
 		if err != nil {
-			return opts, usageErr("%w", err)
+			return opts, usageErr("--config %s: %w", c.Config, err)
 		}
 		opts = o
 	}
