@@ -11,9 +11,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -22,6 +24,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -367,6 +371,93 @@ func TestCanaryNeverPrinted(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// echoingIndex is a trusted-publishing index that mints minted for any OIDC
+// token and refuses every upload with an answer that repeats the upload
+// token it was sent and the OIDC token it exchanged, as a careless index
+// might. It returns the index's base URL and the number of uploads refused.
+func echoingIndex(t *testing.T, minted string) (base string, uploads *atomic.Int32) {
+	uploads = new(atomic.Int32)
+	var mu sync.Mutex
+	var oidc string
+	base = httptestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/_/oidc/audience":
+			json.NewEncoder(w).Encode(map[string]string{"audience": "pypi"})
+		case "/_/oidc/mint-token":
+			var req struct{ Token string }
+			json.NewDecoder(r.Body).Decode(&req)
+			mu.Lock()
+			oidc = req.Token
+			mu.Unlock()
+			json.NewEncoder(w).Encode(map[string]any{"success": true, "token": minted, "expires": time.Now().Add(15 * time.Minute).Unix()})
+		case "/legacy/":
+			io.Copy(io.Discard, r.Body)
+			uploads.Add(1)
+			_, pass, _ := r.BasicAuth()
+			mu.Lock()
+			defer mu.Unlock()
+			http.Error(w, "Invalid API Token: "+pass+" is not valid for this project (exchanged from "+oidc+")", http.StatusForbidden)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	return base, uploads
+}
+
+// TestMintedTokenNeverPrinted runs a canary OIDC token and the canary
+// upload token it is exchanged for through publish and exchange against an
+// index that echoes them back, and checks that neither appears in any
+// output or report, except the minted token on exchange's stdout, which is
+// that command's purpose.
+func TestMintedTokenNeverPrinted(t *testing.T) {
+	const minted = "pypi-MINTEDCANARY0123456789abcdef"
+	b64 := base64.RawURLEncoding.EncodeToString
+	jwt := b64([]byte(`{"alg":"ES256","typ":"JWT"}`)) + "." +
+		b64([]byte(fmt.Sprintf(`{"aud":"pypi","iss":"https://gitlab.example","project_path":"g/p","exp":%d}`, time.Now().Add(time.Hour).Unix()))) +
+		".OIDCCANARYsignature"
+	base, uploads := echoingIndex(t, minted)
+	gitlab := []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + jwt}
+	dists := sampleDists(t, "minted-proj", "1.0")
+	report := filepath.Join(t.TempDir(), "report.json")
+
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+	}{
+		{"verbose json file", []string{"publish", "-v", "--json", report, "--publish-url", base + "/legacy/", dists}, 1},
+		{"json stdout", []string{"publish", "--json", "-", "--publish-url", base + "/legacy/", dists}, 1},
+		{"quiet", []string{"publish", "-q", "--publish-url", base + "/legacy/", dists}, 1},
+		{"dry run", []string{"publish", "--dry-run", "-v", "--json", "-", "--publish-url", base + "/legacy/", dists}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := uploads.Load()
+			r := run(t, gitlab, tc.args...)
+			if r.code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:%s\nstderr:%s", r.code, tc.wantCode, r.stdout, r.stderr)
+			}
+			for _, out := range []string{r.stdout, r.stderr} {
+				if strings.Contains(out, "CANARY") {
+					t.Errorf("canary printed (exit %d):\n%s", r.code, out)
+				}
+			}
+			// The index's echo reached the output, redacted.
+			if tc.wantCode != 0 && (uploads.Load() == before || !strings.Contains(r.stdout+r.stderr, "Invalid API Token: [REDACTED]")) {
+				t.Errorf("the refusal was not shown (%d uploads):\nstdout:%s\nstderr:%s", uploads.Load()-before, r.stdout, r.stderr)
+			}
+		})
+	}
+	if b, err := os.ReadFile(report); err != nil || bytes.Contains(b, []byte("CANARY")) || !bytes.Contains(b, []byte("exchanged from [REDACTED]")) {
+		t.Errorf("report: %v %s", err, b)
+	}
+
+	// exchange prints the minted token on stdout, and nothing else anywhere.
+	r := run(t, gitlab, "exchange", "--publish-url", base+"/legacy/")
+	if r.code != 0 || r.stdout != minted+"\n" || strings.Contains(r.stderr, "CANARY") {
+		t.Fatalf("exchange: %d %q %q", r.code, r.stdout, r.stderr)
+	}
 }
 
 func writeTokenFile(t *testing.T, tok string) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/trustpub/trustpub/internal/output"
 	"github.com/trustpub/trustpub/trustedpublishing"
 )
 
@@ -14,12 +15,19 @@ type exchangeCmd struct {
 }
 
 // Run prints a minted upload token for tools that cannot do the exchange.
+// The token on stdout is the command's purpose; everything else it prints
+// (warnings, the error) is redacted of the OIDC token.
 func (c *exchangeCmd) Run(ctx context.Context, a *App) error {
+	red := output.NewRedactor()
+	return red.Error(c.run(ctx, a, red))
+}
+
+func (c *exchangeCmd) run(ctx context.Context, a *App, red *output.Redactor) error {
 	t, err := resolveTarget(TargetFlags{PublishURL: c.PublishURL, Index: c.Index}, a.Env, "")
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	tok, err := a.exchanger().Exchange(ctx, t.PublishURL.String())
+	tok, err := a.exchanger(red).Exchange(ctx, t.PublishURL.String())
 	if errors.Is(err, trustedpublishing.ErrNoCI) {
 		return withCode(ExitCredentials, fmt.Errorf("exchange needs a CI job's OIDC token: %w", err))
 	}

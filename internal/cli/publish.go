@@ -10,7 +10,6 @@ import (
 	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/internal/output"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
-	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
 )
 
@@ -29,6 +28,15 @@ type publishCmd struct {
 }
 
 func (c *publishCmd) Run(ctx context.Context, a *App) error {
+	// Every secret of the run (a given credential, the OIDC token, each
+	// minted upload token) is registered with red as soon as it is had;
+	// progress lines, the JSON report and the final error are redacted
+	// with it, in case an index echoes one back.
+	red := output.NewRedactor()
+	return red.Error(c.run(ctx, a, red))
+}
+
+func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) error {
 	if c.Quiet && c.Verbose {
 		return usageErr("--quiet and --verbose contradict each other: give one")
 	}
@@ -39,6 +47,7 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
+	red.Add(t.Password)
 	// An explicit check URL pre-checks every file; the index's own simple
 	// API (known for PyPI) is still used to settle a lost answer.
 	explicitCheck := c.CheckURL
@@ -61,14 +70,14 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 		printProblems(a.Stderr, problems, true)
 		if c.JSON != "" {
 			rep, err := refusedReport(t.PublishURL.Redacted(), files, problems)
-			if werr := c.writeJSON(a, rep, err); werr != nil {
+			if werr := c.writeJSON(a, red, rep, err); werr != nil {
 				return werr
 			}
 		}
 		return silentExit(ExitCheck)
 	}
 
-	creds, how, err := a.credentialSource(ctx, t, c.TrustedPublishing, c.DryRun)
+	creds, how, err := a.credentialSource(ctx, t, c.TrustedPublishing, c.DryRun, red)
 	if err != nil {
 		return err
 	}
@@ -83,11 +92,7 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 	case c.Verbose:
 		level = output.Verbose
 	}
-	var redact []secret.String
-	if t.HasCredentials() {
-		redact = append(redact, t.Password)
-	}
-	obs := output.New(output.Options{Out: a.Stderr, TTY: a.IsTerminal, Level: level, Redact: redact})
+	obs := output.New(output.Options{Out: a.Stderr, TTY: a.IsTerminal, Level: level, Redactor: red})
 	obs.Start(t.PublishURL.Redacted(), len(files), c.DryRun)
 	client := &upload.Client{
 		URL:         t.PublishURL.String(),
@@ -104,7 +109,7 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 	})
 	obs.Finish(report)
 	if c.JSON != "" {
-		if err := c.writeJSON(a, report, perr); err != nil {
+		if err := c.writeJSON(a, red, report, perr); err != nil {
 			if perr == nil {
 				return err
 			}
@@ -118,8 +123,10 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 	return nil
 }
 
-// writeJSON writes the --json report to a file or, for "-", to stdout.
-func (c *publishCmd) writeJSON(a *App, rep *upload.Report, perr error) error {
+// writeJSON writes the --json report to a file or, for "-", to stdout,
+// redacted with red.
+func (c *publishCmd) writeJSON(a *App, red *output.Redactor, rep *upload.Report, perr error) error {
+	rep, perr = red.Report(rep), red.Error(perr)
 	var err error
 	if c.JSON == "-" {
 		err = output.WriteJSON(a.Stdout, rep, perr)

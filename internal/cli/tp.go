@@ -6,27 +6,39 @@ import (
 	"fmt"
 
 	"github.com/trustpub/trustpub/ambient"
+	"github.com/trustpub/trustpub/internal/output"
+	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/trustedpublishing"
 	"github.com/trustpub/trustpub/upload"
 )
 
-// exchanger returns a trusted-publishing exchanger over the App.
-func (a *App) exchanger() *trustedpublishing.Exchanger {
+// exchanger returns a trusted-publishing exchanger over the App. The OIDC
+// token it finds is registered with red before it is used, and its
+// warnings are redacted with red.
+func (a *App) exchanger(red *output.Redactor) *trustedpublishing.Exchanger {
 	det := a.detector()
 	return &trustedpublishing.Exchanger{
 		HTTPClient: a.HTTPClient,
-		Detect:     det.Detect,
-		LookupEnv:  a.Env,
-		Mask:       a.Stderr, // stdout may be captured: $(trustpub exchange), --json -
-		Warn:       func(msg string) { fmt.Fprintln(a.Stderr, "trustpub: warning:", msg) },
+		Detect: func(ctx context.Context, audience string) (ambient.Token, bool, error) {
+			tok, ok, err := det.Detect(ctx, audience)
+			if ok {
+				red.Add(secret.New(tok.Reveal())) // to be redacted, not shown
+			}
+			return tok, ok, err
+		},
+		LookupEnv: a.Env,
+		Mask:      a.Stderr, // stdout may be captured: $(trustpub exchange), --json -
+		Warn:      func(msg string) { fmt.Fprintln(a.Stderr, "trustpub: warning:", red.Redact(msg)) },
 	}
 }
 
 // credentialSource decides how publish authenticates: given credentials or
 // trusted publishing, per --trusted-publishing. In a dry run the exchange is
 // checked up to the ambient token but no upload token is minted: minting
-// would spend the job's one-time OIDC token.
-func (a *App) credentialSource(ctx context.Context, t Target, mode string, dryRun bool) (upload.CredentialSource, string, error) {
+// would spend the job's one-time OIDC token. Every secret it obtains (the
+// OIDC token, each upload token minted, including later refreshes) is
+// registered with red before it is used or returned.
+func (a *App) credentialSource(ctx context.Context, t Target, mode string, dryRun bool, red *output.Redactor) (upload.CredentialSource, string, error) {
 	given := t.HasCredentials()
 	switch {
 	case mode == "always" && given:
@@ -41,7 +53,7 @@ func (a *App) credentialSource(ctx context.Context, t Target, mode string, dryRu
 	if _, inCI := a.detector().Provider(); !inCI {
 		return nil, "", a.tpFailure(t, mode, trustedpublishing.ErrNoCI)
 	}
-	x := a.exchanger()
+	x := a.exchanger(red)
 	url := t.PublishURL.String()
 	if dryRun {
 		aud, err := x.Audience(ctx, url)
@@ -58,18 +70,31 @@ func (a *App) credentialSource(ctx context.Context, t Target, mode string, dryRu
 		return upload.StaticCredentials(upload.Credentials{}), "trusted publishing (dry run: OIDC token for audience " + aud + " found, not exchanged)", nil
 	}
 	ts := trustedpublishing.NewTokenSource(x, url)
-	// Mint before the first byte, so that a refusal stops the run early.
-	if _, err := ts.Token(ctx); err != nil {
-		return nil, "", a.tpFailure(t, mode, err)
-	}
-	src := upload.CredentialFunc(func(ctx context.Context) (upload.Credentials, error) {
+	src := redactedCredentials(red, upload.CredentialFunc(func(ctx context.Context) (upload.Credentials, error) {
 		tok, err := ts.Token(ctx)
 		if err != nil {
 			return upload.Credentials{}, err
 		}
 		return upload.TokenCredentials(tok.Token), nil
-	})
+	}))
+	// Mint before the first byte, so that a refusal stops the run early.
+	if _, err := src.Credentials(ctx); err != nil {
+		return nil, "", a.tpFailure(t, mode, err)
+	}
 	return src, "trusted publishing", nil
+}
+
+// redactedCredentials wraps src so that every credential it yields is
+// registered with red before the caller can use it.
+func redactedCredentials(red *output.Redactor, src upload.CredentialSource) upload.CredentialSource {
+	return upload.CredentialFunc(func(ctx context.Context) (upload.Credentials, error) {
+		c, err := src.Credentials(ctx)
+		if err != nil {
+			return upload.Credentials{}, err
+		}
+		red.Add(c.Password)
+		return c, nil
+	})
 }
 
 // tpFailure turns a trusted-publishing failure into the error publish exits with.

@@ -5,7 +5,7 @@
 // Nothing here ever sees a credential: it renders file names, sizes,
 // digests, outcomes and error messages, which the upload package keeps free
 // of secrets. As a second line of defence, every line is passed through
-// Options.Redact before it is written.
+// Options.Redact and Options.Redactor before it is written.
 package output
 
 import (
@@ -52,6 +52,10 @@ type Options struct {
 	// Redact lists secrets that must never appear; any occurrence in a
 	// line is replaced by secret.Redacted.
 	Redact []secret.String
+	// Redactor, if set, redacts every line with the secrets it holds when
+	// the line is written, so that a secret obtained mid-run (a minted
+	// upload token) can be added to it; Redact's secrets are added to it.
+	Redactor *Redactor
 	// Now is the clock for rates; nil is time.Now.
 	Now func() time.Time
 }
@@ -66,8 +70,9 @@ func IsTerminal(w io.Writer) bool {
 // upload.Observer and is safe for concurrent use. Call Start before the
 // upload and Finish after it.
 type Renderer struct {
-	opts Options
-	now  func() time.Time
+	opts   Options
+	now    func() time.Time
+	redact *Redactor // Options.Redactor, or one holding Options.Redact
 
 	ticker      sync.WaitGroup // the refresh goroutine
 	refresh     chan any       // manual refresh requests to mpb
@@ -93,7 +98,12 @@ func New(opts Options) *Renderer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Renderer{opts: opts, now: now, bars: map[string]*mpb.Bar{}, started: map[string]time.Time{}, lastPct: map[string]int64{}, files: map[string]*dist.File{}}
+	redact := opts.Redactor
+	if redact == nil {
+		redact = NewRedactor()
+	}
+	redact.Add(opts.Redact...)
+	return &Renderer{opts: opts, now: now, redact: redact, bars: map[string]*mpb.Bar{}, started: map[string]time.Time{}, lastPct: map[string]int64{}, files: map[string]*dist.File{}}
 }
 
 // Start announces the run: "Uploading N files to URL" (or "Checking" for a
@@ -305,13 +315,7 @@ func (r *Renderer) linef(level Level, format string, a ...any) {
 	if r.opts.Level < level {
 		return
 	}
-	line := fmt.Sprintf(format, a...)
-	for _, s := range r.opts.Redact {
-		if v := s.Reveal(); v != "" {
-			line = strings.ReplaceAll(line, v, secret.Redacted)
-		}
-	}
-	line = clean(line) + "\n"
+	line := clean(r.redact.Redact(fmt.Sprintf(format, a...))) + "\n"
 	if r.progress != nil {
 		// Printed above the bars.
 		if _, err := r.progress.Write([]byte(line)); err == nil {
