@@ -33,6 +33,7 @@ import (
 	"github.com/trustpub/trustpub/bench/internal/gen"
 	"github.com/trustpub/trustpub/bench/internal/harness"
 	"github.com/trustpub/trustpub/bench/internal/machine"
+	"github.com/trustpub/trustpub/bench/internal/runner"
 	"github.com/trustpub/trustpub/bench/internal/size"
 )
 
@@ -64,6 +65,7 @@ type options struct {
 	twine, trustpub        string
 	timeout                time.Duration
 	quiet                  bool
+	indexData              string
 }
 
 func parseFlags(args []string, stderr io.Writer, root string) (*options, error) {
@@ -91,6 +93,7 @@ func parseFlags(args []string, stderr io.Writer, root string) (*options, error) 
 	fs.IntVar(&o.hashRuns, "hash-runs", 3, "timed passes per hashing mode for case c's ceiling")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "limit for one client run")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines on stderr")
+	fs.StringVar(&o.indexData, "index-data", "memory", "where the index keeps each run's data: memory (a tmpfs, /dev/shm, so that the disk's state does not weigh on the clients compared) or disk (the work directory)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -102,6 +105,9 @@ func parseFlags(args []string, stderr io.Writer, root string) (*options, error) 
 	}
 	if o.warmup < 0 || o.hashRuns < 1 {
 		return nil, fmt.Errorf("-warmup must be ≥ 0 and -hash-runs ≥ 1 (got %d and %d)", o.warmup, o.hashRuns)
+	}
+	if o.indexData != "memory" && o.indexData != "disk" {
+		return nil, fmt.Errorf("-index-data %q: use memory or disk", o.indexData)
 	}
 	if _, err := parseCases(o.cases); err != nil {
 		return nil, err
@@ -195,10 +201,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logf("machine: %s, %d cores, load average %s", info.CPU, info.Cores, la)
 	}
 
+	data, err := indexDataDir(o.indexData, work)
+	if err != nil {
+		return err
+	}
+	if data.inMemory {
+		if o.keep {
+			defer fmt.Fprintln(stderr, "bench: kept the index data directory", data.dir)
+		} else {
+			defer os.RemoveAll(data.dir)
+		}
+	}
+	if data.note != "" {
+		fmt.Fprintf(stderr, "bench: %s\n", data.note)
+	}
+	logf("index data: %s", data.where)
+
 	rep, runErr := harness.Run(ctx, harness.Config{
 		Trustpub: bin, Twine: twine, TwineSkipReason: twineSkip,
 		Cases: cases, Runs: o.runs, Warmup: o.warmup, BigSize: int64(o.bigSize), HashRuns: o.hashRuns,
-		CacheDir: o.cacheDir, WorkDir: work, Keep: o.keep, RunTimeout: o.timeout, Log: progress,
+		CacheDir: o.cacheDir, WorkDir: work, DataDir: data.dir, DataInMemory: data.inMemory,
+		Keep: o.keep, RunTimeout: o.timeout, Log: progress,
 	})
 	if rep == nil {
 		return runErr
@@ -207,6 +230,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	rep.Seconds = time.Since(start).Seconds()
 	rep.Machine = info
 	rep.Command = "go run ./bench " + strings.Join(args, " ")
+	rep.IndexData = data.where
+	if data.note != "" {
+		rep.Notes = append(rep.Notes, data.note)
+	}
 	if int64(o.bigSize) != 1<<30 && slices.Contains(cases, gen.CaseBig) {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("case (c) ran with -big-size %s, not the 1 GiB of the published figure.", o.bigSize.String()))
 	}
@@ -229,6 +256,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logf("wrote %s", o.pngPath)
 	}
 	return runErr
+}
+
+// indexData is where the index keeps its per-run data directories.
+type indexData struct {
+	dir      string // "" for the work directory
+	inMemory bool
+	where    string // for the report, e.g. "in memory (tmpfs, /dev/shm)"
+	note     string // why memory was asked for but not used, or ""
+}
+
+// memoryRoot is where -index-data memory puts the index's data.
+const memoryRoot = "/dev/shm"
+
+// indexDataDir resolves -index-data: "memory" is a new directory on the
+// tmpfs at /dev/shm (the caller removes it), falling back to the disk with a
+// note when there is none; "disk" is the work directory. In memory the
+// index's fsyncs cost nothing and its file creations do not depend on what
+// the disk went through before, so the figures compare the clients rather
+// than the disk's state; -index-data disk measures with a durable index.
+func indexDataDir(mode, work string) (indexData, error) {
+	var note string
+	if mode == "memory" {
+		if runner.FSType(memoryRoot) == "tmpfs" {
+			dir, err := os.MkdirTemp(memoryRoot, "trustpub-bench-")
+			if err != nil {
+				return indexData{}, fmt.Errorf("-index-data memory: creating the index's data directory in %s: %w (use -index-data disk)", memoryRoot, err)
+			}
+			return indexData{dir: dir, inMemory: true, where: "in memory (tmpfs, " + memoryRoot + ")"}, nil
+		}
+		note = fmt.Sprintf("-index-data memory: %s is not a tmpfs here, so the index's data is on disk.", memoryRoot)
+	}
+	where := "on disk (" + work + ")"
+	if fs := runner.FSType(work); fs != "" {
+		where = "on disk (" + fs + ", " + work + ")"
+	}
+	return indexData{where: where, note: note}, nil
 }
 
 // checkServe makes sure the binary's serve command has the flags the

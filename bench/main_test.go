@@ -50,8 +50,10 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{nil, func(o *options) bool {
-			return o.runs == 5 && o.warmup == 1 && o.cases == "a,b,c" && o.bigSize == 1<<30 && o.jsonPath == filepath.Join("/repo", "bench", "results.json") && o.pngPath == "" && !o.keep
+			return o.runs == 5 && o.warmup == 1 && o.cases == "a,b,c" && o.bigSize == 1<<30 && o.jsonPath == filepath.Join("/repo", "bench", "results.json") && o.pngPath == "" && !o.keep && o.indexData == "memory"
 		}, ""},
+		{[]string{"-index-data", "disk"}, func(o *options) bool { return o.indexData == "disk" }, ""},
+		{[]string{"-index-data", "ssd"}, nil, `-index-data "ssd": use memory or disk`},
 		{[]string{"-runs", "1", "-big-size", "64MiB", "-cases", "c", "-png", "x.png", "-keep", "-json", ""}, func(o *options) bool {
 			return o.runs == 1 && o.bigSize == 64<<20 && o.cases == "c" && o.pngPath == "x.png" && o.keep && o.jsonPath == ""
 		}, ""},
@@ -204,5 +206,29 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("chart: %v", err)
 		}
 		f.Close()
+	}
+}
+
+func TestIndexDataDir(t *testing.T) {
+	work := t.TempDir()
+	disk, err := indexDataDir("disk", work)
+	if err != nil || disk.dir != "" || disk.inMemory || disk.note != "" || !strings.HasPrefix(disk.where, "on disk (") || !strings.Contains(disk.where, work) {
+		t.Errorf(`indexDataDir("disk") = %+v, %v; want the work directory`, disk, err)
+	}
+	mem, err := indexDataDir("memory", work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mem.inMemory {
+		defer os.RemoveAll(mem.dir)
+		if filepath.Dir(mem.dir) != memoryRoot || mem.where != "in memory (tmpfs, /dev/shm)" || mem.note != "" {
+			t.Errorf(`indexDataDir("memory") = %+v`, mem)
+		}
+		if st, err := os.Stat(mem.dir); err != nil || !st.IsDir() {
+			t.Errorf("the memory directory %s was not created: %v", mem.dir, err)
+		}
+	} else if mem.dir != "" || !strings.Contains(mem.note, "is not a tmpfs here") || !strings.HasPrefix(mem.where, "on disk (") {
+		// Without a tmpfs at /dev/shm the index falls back to the disk, and says so.
+		t.Errorf(`indexDataDir("memory") without a tmpfs = %+v`, mem)
 	}
 }

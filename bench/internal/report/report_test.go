@@ -80,6 +80,29 @@ func TestFinish(t *testing.T) {
 			}},
 			wantMet: ptr(false), wantTput: 500, wantPercent: 50,
 		},
+		{
+			// The index shares the cores: 50 % with it, 80 % alone. The
+			// target is the client's, so the client alone is judged.
+			name: "big case: judged on the client alone when the sink was measured",
+			c: Case{ID: "c", Big: true, Bytes: 1 << 30, Hash: hashCeiling(1000), Tools: []Tool{
+				{Name: Trustpub, Runs: runs(20<<10, 2.048)},
+			}, Sink: &Tool{Name: Trustpub, Runs: runs(20<<10, 1.28, 1.28)}},
+			wantMet: ptr(true), wantTput: 500, wantPercent: 50,
+		},
+		{
+			name: "big case: the client alone too slow",
+			c: Case{ID: "c", Big: true, Bytes: 1 << 30, Hash: hashCeiling(1000), Tools: []Tool{
+				{Name: Trustpub, Runs: runs(20<<10, 1.28)},
+			}, Sink: &Tool{Name: Trustpub, Runs: runs(20<<10, 2.048)}},
+			wantMet: ptr(false), wantTput: 800, wantPercent: 80,
+		},
+		{
+			name: "big case: the client alone uses too much memory",
+			c: Case{ID: "c", Big: true, Bytes: 1 << 30, Hash: hashCeiling(1000), Tools: []Tool{
+				{Name: Trustpub, Runs: runs(20<<10, 1.28)},
+			}, Sink: &Tool{Name: Trustpub, Runs: runs(70<<10, 1.28)}},
+			wantMet: ptr(false), wantTput: 800, wantPercent: 80,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package runner
+
+// FSType is unknown outside Linux.
+func FSType(string) string { return "" }
