@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/internal/bufpool"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/secret"
 )
@@ -75,9 +76,9 @@ type Server struct {
 	mux    *http.ServeMux
 	h      http.Handler // mux wrapped in request logging
 
-	// chunks recycles the receive buffers of uploads (*chunkPair), so that
-	// a small upload does not allocate and clear megabytes.
-	chunks sync.Pool
+	// bufs recycles the receive buffers of uploads by size, so that
+	// uploads reuse memory already faulted in.
+	bufs bufpool.Pool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -117,7 +118,6 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("index: %w", err)
 	}
 	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, store: st, tokens: tokens}
-	s.chunks.New = newChunkPair
 	if opts.Verifier == nil && (len(opts.Publishers.GitHub) > 0 || len(opts.Publishers.GitLab) > 0) {
 		v, err := publisher.NewVerifier(publisher.Config{
 			Audience:   opts.Audience,

@@ -9,10 +9,13 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/blake2b"
+
+	"github.com/trustpub/trustpub/internal/bufpool"
 )
 
-// receiveChunk is how much of an upload is read, hashed and written at a time.
-const receiveChunk = 1 << 20
+// receiveChunk is how much of an upload is read, hashed and written at a
+// time: the largest buffer the pool keeps.
+const receiveChunk = bufpool.MaxSize
 
 // inlineChunk is the size below which a chunk is hashed and written by the
 // reading goroutine itself.
@@ -24,11 +27,6 @@ const writebackEvery = 8 << 20
 
 // chunkPair is the two buffers copyHashed alternates between.
 type chunkPair [2][]byte
-
-// newChunkPair allocates a chunkPair; it is the Server's pool's New.
-func newChunkPair() any {
-	return &chunkPair{make([]byte, receiveChunk), make([]byte, receiveChunk)}
-}
 
 // received is what copyHashed learned of an upload's content.
 type received struct {

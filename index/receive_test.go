@@ -31,7 +31,7 @@ func TestCopyHashed(t *testing.T) {
 			if half {
 				r = iotest.HalfReader(r) // short reads, as from a socket
 			}
-			got, err := copyHashed(f, r, newChunkPair().(*chunkPair))
+			got, err := copyHashed(f, r, &chunkPair{make([]byte, receiveChunk), make([]byte, receiveChunk)})
 			f.Close()
 			if err != nil {
 				t.Fatalf("size %d: %v", size, err)
@@ -54,14 +54,14 @@ func TestCopyHashedErrors(t *testing.T) {
 	f, _ := os.Create(filepath.Join(t.TempDir(), "f"))
 	defer f.Close()
 	boom := errors.New("connection reset")
-	_, err := copyHashed(f, iotest.ErrReader(boom), newChunkPair().(*chunkPair))
+	_, err := copyHashed(f, iotest.ErrReader(boom), &chunkPair{make([]byte, receiveChunk), make([]byte, receiveChunk)})
 	if !errors.Is(err, boom) {
 		t.Fatalf("read error: %v", err)
 	}
 	// A write error (closed file) is returned.
 	g, _ := os.Create(filepath.Join(t.TempDir(), "g"))
 	g.Close()
-	if _, err := copyHashed(g, bytes.NewReader(make([]byte, 10)), newChunkPair().(*chunkPair)); err == nil {
+	if _, err := copyHashed(g, bytes.NewReader(make([]byte, 10)), &chunkPair{make([]byte, receiveChunk), make([]byte, receiveChunk)}); err == nil {
 		t.Fatal("write to a closed file succeeded")
 	}
 }

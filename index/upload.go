@@ -276,7 +276,7 @@ func retiredAction(a string) bool {
 // receiveFile streams the file part to a temp file, hashing it and enforcing
 // the size limit as it goes; it never holds the file in memory.
 // The request's Content-Length (when known) bounds the file's size, so that
-// a small upload gets buffers of its size instead of the pooled megabytes.
+// a small upload gets buffers of its size instead of megabytes.
 func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string, requestSize int64) (*uploadedFile, *uploadError) {
 	tmp, err := os.CreateTemp(s.store.tmpDir(), "upload-*")
 	if err != nil {
@@ -285,13 +285,12 @@ func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string, 
 	}
 	uf := &uploadedFile{tmpPath: tmp.Name(), filename: filename}
 	limit := s.opts.MaxFileSize
-	var bufs *chunkPair
+	n := receiveChunk
 	if requestSize > 0 && requestSize < receiveChunk {
-		bufs = &chunkPair{make([]byte, requestSize+1), make([]byte, requestSize+1)}
-	} else {
-		bufs = s.chunks.Get().(*chunkPair)
-		defer s.chunks.Put(bufs)
+		n = int(requestSize) + 1 // the +1 sees the end of the part in one read
 	}
+	bufs := &chunkPair{s.bufs.Get(n)[:n], s.bufs.Get(n)[:n]}
+	defer func() { s.bufs.Put(bufs[0]); s.bufs.Put(bufs[1]) }()
 	got, err := copyHashed(tmp, io.LimitReader(part, limit+1), bufs)
 	uf.size = got.size
 	if err == nil && got.size > limit {

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/internal/bufpool"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -131,6 +132,7 @@ type Client struct {
 
 	defaultOnce sync.Once    // makes defaultHC
 	defaultHC   *http.Client // used when HTTPClient is nil
+	chunks      bufpool.Pool // file buffers, reused across files and attempts
 }
 
 // Result describes a file the index accepted.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/crypto/blake2b"
 
 	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/internal/bufpool"
 )
 
 // formField is one non-file field of the upload form.
@@ -137,8 +139,14 @@ type bodyPlan struct {
 // planBody lays out the multipart body for a file of the given size and
 // computes its exact length, so the request carries a Content-Length.
 func planBody(fields []formField, filename string, size int64) (*bodyPlan, error) {
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
+	// One allocation for the prefix: each part's framing (boundary,
+	// Content-Disposition, blank line) is under 160 bytes.
+	want := 256 + 2*len(filename)
+	for _, f := range fields {
+		want += 160 + len(f.name) + len(f.value)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, want))
+	mw := multipart.NewWriter(buf)
 	for _, f := range fields {
 		if err := mw.WriteField(f.name, f.value); err != nil {
 			return nil, fmt.Errorf("encoding form field %s: %w", f.name, err)
@@ -147,7 +155,7 @@ func planBody(fields []formField, filename string, size int64) (*bodyPlan, error
 	if _, err := mw.CreatePart(contentPartHeader(filename)); err != nil {
 		return nil, fmt.Errorf("encoding content part: %w", err)
 	}
-	p := &bodyPlan{boundary: mw.Boundary(), prefix: bytes.Clone(buf.Bytes()), fileName: filename, size: size}
+	p := &bodyPlan{boundary: mw.Boundary(), prefix: buf.Bytes(), fileName: filename, size: size}
 	// The trailer's length does not depend on the digests' values (they are
 	// fixed-length hex), so write it once with placeholders to measure it.
 	var tail countWriter
@@ -188,8 +196,9 @@ type streamBody struct {
 	file     *os.File
 	sha      hash.Hash
 	blake    hash.Hash
-	stage    int // 0 prefix, 1 file, 2 trailer, 3 done
+	stage    int // 0 prefix, 1 file, 2 trailer, 3 done, stageClosed
 	pending  []byte
+	pool     *bufpool.Pool  // where buf comes from and goes back to on Close
 	buf      []byte         // one chunk of the file
 	chunk    []byte         // the part of buf not yet handed to the transport
 	hashing  sync.WaitGroup // hashing of the current chunk
@@ -198,6 +207,9 @@ type streamBody struct {
 	onRead   func(sent, total int64)
 	shaHex   string
 	blakeHex string
+	// readMu is held by Read and Close: net/http may close a body while its
+	// writer goroutine still reads it, and buf goes back to the pool then.
+	readMu sync.Mutex
 	// mu guards the fields below it, which are read by the goroutine that
 	// called Do while the transport's writer goroutine may still be reading
 	// the body (net/http may finish with a body after Do returns).
@@ -211,8 +223,9 @@ type streamBody struct {
 	closed    chan struct{}
 }
 
-// openBody opens path for one attempt of the plan.
-func openBody(plan *bodyPlan, path string, onRead func(sent, total int64)) (*streamBody, error) {
+// openBody opens path for one attempt of the plan; the file's buffer comes
+// from pool.
+func openBody(plan *bodyPlan, path string, pool *bufpool.Pool, onRead func(sent, total int64)) (*streamBody, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
@@ -231,11 +244,24 @@ func openBody(plan *bodyPlan, path string, onRead func(sent, total int64)) (*str
 		fh.Close()
 		return nil, fmt.Errorf("blake2b: %w", err)
 	}
-	return &streamBody{plan: plan, file: fh, sha: sha256.New(), blake: b2, pending: plan.prefix, onRead: onRead, closed: make(chan struct{})}, nil
+	return &streamBody{plan: plan, file: fh, pool: pool, sha: sha256.New(), blake: b2, pending: plan.prefix, onRead: onRead, closed: make(chan struct{})}, nil
 }
+
+// stageClosed is a streamBody's stage once Close gave its buffer back.
+const stageClosed = 4
+
+// errBodyClosed is what a read of a closed body returns.
+var errBodyClosed = errors.New("upload body read after it was closed")
 
 // Read implements io.Reader.
 func (b *streamBody) Read(p []byte) (int, error) {
+	b.readMu.Lock()
+	defer b.readMu.Unlock()
+	if b.stage == stageClosed {
+		// The transport gave up on the body (its error is the attempt's),
+		// not a failure of the file.
+		return 0, errBodyClosed
+	}
 	n, err := b.read(p)
 	if err != nil && err != io.EOF {
 		b.mu.Lock()
@@ -295,7 +321,7 @@ func (b *streamBody) nextChunk() error {
 		return b.finishFile()
 	}
 	if b.buf == nil {
-		b.buf = make([]byte, min(int64(chunkSize), b.plan.size))
+		b.buf = b.pool.Get(int(min(int64(chunkSize), b.plan.size)))
 	}
 	want := min(int64(len(b.buf)), b.plan.size-b.nread)
 	n, err := io.ReadFull(b.file, b.buf[:want])
@@ -343,11 +369,20 @@ func (b *streamBody) finishFile() error {
 	return nil
 }
 
-// Close closes the file. The transport calls it when it is done with the
-// body, possibly after Do returned.
+// Close closes the file and gives the buffer back. The transport calls it
+// when it is done with the body, possibly after Do returned, possibly while
+// its writer goroutine is still in Read.
 func (b *streamBody) Close() error {
 	var err error
 	b.closeOnce.Do(func() {
+		b.readMu.Lock()
+		b.hashing.Wait()
+		b.stage = stageClosed
+		if b.buf != nil {
+			b.pool.Put(b.buf)
+			b.buf, b.chunk = nil, nil
+		}
+		b.readMu.Unlock()
 		err = b.file.Close()
 		close(b.closed)
 	})

@@ -339,7 +339,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *di
 	watchdog := time.AfterFunc(stall, func() { cancel(errStalled) })
 	defer watchdog.Stop()
 
-	body, err := openBody(plan, f.Path, func(sent, total int64) {
+	body, err := openBody(plan, f.Path, &c.chunks, func(sent, total int64) {
 		watchdog.Reset(stall)
 		obs.Progress(f, sent, total)
 	})

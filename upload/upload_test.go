@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/internal/bufpool"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -632,8 +633,11 @@ func TestHTTPSUsesHTTP1(t *testing.T) {
 // TestStreamBodyMatchesMultipartWriter: the streamed body is byte for
 // byte what mime/multipart writes for the same parts, and its planned
 // length is exact.
+// Buffers come from one pool, which hands back each one dirty from the
+// previous, larger file: no stale byte may reach a body.
 func TestStreamBodyMatchesMultipartWriter(t *testing.T) {
-	for _, payload := range []int64{0, 1, chunkSize - 1, chunkSize, 3*chunkSize + 17} {
+	pool := &bufpool.Pool{}
+	for _, payload := range []int64{3*chunkSize + 17, chunkSize, chunkSize - 1, 40 << 10, 1, 0, 40<<10 - 3} {
 		t.Run(fmt.Sprint(payload), func(t *testing.T) {
 			f := openDist(t, buildWheel(t, t.TempDir(), "frame", "1.0", payload))
 			fields, err := formFields(f)
@@ -645,7 +649,7 @@ func TestStreamBodyMatchesMultipartWriter(t *testing.T) {
 				t.Fatal(err)
 			}
 			var progress []int64
-			body, err := openBody(plan, f.Path, func(sent, total int64) { progress = append(progress, sent) })
+			body, err := openBody(plan, f.Path, pool, func(sent, total int64) { progress = append(progress, sent) })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -680,5 +684,45 @@ func TestStreamBodyMatchesMultipartWriter(t *testing.T) {
 				t.Errorf("progress ends at %v, want %d", progress, f.Size)
 			}
 		})
+	}
+}
+
+// TestStreamBodyClose: net/http may close a body while its writer goroutine
+// still reads it; the buffer goes back to the pool only once no Read is
+// running, and a Read after Close fails instead of reading a buffer another
+// body may own. Run with -race.
+func TestStreamBodyClose(t *testing.T) {
+	f := openDist(t, buildWheel(t, t.TempDir(), "closing", "1.0", 3*chunkSize))
+	fields, err := formFields(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := planBody(fields, f.Filename.Raw, f.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := &bufpool.Pool{}
+	for range 20 {
+		body, err := openBody(plan, f.Path, pool, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := io.Copy(io.Discard, body)
+			done <- err
+		}()
+		body.Close()
+		if err := <-done; err != nil && !errors.Is(err, errBodyClosed) {
+			t.Fatalf("read during Close: %v", err)
+		}
+		if _, err := body.Read(make([]byte, 10)); !errors.Is(err, errBodyClosed) {
+			t.Fatalf("Read after Close = %v, want errBodyClosed", err)
+		}
+		if err := body.failure(); err != nil {
+			// Closing is the transport's decision, not a fault of the file:
+			// the attempt must stay retryable.
+			t.Fatalf("a closed body reports a failure of its own: %v", err)
+		}
 	}
 }
