@@ -633,6 +633,20 @@ func TestHTTPSUsesHTTP1(t *testing.T) {
 // TestStreamBodyMatchesMultipartWriter: the streamed body is byte for
 // byte what mime/multipart writes for the same parts, and its planned
 // length is exact.
+// planFor returns f's form fields and body plan.
+func planFor(t *testing.T, f *dist.File) ([]formField, *bodyPlan) {
+	t.Helper()
+	fields, err := formFields(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := planBody(fields, f.Filename.Raw, f.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fields, plan
+}
+
 // Buffers come from one pool, which hands back each one dirty from the
 // previous, larger file: no stale byte may reach a body.
 func TestStreamBodyMatchesMultipartWriter(t *testing.T) {
@@ -640,14 +654,7 @@ func TestStreamBodyMatchesMultipartWriter(t *testing.T) {
 	for _, payload := range []int64{3*chunkSize + 17, chunkSize, chunkSize - 1, 40 << 10, 1, 0, 40<<10 - 3} {
 		t.Run(fmt.Sprint(payload), func(t *testing.T) {
 			f := openDist(t, buildWheel(t, t.TempDir(), "frame", "1.0", payload))
-			fields, err := formFields(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			plan, err := planBody(fields, f.Filename.Raw, f.Size)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fields, plan := planFor(t, f)
 			var progress []int64
 			body, err := openBody(plan, f.Path, pool, func(sent, total int64) { progress = append(progress, sent) })
 			if err != nil {
@@ -693,14 +700,7 @@ func TestStreamBodyMatchesMultipartWriter(t *testing.T) {
 // body may own. Run with -race.
 func TestStreamBodyClose(t *testing.T) {
 	f := openDist(t, buildWheel(t, t.TempDir(), "closing", "1.0", 3*chunkSize))
-	fields, err := formFields(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := planBody(fields, f.Filename.Raw, f.Size)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, plan := planFor(t, f)
 	pool := &bufpool.Pool{}
 	for range 20 {
 		body, err := openBody(plan, f.Path, pool, nil)
