@@ -470,10 +470,25 @@ func (s *store) stage(meta []byte, rec *record) (*staged, error) {
 // are durable before the upload is answered. If a crash comes first, load
 // finds a record without its file (removed: the client got no answer and
 // uploads again), a file without its record (removed likewise), or a short
-// metadata file (repaired). The caller holds a reservation for rec, and
-// adds rec to the index (release) once this returns nil.
-func (s *store) commitFile(tmpPath string, st *staged, rec *record) error {
+// metadata file (repaired). If a step fails, the names already moved into
+// place are removed again (best effort: the disk is failing), so that the
+// file the client is told was not stored does not reappear at the next
+// start. The caller holds a reservation for rec (so none of the names
+// existed), and adds rec to the index (release) once this returns nil.
+func (s *store) commitFile(tmpPath string, st *staged, rec *record) (err error) {
 	pdir := s.projectDir(rec.Normalized)
+	var placed []string // names moved into pdir, in order
+	defer func() {
+		if err == nil || len(placed) == 0 {
+			return
+		}
+		for i := len(placed) - 1; i >= 0; i-- {
+			if rerr := os.Remove(placed[i]); rerr != nil && !os.IsNotExist(rerr) {
+				s.log.Error("cannot undo a failed commit: remove it by hand before the next start", "path", placed[i], "err", rerr)
+			}
+		}
+		s.log.Warn("commit failed: removed the names it had moved into place", "file", rec.Filename, "err", err)
+	}()
 	if s.project(rec.Normalized) == nil {
 		// A new project: its directory must be durable in projects/ before
 		// any file in it is acknowledged, whichever upload created it.
@@ -485,18 +500,24 @@ func (s *store) commitFile(tmpPath string, st *staged, rec *record) error {
 		}
 	}
 	if st.metaTmp != "" {
-		if err := os.Rename(st.metaTmp, filepath.Join(pdir, rec.Filename+metadataSuffix)); err != nil {
+		p := filepath.Join(pdir, rec.Filename+metadataSuffix)
+		if err := os.Rename(st.metaTmp, p); err != nil {
 			return fmt.Errorf("storing metadata: %w", err)
 		}
 		st.metaTmp = ""
+		placed = append(placed, p)
 	}
-	if err := os.Rename(tmpPath, filepath.Join(pdir, rec.Filename)); err != nil {
+	p := filepath.Join(pdir, rec.Filename)
+	if err := os.Rename(tmpPath, p); err != nil {
 		return fmt.Errorf("moving upload into place: %w", err)
 	}
-	if err := os.Rename(st.recTmp, filepath.Join(pdir, rec.Filename+recordSuffix)); err != nil {
+	placed = append(placed, p)
+	p = filepath.Join(pdir, rec.Filename+recordSuffix)
+	if err := os.Rename(st.recTmp, p); err != nil {
 		return fmt.Errorf("storing record: %w", err)
 	}
 	st.recTmp = ""
+	placed = append(placed, p)
 	return syncDir(pdir)
 }
 

@@ -298,3 +298,39 @@ func TestUnrepairableMetadataStillStarts(t *testing.T) {
 		t.Fatalf("metadata served: %d", resp.StatusCode)
 	}
 }
+
+// TestFailedCommitIsUndone: when a commit fails after some of its names
+// were moved into place (here the record's rename, onto a directory in the
+// way), the upload is refused and the names are removed again, so the file
+// the client was told is not stored neither is served nor reappears at the
+// next start; once the obstacle is gone the retry stores it.
+func TestFailedCommitIsUndone(t *testing.T) {
+	dir := t.TempDir()
+	ti := newTestIndexAt(t, dir, nil)
+	ti.mustUpload(t, wheel(t, "undo", "1.0", disttest.Options{}))
+	w := wheel(t, "undo", "1.1", disttest.Options{})
+	pdir := filepath.Join(dir, "projects", "undo")
+	obstacle := filepath.Join(pdir, w.filename+".json")
+	if err := os.MkdirAll(filepath.Join(obstacle, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := w.req().send(t, ti.url+"/legacy/"); code != 500 || !strings.Contains(body, "could not be stored") {
+		t.Fatalf("upload with the record's name taken: %d %s", code, body)
+	}
+	for _, name := range []string{w.filename, w.filename + ".metadata"} {
+		if _, err := os.Stat(filepath.Join(pdir, name)); !os.IsNotExist(err) {
+			t.Errorf("%s left in place after the failed commit: %v", name, err)
+		}
+	}
+	if !strings.Contains(ti.logs.String(), "commit failed: removed the names it had moved into place") {
+		t.Errorf("the undo is not logged:\n%s", ti.logs.String())
+	}
+	if resp, _ := get(t, ti.url+"/files/undo/"+w.filename, ""); resp.StatusCode != 404 {
+		t.Errorf("the refused file is served: %d", resp.StatusCode)
+	}
+	os.RemoveAll(obstacle)
+	ti.mustUpload(t, w)
+	if resp, body := get(t, ti.url+"/files/undo/"+w.filename, ""); resp.StatusCode != 200 || string(body) != string(w.data) {
+		t.Errorf("the retried file: %d", resp.StatusCode)
+	}
+}

@@ -27,7 +27,8 @@
 // and repository names in the configuration are compared case-insensitively
 // everywhere (PyPI stores GitHub's canonical spelling, a config file is typed
 // by hand), the namespace/project part of GitLab's ci_config_ref_uri likewise,
-// repository_owner_id is checked only when the publisher configures it,
+// repository_owner_id is checked only when the publisher configures it
+// (Publishers.Warnings names those that do not, for the index to log),
 // several publishers with the same identity form one publisher for all their
 // projects, and a replayed token that matches a pending publisher is
 // refused with invalid-reuse-token (Warehouse lets that error escape as a

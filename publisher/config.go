@@ -28,6 +28,21 @@ var (
 	digitsRE     = regexp.MustCompile(`^[0-9]+$`)
 )
 
+// Warnings lists what a valid configuration allows that PyPI would not, so
+// that the index can say so when it starts: a GitHub publisher without
+// owner_id matches whichever account owns the repository's name when the
+// token is issued, where PyPI always checks the owner's numeric ID, so a
+// name given up and taken by another account would still publish.
+func (p Publishers) Warnings() []string {
+	var out []string
+	for i, g := range p.GitHub {
+		if g.OwnerID == "" {
+			out = append(out, fmt.Sprintf("trusted publisher github[%d] (project %q, %s/%s) has no owner_id: any account that owns the name %q when a token is issued matches it, where PyPI also checks the owner's ID; set owner_id to the repository_owner_id claim (trustpub token pypi --claims in the workflow shows it)", i, g.Project, g.Owner, g.Repository, g.Owner))
+		}
+	}
+	return out
+}
+
 // Validate checks every publisher and returns an error naming the first bad
 // one (as "github[2]" or "gitlab[0]", with its project) and field, saying
 // what to write instead.

@@ -577,6 +577,9 @@ func fakeGitHubTokenService(t *testing.T, jwt string) (url, requestToken string)
 // outcome: success for a matching publisher, PyPI's refusal codes otherwise.
 func TestTrustedPublishingOutcomes(t *testing.T) {
 	s := startServer(t, "--config", writeConfig(t, rehearsalConfig), "--dev-issuer")
+	if !strings.Contains(s.log.String(), `trusted publisher github[0] (project \"rehearse\", octo/repo) has no owner_id`) {
+		t.Errorf("the index does not warn of the GitHub publisher without owner_id:\n%s", s.log)
+	}
 	other := startServer(t, "--dev-issuer") // an issuer the index does not trust
 	// The pending publisher's project is created by someone else first.
 	if r := run(t, []string{"TRUSTPUB_TOKEN=pypi-maintainer-token"}, "publish", "--publish-url", s.base+"/legacy/", sampleDists(t, "taken", "0.1")); r.code != 0 {

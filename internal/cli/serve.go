@@ -84,6 +84,9 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 	if len(opts.Tokens) == 0 && len(opts.Publishers.GitHub) == 0 && len(opts.Publishers.GitLab) == 0 {
 		logger.Warn("no API token and no trusted publisher: every upload will be refused; give --token-file FILE, or tokens and publishers in --config")
 	}
+	for _, w := range opts.Publishers.Warnings() {
+		logger.Warn(w)
+	}
 	logger.Info("serving", "url", base, "upload", base+"/legacy/", "simple", base+"/simple/", "data", c.Data, "dev_issuer", c.DevIssuer)
 	if c.ReadyFile != "" {
 		if err := writeFileAtomic(c.ReadyFile, []byte(base+"\n")); err != nil {
