@@ -58,7 +58,8 @@ func AxisTop(ratios []float64) float64 {
 
 // WritePNG draws a bar chart of the twine / trustpub ratio per case (cases
 // without a ratio get no bar), with a grid line per whole ratio, the 5×
-// target as a red line, and each bar labelled with its case and value.
+// target as a red line over the cases it applies to ((a) and (b), not the
+// big case), and each bar labelled with its case and value.
 func (r *Report) WritePNG(path string) error {
 	n := len(r.Cases)
 	width := plotLeft + n*(barWidth+barGap) + 20
@@ -87,12 +88,27 @@ func (r *Report) WritePNG(path string) error {
 		v := fmt.Sprintf("%.1fx", c.Ratio)
 		text(img, x0+(barWidth-textWidth(v))/2, bar.Min.Y-6*glyphScale-4, v, colText)
 	}
-	ty := y(TargetRatio)
-	for x := plotLeft; x < width-10; x += 12 { // dashed target line
-		fill(img, image.Rect(x, ty-1, min(x+8, width-10), ty+1), colTarget)
+	// The dashed target line spans the cases whose target is the ratio, not
+	// the big case, whose target is a share of the hashing ceiling.
+	end := plotLeft
+	for i, c := range r.Cases {
+		if !c.Big {
+			end = BarRect(i, 0, top).Max.X + barGap/2
+		}
 	}
-	tl := fmt.Sprintf("target %gx", TargetRatio)
-	text(img, width-10-textWidth(tl), ty-6*glyphScale-3, tl, colTarget)
+	if end > plotLeft {
+		ty := y(TargetRatio)
+		for x := plotLeft; x < end; x += 12 {
+			fill(img, image.Rect(x, ty-1, min(x+8, end), ty+1), colTarget)
+		}
+		// The legend goes under the title, at the right, clear of the bars'
+		// value labels.
+		tl := fmt.Sprintf("target %gx", TargetRatio)
+		lx, ly := width-10-textWidth(tl), 10+5*glyphScale+8
+		text(img, lx, ly, tl, colTarget)
+		fill(img, image.Rect(lx-26, ly+2*glyphScale, lx-18, ly+2*glyphScale+2), colTarget)
+		fill(img, image.Rect(lx-14, ly+2*glyphScale, lx-6, ly+2*glyphScale+2), colTarget)
+	}
 	text(img, plotLeft+4, 10, "twine / trustpub (x faster)", colText)
 	fill(img, image.Rect(plotLeft, plotTop-10, plotLeft+1, plotBottom+1), colAxis)
 	fill(img, image.Rect(plotLeft, plotBottom, width-10, plotBottom+1), colAxis)

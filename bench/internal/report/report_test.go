@@ -273,16 +273,23 @@ func TestWritePNG(t *testing.T) {
 	if got := float64(ha) / float64(hc); math.Abs(got-4) > 0.2 {
 		t.Errorf("bar heights %d and %d: ratio %.2f, want 4 (10× vs 2.5×)", ha, hc, got)
 	}
-	found := false
+	// The target line crosses (a)'s and (b)'s slots, not the big case's.
 	ty := plotBottom - int(math.Round(TargetRatio/top*float64(plotBottom-plotTop)))
-	for x := img.Bounds().Min.X; x < img.Bounds().Max.X; x++ {
-		if img.At(x, ty) == targetColor {
-			found = true
-			break
+	red := func(i int) int {
+		n := 0
+		rect := BarRect(i, 0, top)
+		for x := rect.Min.X - barGap/2; x < rect.Max.X+barGap/2; x++ {
+			if img.At(x, ty) == targetColor {
+				n++
+			}
 		}
+		return n
 	}
-	if !found {
-		t.Errorf("no target line at y=%d", ty)
+	if red(0) == 0 || red(1) == 0 {
+		t.Errorf("no target line at y=%d over (a) and (b): %d, %d red pixels", ty, red(0), red(1))
+	}
+	if n := red(2); n != 0 {
+		t.Errorf("the ratio target line crosses the big case, whose target is hashing: %d red pixels", n)
 	}
 	if w := img.Bounds().Dx(); w < 3*barWidth {
 		t.Errorf("chart width %d too small for 3 bars", w)
