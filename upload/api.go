@@ -262,8 +262,12 @@ type PublishOptions struct {
 	Observer Observer
 }
 
-// DefaultConcurrency is the number of files sent at once by default.
-const DefaultConcurrency = 4
+// DefaultConcurrency is the number of files sent at once by default. Each
+// upload waits on the index (network round trips, and the index making the
+// file durable before it answers) far longer than it uses the CPU, so a
+// release of many files finishes sooner with several in flight; each holds
+// one read buffer of at most 1 MiB.
+const DefaultConcurrency = 8
 
 // Upload sends one file (see the package doc for streaming, retries and the
 // lost-answer case). On failure the error is a *ServerError when the index

@@ -385,3 +385,29 @@ func TestCheckURLCredentials(t *testing.T) {
 		t.Error("credentials not sent to the check URL on the publish host")
 	}
 }
+
+// TestPublishDefaultConcurrency: with Concurrency left 0, a new release's
+// first file goes alone and then DefaultConcurrency files are in flight.
+func TestPublishDefaultConcurrency(t *testing.T) {
+	pypi := newFakePyPI(t)
+	tm := &timing{next: pypi, delay: 80 * time.Millisecond}
+	srv := httptest.NewServer(tm)
+	defer srv.Close()
+	c, _, _ := testClient(srv.URL + "/legacy/")
+	files := release(t, t.TempDir(), "many", "1.0", DefaultConcurrency+3)
+	if _, err := Publish(context.Background(), c, files, PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if tm.maxConc != DefaultConcurrency {
+		t.Errorf("max concurrency %d, want DefaultConcurrency %d", tm.maxConc, DefaultConcurrency)
+	}
+	first := tm.spans[0]
+	for _, s := range tm.spans[1:] {
+		if s.start.Before(first.end) {
+			t.Fatalf("an upload started at %v, before the release's first file was answered at %v", s.start, first.end)
+		}
+	}
+	if pypi.count() != len(files) {
+		t.Errorf("index has %d files, want %d", pypi.count(), len(files))
+	}
+}

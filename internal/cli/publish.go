@@ -19,7 +19,7 @@ type publishCmd struct {
 
 	CheckURL           string `name:"check-url" placeholder:"URL" help:"Simple-API URL of the index (e.g. https://pypi.org/simple/): files already there with the same sha256 are skipped, a different sha256 is an error before any upload. Env: TRUSTPUB_CHECK_URL, UV_PUBLISH_CHECK_URL."`
 	SkipExisting       bool   `name:"skip-existing" help:"Treat files the index already has (\"File already exists\") as skipped, as twine does."`
-	Concurrency        int    `default:"4" help:"Files sent at once (the first file of a new release goes alone)."`
+	Concurrency        int    `default:"8" help:"Files sent at once (the first file of a new release goes alone)."`
 	DryRun             bool   `name:"dry-run" help:"Do every check and resolve credentials, but send no file."`
 	JSON               string `name:"json" placeholder:"FILE" help:"Write a machine-readable report (per file: name, size, sha256, outcome, URL) to FILE ('-' for stdout)."`
 	Quiet              bool   `short:"q" help:"Print only errors and the summary."`
