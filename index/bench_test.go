@@ -42,7 +42,7 @@ func fillProject(srv *Server, project string, n int) {
 
 // BenchmarkSimpleProjectPage10k serves /simple/big/ for a project with
 // 10,000 files, as pip and uv request it (target: well under 50 ms).
-// "render" measures a page rebuilt after every upload (cold cache).
+// "render-*" measure a page rebuilt after every upload (cold cache).
 func BenchmarkSimpleProjectPage10k(b *testing.B) {
 	srv := benchServer(b, 10000)
 	for _, tc := range []struct{ name, accept, encoding string }{
@@ -65,12 +65,39 @@ func BenchmarkSimpleProjectPage10k(b *testing.B) {
 			}
 		})
 	}
-	b.Run("render", func(b *testing.B) {
+	// What pip waits for after an upload: the page rebuilt, in JSON,
+	// compressed, served.
+	b.Run("rebuilt-json-gzip", func(b *testing.B) {
 		p := srv.store.project("big")
+		req := httptest.NewRequest("GET", "/simple/big/", nil)
+		req.Header.Set("Accept", MediaTypeJSON)
+		req.Header.Set("Accept-Encoding", "gzip")
 		for b.Loop() {
-			p.render()
+			p.page.Store(nil) // as after an upload
+			w := &countingWriter{h: http.Header{}}
+			srv.ServeHTTP(w, req)
+			if w.code != http.StatusOK || w.h.Get("Content-Encoding") != "gzip" {
+				b.Fatal(w.code, w.h)
+			}
 		}
 	})
+	// A page rebuilt after an upload renders the format asked for.
+	for _, tc := range []struct {
+		name   string
+		format func(*renderedPage) *lazyBody
+	}{
+		{"render-json", func(pg *renderedPage) *lazyBody { return &pg.json }},
+		{"render-html", func(pg *renderedPage) *lazyBody { return &pg.html }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			p := srv.store.project("big")
+			for b.Loop() {
+				if body, _ := tc.format(p.render()).get(); len(body) < 10000*100 {
+					b.Fatalf("page of %d bytes", len(body))
+				}
+			}
+		})
+	}
 }
 
 // BenchmarkUpload measures one authenticated 1 MiB wheel upload end to end

@@ -109,15 +109,34 @@ func negotiate(accept string) (mediaType string, ok bool) {
 	return best, best != ""
 }
 
-// renderedPage is a cached rendering of a simple page in both formats; it
-// is current while serial is the serial of what it shows.
+// renderedPage is a cached simple page; it is current while serial is the
+// serial of what it shows. Each format is rendered from the same snapshot
+// on its first request, so a rebuild after an upload renders only what
+// clients ask for (pip and uv ask for JSON only).
 type renderedPage struct {
-	html, json     []byte
-	etagHTML       string
-	etagJSON       string
-	serial         int64
-	modified       time.Time
-	gzHTML, gzJSON gzipped // compressed on first request that accepts gzip
+	html, json lazyBody
+	serial     int64
+	modified   time.Time
+}
+
+// lazyBody is one format of a page, rendered once, on demand.
+type lazyBody struct {
+	once   sync.Once
+	render func() []byte
+	body   []byte
+	etag   string
+	gz     gzipped // compressed on the first request that accepts gzip
+}
+
+// get renders the body (first call only) and returns it with its ETag.
+func (l *lazyBody) get() ([]byte, string) {
+	l.once.Do(func() {
+		l.body = l.render()
+		l.render = nil // the snapshot it holds can go
+		sum := sha256.Sum256(l.body)
+		l.etag = `"` + hex.EncodeToString(sum[:16]) + `"`
+	})
+	return l.body, l.etag
 }
 
 // gzipped is a body compressed once, on demand.
@@ -137,14 +156,10 @@ func (g *gzipped) of(src []byte) []byte {
 	return g.b
 }
 
-func newRenderedPage(htmlBody, jsonBody []byte, serial int64, modified time.Time) *renderedPage {
-	h1, h2 := sha256.Sum256(htmlBody), sha256.Sum256(jsonBody)
-	return &renderedPage{
-		html: htmlBody, json: jsonBody,
-		etagHTML: `"` + hex.EncodeToString(h1[:16]) + `"`,
-		etagJSON: `"` + hex.EncodeToString(h2[:16]) + `"`,
-		serial:   serial, modified: modified,
-	}
+// newRenderedPage returns a page whose formats render, when first asked
+// for, with html and json.
+func newRenderedPage(html, json func() []byte, serial int64, modified time.Time) *renderedPage {
+	return &renderedPage{html: lazyBody{render: html}, json: lazyBody{render: json}, serial: serial, modified: modified}
 }
 
 // minGzip is the smallest page worth compressing.
@@ -163,10 +178,12 @@ func servePage(w http.ResponseWriter, r *http.Request, p *renderedPage) {
 			MediaTypeJSON, MediaTypeHTML, MediaTypeText, r.Header.Get("Accept"))
 		return
 	}
-	body, etag, gz := p.html, p.etagHTML, &p.gzHTML
+	lb := &p.html
 	if mt == MediaTypeJSON {
-		body, etag, gz = p.json, p.etagJSON, &p.gzJSON
+		lb = &p.json
 	}
+	body, etag := lb.get()
+	gz := &lb.gz
 	if len(body) >= minGzip && acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		body = gz.of(body)
 		etag = strings.TrimSuffix(etag, `"`) + `-gzip"`
@@ -254,7 +271,8 @@ func (s *Server) renderIndex() *renderedPage {
 		Meta     map[string]any `json:"meta"`
 		Projects []jp           `json:"projects"`
 	}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, jps})
-	return newRenderedPage(h.Bytes(), append(j, '\n'), serial, modified)
+	hb, jb := h.Bytes(), append(j, '\n')
+	return newRenderedPage(func() []byte { return hb }, func() []byte { return jb }, serial, modified)
 }
 
 func (s *Server) handleSimpleProject(w http.ResponseWriter, r *http.Request) {
@@ -360,21 +378,12 @@ func (r *record) fragments() (htmlFrag, jsonFrag []byte) {
 // serial is the project's at the time, so a page rendered while an upload
 // lands is known to be stale and rendered again.
 func (p *project) render() *renderedPage {
+	// A snapshot under the lock; the formats render from it later, each on
+	// its first request. Records do not change once stored.
 	p.mu.RLock()
-	defer p.mu.RUnlock()
 	serial := p.serial.Load()
-	var h, j bytes.Buffer
-	h.Grow(len(p.files)*256 + 512)
-	j.Grow(len(p.files)*384 + 512)
-	title := html.EscapeString(p.name)
-	h.WriteString("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Links for ")
-	h.WriteString(title)
-	h.WriteString("</title>\n  </head>\n  <body>\n    <h1>Links for ")
-	h.WriteString(title)
-	h.WriteString("</h1>\n")
-
-	// Versions in the order they were first uploaded (dist offers no PEP 440
-	// ordering; clients sort them themselves).
+	name, newest := p.name, p.newest
+	files := slices.Clone(p.files)
 	type firstUpload struct {
 		v string
 		t time.Time
@@ -383,29 +392,52 @@ func (p *project) render() *renderedPage {
 	for v, t := range p.version {
 		fu = append(fu, firstUpload{v, t})
 	}
-	slices.SortFunc(fu, func(a, b firstUpload) int { return cmp.Or(a.t.Compare(b.t), strings.Compare(a.v, b.v)) })
-	versions := make([]string, len(fu))
-	for i, x := range fu {
-		versions[i] = x.v
-	}
-	head, _ := json.Marshal(struct {
-		Meta     map[string]any `json:"meta"`
-		Name     string         `json:"name"`
-		Versions []string       `json:"versions"`
-	}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, p.name, versions})
-	j.Write(head[:len(head)-1]) // without the closing brace
-	j.WriteString(`,"files":[`)
-	for i, f := range p.files {
-		hf, jf := f.fragments()
-		h.Write(hf)
-		if i > 0 {
-			j.WriteByte(',')
+	p.mu.RUnlock()
+
+	htmlPage := func() []byte {
+		var h bytes.Buffer
+		h.Grow(len(files)*256 + 512)
+		title := html.EscapeString(name)
+		h.WriteString("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Links for ")
+		h.WriteString(title)
+		h.WriteString("</title>\n  </head>\n  <body>\n    <h1>Links for ")
+		h.WriteString(title)
+		h.WriteString("</h1>\n")
+		for _, f := range files {
+			hf, _ := f.fragments()
+			h.Write(hf)
 		}
-		j.Write(jf)
+		h.WriteString("  </body>\n</html>\n")
+		return h.Bytes()
 	}
-	h.WriteString("  </body>\n</html>\n")
-	j.WriteString("]}\n")
-	return newRenderedPage(h.Bytes(), j.Bytes(), serial, p.newest)
+	jsonPage := func() []byte {
+		// Versions in the order they were first uploaded (dist offers no
+		// PEP 440 ordering; clients sort them themselves).
+		slices.SortFunc(fu, func(a, b firstUpload) int { return cmp.Or(a.t.Compare(b.t), strings.Compare(a.v, b.v)) })
+		versions := make([]string, len(fu))
+		for i, x := range fu {
+			versions[i] = x.v
+		}
+		head, _ := json.Marshal(struct {
+			Meta     map[string]any `json:"meta"`
+			Name     string         `json:"name"`
+			Versions []string       `json:"versions"`
+		}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, name, versions})
+		var j bytes.Buffer
+		j.Grow(len(files)*384 + len(head) + 512)
+		j.Write(head[:len(head)-1]) // without the closing brace
+		j.WriteString(`,"files":[`)
+		for i, f := range files {
+			_, jf := f.fragments()
+			if i > 0 {
+				j.WriteByte(',')
+			}
+			j.Write(jf)
+		}
+		j.WriteString("]}\n")
+		return j.Bytes()
+	}
+	return newRenderedPage(htmlPage, jsonPage, serial, newest)
 }
 
 // handleFile serves a stored file or its core metadata (PEP 658: the file's
