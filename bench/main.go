@@ -86,7 +86,7 @@ func parseFlags(args []string, stderr io.Writer, root string) (*options, error) 
 	fs.Var(&o.bigSize, "big-size", "size of case c's incompressible member, e.g. 1GiB, or 64MiB for a smoke test")
 	fs.StringVar(&o.jsonPath, "json", filepath.Join(root, "bench", "results.json"), "write the results as JSON to this file (\"\" to skip)")
 	fs.StringVar(&o.pngPath, "png", "", "also draw a PNG bar chart of the twine/trustpub ratios to this file")
-	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (binary, data directories, server logs) and print its path")
+	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (binary, server logs, data directories; in memory, the small runs' only) and print its path")
 	fs.StringVar(&o.cacheDir, "cache", filepath.Join(cache, "trustpub-bench"), "directory for the generated inputs, reused between runs while valid")
 	fs.StringVar(&o.twine, "twine", "twine", "twine command (name on PATH or path); its column is skipped when absent")
 	fs.StringVar(&o.trustpub, "trustpub", "", "use this trustpub binary instead of building ./cmd/trustpub")
@@ -201,7 +201,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		logf("machine: %s, %d cores, load average %s", info.CPU, info.Cores, la)
 	}
 
-	data, err := indexDataDir(o.indexData, work)
+	need := int64(64 << 20) // (a) and (b) take a few MiB
+	if slices.Contains(cases, gen.CaseBig) {
+		need += int64(o.bigSize) + 64<<20
+	}
+	data, err := indexDataDir(o.indexData, work, need)
 	if err != nil {
 		return err
 	}
@@ -271,24 +275,37 @@ const memoryRoot = "/dev/shm"
 
 // indexDataDir resolves -index-data: "memory" is a new directory on the
 // tmpfs at /dev/shm (the caller removes it), falling back to the disk with a
-// note when there is none; "disk" is the work directory. In memory the
+// note when there is none or it has less than need bytes free (one run's
+// data at a time is there); "disk" is the work directory. In memory the
 // index's fsyncs cost nothing and its file creations do not depend on what
 // the disk went through before, so the figures compare the clients rather
 // than the disk's state; -index-data disk measures with a durable index.
-func indexDataDir(mode, work string) (indexData, error) {
+func indexDataDir(mode, work string, need int64) (indexData, error) {
 	var note string
 	if mode == "memory" {
-		if runner.FSType(memoryRoot) == "tmpfs" {
+		free, known := runner.FreeBytes(memoryRoot)
+		switch {
+		case runner.FSType(memoryRoot) != "tmpfs":
+			note = fmt.Sprintf("-index-data memory: %s is not a tmpfs here, so the index's data is on disk.", memoryRoot)
+		case known && free < need:
+			note = fmt.Sprintf("-index-data memory: %s has %s free, less than the %s a run needs, so the index's data is on disk.", memoryRoot, size.Format(free), size.Format(need))
+		default:
 			dir, err := os.MkdirTemp(memoryRoot, "trustpub-bench-")
 			if err != nil {
 				return indexData{}, fmt.Errorf("-index-data memory: creating the index's data directory in %s: %w (use -index-data disk)", memoryRoot, err)
 			}
 			return indexData{dir: dir, inMemory: true, where: "in memory (tmpfs, " + memoryRoot + ")"}, nil
 		}
-		note = fmt.Sprintf("-index-data memory: %s is not a tmpfs here, so the index's data is on disk.", memoryRoot)
 	}
 	where := "on disk (" + work + ")"
-	if fs := runner.FSType(work); fs != "" {
+	switch fs := runner.FSType(work); fs {
+	case "":
+	case "tmpfs":
+		where = "on disk (" + work + ", which is a tmpfs)"
+		if mode == "disk" {
+			note = fmt.Sprintf("-index-data disk: the work directory %s is on a tmpfs, so the index's data is in memory after all; point TMPDIR at a directory on disk.", work)
+		}
+	default:
 		where = "on disk (" + fs + ", " + work + ")"
 	}
 	return indexData{where: where, note: note}, nil

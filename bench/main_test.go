@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/trustpub/trustpub/bench/internal/runner"
 )
 
 func TestParseCases(t *testing.T) {
@@ -211,11 +213,11 @@ func TestEndToEnd(t *testing.T) {
 
 func TestIndexDataDir(t *testing.T) {
 	work := t.TempDir()
-	disk, err := indexDataDir("disk", work)
+	disk, err := indexDataDir("disk", work, 1<<20)
 	if err != nil || disk.dir != "" || disk.inMemory || disk.note != "" || !strings.HasPrefix(disk.where, "on disk (") || !strings.Contains(disk.where, work) {
 		t.Errorf(`indexDataDir("disk") = %+v, %v; want the work directory`, disk, err)
 	}
-	mem, err := indexDataDir("memory", work)
+	mem, err := indexDataDir("memory", work, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,5 +232,12 @@ func TestIndexDataDir(t *testing.T) {
 	} else if mem.dir != "" || !strings.Contains(mem.note, "is not a tmpfs here") || !strings.HasPrefix(mem.where, "on disk (") {
 		// Without a tmpfs at /dev/shm the index falls back to the disk, and says so.
 		t.Errorf(`indexDataDir("memory") without a tmpfs = %+v`, mem)
+	}
+	// Not enough room for a run: on disk, with a note saying why.
+	if free, ok := runner.FreeBytes(memoryRoot); ok && runner.FSType(memoryRoot) == "tmpfs" {
+		full, err := indexDataDir("memory", work, free+1<<40)
+		if err != nil || full.inMemory || full.dir != "" || !strings.Contains(full.note, "less than the") {
+			t.Errorf(`indexDataDir("memory") with too little room = %+v, %v`, full, err)
+		}
 	}
 }

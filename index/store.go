@@ -487,6 +487,9 @@ func (s *store) commitFile(tmpPath string, st *staged, rec *record) (err error) 
 				s.log.Error("cannot undo a failed commit: remove it by hand before the next start", "path", placed[i], "err", rerr)
 			}
 		}
+		if serr := syncDir(pdir); serr != nil {
+			s.log.Error("cannot make the undo of a failed commit durable", "dir", pdir, "err", serr)
+		}
 		s.log.Warn("commit failed: removed the names it had moved into place", "file", rec.Filename, "err", err)
 	}()
 	if s.project(rec.Normalized) == nil {

@@ -276,7 +276,7 @@ func retiredAction(a string) bool {
 // receiveFile streams the file part to a temp file, hashing it and enforcing
 // the size limit as it goes; it never holds the file in memory.
 // The request's Content-Length (when known) bounds the file's size, so that
-// a small upload gets buffers of its size instead of megabytes.
+// a small upload gets buffers of its size class instead of megabytes.
 func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string, requestSize int64) (*uploadedFile, *uploadError) {
 	tmp, err := os.CreateTemp(s.store.tmpDir(), "upload-*")
 	if err != nil {

@@ -189,8 +189,8 @@ func writeTrailer(w io.Writer, boundary, sha, blake string) error {
 
 // streamBody is the request body of one attempt: prefix, the file read
 // once through both hashers, then the digest trailer. It implements
-// io.Reader; it is not safe for concurrent use (the transport reads it from
-// one goroutine).
+// io.ReadCloser for the transport, which reads it from one goroutine and may
+// call Close from another while a Read is under way.
 type streamBody struct {
 	plan     *bodyPlan
 	file     *os.File

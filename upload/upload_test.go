@@ -630,9 +630,6 @@ func TestHTTPSUsesHTTP1(t *testing.T) {
 	}
 }
 
-// TestStreamBodyMatchesMultipartWriter: the streamed body is byte for
-// byte what mime/multipart writes for the same parts, and its planned
-// length is exact.
 // planFor returns f's form fields and body plan.
 func planFor(t *testing.T, f *dist.File) ([]formField, *bodyPlan) {
 	t.Helper()
@@ -647,8 +644,10 @@ func planFor(t *testing.T, f *dist.File) ([]formField, *bodyPlan) {
 	return fields, plan
 }
 
-// Buffers come from one pool, which hands back each one dirty from the
-// previous, larger file: no stale byte may reach a body.
+// TestStreamBodyMatchesMultipartWriter: the streamed body is byte for
+// byte what mime/multipart writes for the same parts, and its planned
+// length is exact. Buffers come from one pool, which hands back each one
+// dirty from the previous, larger file: no stale byte may reach a body.
 func TestStreamBodyMatchesMultipartWriter(t *testing.T) {
 	pool := &bufpool.Pool{}
 	for _, payload := range []int64{3*chunkSize + 17, chunkSize, chunkSize - 1, 40 << 10, 1, 0, 40<<10 - 3} {

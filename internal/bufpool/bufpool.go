@@ -2,7 +2,8 @@
 // received into, so that a run of many uploads reuses a few buffers instead
 // of allocating (and faulting in) fresh memory for each one. Buffers are kept
 // by size class, powers of two from MinSize to MaxSize, so a small file takes
-// a small buffer and a pool never holds more than a few of the big ones.
+// a small buffer; like any sync.Pool, what goes back is kept until a garbage
+// collection, so a pool holds about as many buffers as were in use at once.
 package bufpool
 
 import (

@@ -47,7 +47,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	red.Add(t.Password)
+	red.AddBasicAuth(t.Username, t.Password)
 	// An explicit check URL pre-checks every file; the index's own simple
 	// API (known for PyPI) is still used to settle a lost answer.
 	explicitCheck := c.CheckURL

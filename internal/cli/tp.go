@@ -92,7 +92,7 @@ func redactedCredentials(red *output.Redactor, src upload.CredentialSource) uplo
 		if err != nil {
 			return upload.Credentials{}, err
 		}
-		red.Add(c.Password)
+		red.AddBasicAuth(c.Username, c.Password)
 		return c, nil
 	})
 }

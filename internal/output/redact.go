@@ -1,6 +1,7 @@
 package output
 
 import (
+	"encoding/base64"
 	"sort"
 	"strings"
 	"sync"
@@ -26,8 +27,12 @@ func NewRedactor(secrets ...secret.String) *Redactor {
 	return r
 }
 
-// Add registers secrets. Empty ones and ones already known are ignored.
+// Add registers secrets. Empty ones and ones already known are ignored; a
+// nil Redactor ignores them all.
 func (r *Redactor) Add(secrets ...secret.String) {
+	if r == nil {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range secrets {
@@ -44,6 +49,16 @@ func (r *Redactor) Add(secrets ...secret.String) {
 		}
 	}
 	sort.SliceStable(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
+}
+
+// AddBasicAuth registers a credential as sent: the password, and the
+// base64 of "username:password" that HTTP Basic authentication puts in the
+// Authorization header, in case an index echoes the header back.
+func (r *Redactor) AddBasicAuth(username string, password secret.String) {
+	if password.IsZero() {
+		return
+	}
+	r.Add(password, secret.New(base64.StdEncoding.EncodeToString([]byte(username+":"+password.Reveal()))))
 }
 
 // Redact returns text with every occurrence of every secret replaced by

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"sync"
@@ -19,8 +20,19 @@ func TestRedactor(t *testing.T) {
 		t.Errorf("Redact = %q", got)
 	}
 	var none *Redactor
+	none.Add(secret.New("pypi-short")) // no panic
 	if got := none.Redact("pypi-short"); got != "pypi-short" {
 		t.Errorf("nil Redactor changed the text: %q", got)
+	}
+
+	// The Authorization header's form of a Basic credential is redacted
+	// too, in case an index echoes the header back.
+	basic := NewRedactor()
+	basic.AddBasicAuth("__token__", secret.New("pypi-basic"))
+	basic.AddBasicAuth("__token__", secret.String{}) // nothing to add
+	header := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("__token__:pypi-basic"))
+	if got := basic.Redact(header + " and pypi-basic"); got != "Authorization: Basic [REDACTED] and [REDACTED]" {
+		t.Errorf("Redact(Basic header) = %q", got)
 	}
 
 	// Error is redacted when read, with secrets added after it was wrapped,

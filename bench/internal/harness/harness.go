@@ -56,7 +56,8 @@ type Config struct {
 	// data directory is then removed as soon as the run ends, to free the
 	// memory.
 	DataInMemory bool
-	// Keep leaves every run's data directory in place.
+	// Keep leaves every run's data directory in place, except a big run's
+	// in memory.
 	Keep bool
 	// RunTimeout bounds one client run.
 	RunTimeout time.Duration
@@ -343,7 +344,11 @@ func runOnce(ctx context.Context, cfg Config, t tool, in gen.Input, tokenFile, n
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return runner.Result{}, fmt.Errorf("creating the index's data directory: %w", err)
 	}
-	if !cfg.Keep && (cfg.DataInMemory || in.Bytes() >= removeAfterRun) {
+	switch big := in.Bytes() >= removeAfterRun; {
+	case cfg.DataInMemory && big:
+		defer os.RemoveAll(data) // even with Keep: it is gigabytes of memory
+	case cfg.Keep:
+	case cfg.DataInMemory || big:
 		defer os.RemoveAll(data)
 	}
 	ready := filepath.Join(dir, "ready")

@@ -30,3 +30,13 @@ func FSType(path string) string {
 	}
 	return fmt.Sprintf("filesystem 0x%x", st.Type)
 }
+
+// FreeBytes returns the bytes available to this user on the filesystem that
+// holds path, and whether that could be told.
+func FreeBytes(path string) (int64, bool) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return 0, false
+	}
+	return int64(st.Bavail) * int64(st.Bsize), true
+}

@@ -19,3 +19,12 @@ func TestFSType(t *testing.T) {
 		t.Errorf("FSType(missing) = %q, want \"\"", got)
 	}
 }
+
+func TestFreeBytes(t *testing.T) {
+	if free, ok := FreeBytes(t.TempDir()); !ok || free <= 0 {
+		t.Errorf("FreeBytes(a temp dir) = %d, %v", free, ok)
+	}
+	if _, ok := FreeBytes(filepath.Join(t.TempDir(), "missing")); ok {
+		t.Error("FreeBytes(missing) says it knows")
+	}
+}
