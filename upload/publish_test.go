@@ -390,7 +390,7 @@ func TestCheckURLCredentials(t *testing.T) {
 // first file goes alone and then DefaultConcurrency files are in flight.
 func TestPublishDefaultConcurrency(t *testing.T) {
 	pypi := newFakePyPI(t)
-	tm := &timing{next: pypi, delay: 80 * time.Millisecond}
+	tm := &timing{next: pypi, delay: 200 * time.Millisecond}
 	srv := httptest.NewServer(tm)
 	defer srv.Close()
 	c, _, _ := testClient(srv.URL + "/legacy/")
