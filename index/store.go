@@ -473,8 +473,11 @@ func (s *store) stage(meta []byte, rec *record) (*staged, error) {
 // metadata file (repaired). If a step fails, the names already moved into
 // place are removed again (best effort: the disk is failing), so that the
 // file the client is told was not stored does not reappear at the next
-// start. The caller holds a reservation for rec (so none of the names
-// existed), and adds rec to the index (release) once this returns nil.
+// start. None of the names can exist (the caller holds a reservation for
+// rec, and load removes leftovers), and a name that does anyway (another
+// file's, on a case-insensitive file system) fails the commit rather than
+// being replaced. The caller adds rec to the index (release) once this
+// returns nil.
 func (s *store) commitFile(tmpPath string, st *staged, rec *record) (err error) {
 	pdir := s.projectDir(rec.Normalized)
 	var placed []string // names moved into pdir, in order
@@ -504,19 +507,19 @@ func (s *store) commitFile(tmpPath string, st *staged, rec *record) (err error) 
 	}
 	if st.metaTmp != "" {
 		p := filepath.Join(pdir, rec.Filename+metadataSuffix)
-		if err := os.Rename(st.metaTmp, p); err != nil {
+		if err := placeFile(st.metaTmp, p); err != nil {
 			return fmt.Errorf("storing metadata: %w", err)
 		}
 		st.metaTmp = ""
 		placed = append(placed, p)
 	}
 	p := filepath.Join(pdir, rec.Filename)
-	if err := os.Rename(tmpPath, p); err != nil {
+	if err := placeFile(tmpPath, p); err != nil {
 		return fmt.Errorf("moving upload into place: %w", err)
 	}
 	placed = append(placed, p)
 	p = filepath.Join(pdir, rec.Filename+recordSuffix)
-	if err := os.Rename(st.recTmp, p); err != nil {
+	if err := placeFile(st.recTmp, p); err != nil {
 		return fmt.Errorf("storing record: %w", err)
 	}
 	st.recTmp = ""

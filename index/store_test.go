@@ -334,3 +334,30 @@ func TestFailedCommitIsUndone(t *testing.T) {
 		t.Errorf("the retried file: %d", resp.StatusCode)
 	}
 }
+
+// TestCommitNeverReplaces: a name that is already taken when a commit
+// moves its file into place (on a case-insensitive file system, a stored
+// file whose name differs only in case) fails the upload and leaves the
+// file that had the name untouched, where a rename would replace it.
+func TestCommitNeverReplaces(t *testing.T) {
+	dir := t.TempDir()
+	ti := newTestIndexAt(t, dir, nil)
+	ti.mustUpload(t, wheel(t, "taken", "1.0", disttest.Options{}))
+	w := wheel(t, "taken", "1.1", disttest.Options{})
+	other := filepath.Join(dir, "projects", "taken", w.filename)
+	if err := os.WriteFile(other, []byte("another stored file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := w.req().send(t, ti.url+"/legacy/"); code != 500 {
+		t.Fatalf("upload onto a taken name: %d %s", code, body)
+	}
+	if b, err := os.ReadFile(other); err != nil || string(b) != "another stored file" {
+		t.Errorf("the file that had the name was replaced or removed: %q, %v", b, err)
+	}
+	if !strings.Contains(ti.logs.String(), "is already taken in") {
+		t.Errorf("the log does not say the name was taken:\n%s", ti.logs.String())
+	}
+	if _, err := os.Stat(other + ".metadata"); !os.IsNotExist(err) {
+		t.Errorf("the metadata placed before the failure was left: %v", err)
+	}
+}
