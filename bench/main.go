@@ -267,7 +267,7 @@ type indexData struct {
 	dir      string // "" for the work directory
 	inMemory bool
 	where    string // for the report, e.g. "in memory (tmpfs, /dev/shm)"
-	note     string // why memory was asked for but not used, or ""
+	note     string // why the data is not where -index-data asked, or ""
 }
 
 // memoryRoot is where -index-data memory puts the index's data.
@@ -301,7 +301,7 @@ func indexDataDir(mode, work string, need int64) (indexData, error) {
 	switch fs := runner.FSType(work); fs {
 	case "":
 	case "tmpfs":
-		where = "on disk (" + work + ", which is a tmpfs)"
+		where = "in the work directory (" + work + "), a tmpfs"
 		if mode == "disk" {
 			note = fmt.Sprintf("-index-data disk: the work directory %s is on a tmpfs, so the index's data is in memory after all; point TMPDIR at a directory on disk.", work)
 		}

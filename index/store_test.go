@@ -299,65 +299,79 @@ func TestUnrepairableMetadataStillStarts(t *testing.T) {
 	}
 }
 
-// TestFailedCommitIsUndone: when a commit fails after some of its names
-// were moved into place (here the record's rename, onto a directory in the
-// way), the upload is refused and the names are removed again, so the file
-// the client was told is not stored neither is served nor reappears at the
-// next start; once the obstacle is gone the retry stores it.
-func TestFailedCommitIsUndone(t *testing.T) {
-	dir := t.TempDir()
-	ti := newTestIndexAt(t, dir, nil)
-	ti.mustUpload(t, wheel(t, "undo", "1.0", disttest.Options{}))
-	w := wheel(t, "undo", "1.1", disttest.Options{})
-	pdir := filepath.Join(dir, "projects", "undo")
-	obstacle := filepath.Join(pdir, w.filename+".json")
-	if err := os.MkdirAll(filepath.Join(obstacle, "x"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if code, body, _ := w.req().send(t, ti.url+"/legacy/"); code != 500 || !strings.Contains(body, "could not be stored") {
-		t.Fatalf("upload with the record's name taken: %d %s", code, body)
-	}
-	for _, name := range []string{w.filename, w.filename + ".metadata"} {
-		if _, err := os.Stat(filepath.Join(pdir, name)); !os.IsNotExist(err) {
-			t.Errorf("%s left in place after the failed commit: %v", name, err)
-		}
-	}
-	if !strings.Contains(ti.logs.String(), "commit failed: removed the names it had moved into place") {
-		t.Errorf("the undo is not logged:\n%s", ti.logs.String())
-	}
-	if resp, _ := get(t, ti.url+"/files/undo/"+w.filename, ""); resp.StatusCode != 404 {
-		t.Errorf("the refused file is served: %d", resp.StatusCode)
-	}
-	os.RemoveAll(obstacle)
-	ti.mustUpload(t, w)
-	if resp, body := get(t, ti.url+"/files/undo/"+w.filename, ""); resp.StatusCode != 200 || string(body) != string(w.data) {
-		t.Errorf("the retried file: %d", resp.StatusCode)
-	}
-}
-
-// TestCommitNeverReplaces: a name that is already taken when a commit
-// moves its file into place (on a case-insensitive file system, a stored
-// file whose name differs only in case) fails the upload and leaves the
-// file that had the name untouched, where a rename would replace it.
-func TestCommitNeverReplaces(t *testing.T) {
-	dir := t.TempDir()
-	ti := newTestIndexAt(t, dir, nil)
-	ti.mustUpload(t, wheel(t, "taken", "1.0", disttest.Options{}))
-	w := wheel(t, "taken", "1.1", disttest.Options{})
-	other := filepath.Join(dir, "projects", "taken", w.filename)
-	if err := os.WriteFile(other, []byte("another stored file"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if code, body, _ := w.req().send(t, ti.url+"/legacy/"); code != 500 {
-		t.Fatalf("upload onto a taken name: %d %s", code, body)
-	}
-	if b, err := os.ReadFile(other); err != nil || string(b) != "another stored file" {
-		t.Errorf("the file that had the name was replaced or removed: %q, %v", b, err)
-	}
-	if !strings.Contains(ti.logs.String(), "is already taken in") {
-		t.Errorf("the log does not say the name was taken:\n%s", ti.logs.String())
-	}
-	if _, err := os.Stat(other + ".metadata"); !os.IsNotExist(err) {
-		t.Errorf("the metadata placed before the failure was left: %v", err)
+// TestCommitWithANameInTheWay: when a commit finds one of its names taken
+// as it moves its files into place, the upload is refused, the names it had
+// already placed are removed again (so the file the client was told is not
+// stored is neither served nor back at the next start), and what held the
+// name is left untouched, where a rename would have replaced it (on a
+// case-insensitive file system, a stored file whose name differs only in
+// case). Once the name is free, the retry stores the file.
+func TestCommitWithANameInTheWay(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		taken  func(w dfile) string // the name in the way, in the project directory
+		block  func(path string) error
+		intact func(path string) error // checks what held the name
+		placed []string                // names the commit had placed, to be removed
+		logged string
+	}{
+		{
+			name:  "record name is a directory",
+			taken: func(w dfile) string { return w.filename + ".json" },
+			block: func(p string) error { return os.MkdirAll(filepath.Join(p, "x"), 0o755) },
+			intact: func(p string) error {
+				_, err := os.Stat(filepath.Join(p, "x"))
+				return err
+			},
+			placed: []string{"", ".metadata"},
+			logged: "commit failed: removed the names it had moved into place",
+		},
+		{
+			name:  "file name held by another file",
+			taken: func(w dfile) string { return w.filename },
+			block: func(p string) error { return os.WriteFile(p, []byte("another stored file"), 0o644) },
+			intact: func(p string) error {
+				if b, err := os.ReadFile(p); err != nil || string(b) != "another stored file" {
+					return fmt.Errorf("replaced or removed: %q, %v", b, err)
+				}
+				return nil
+			},
+			placed: []string{".metadata"},
+			logged: "is already taken in",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ti := newTestIndexAt(t, dir, nil)
+			ti.mustUpload(t, wheel(t, "inway", "1.0", disttest.Options{}))
+			w := wheel(t, "inway", "1.1", disttest.Options{})
+			pdir := filepath.Join(dir, "projects", "inway")
+			taken := filepath.Join(pdir, tc.taken(w))
+			if err := tc.block(taken); err != nil {
+				t.Fatal(err)
+			}
+			if code, body, _ := w.req().send(t, ti.url+"/legacy/"); code != 500 || !strings.Contains(body, "could not be stored") {
+				t.Fatalf("upload with a name taken: %d %s", code, body)
+			}
+			if err := tc.intact(taken); err != nil {
+				t.Errorf("what held the name: %v", err)
+			}
+			for _, suffix := range tc.placed {
+				if _, err := os.Stat(filepath.Join(pdir, w.filename+suffix)); !os.IsNotExist(err) {
+					t.Errorf("%s%s left in place after the failed commit: %v", w.filename, suffix, err)
+				}
+			}
+			if !strings.Contains(ti.logs.String(), tc.logged) {
+				t.Errorf("the log lacks %q:\n%s", tc.logged, ti.logs.String())
+			}
+			if resp, _ := get(t, ti.url+"/files/inway/"+w.filename, ""); resp.StatusCode != 404 {
+				t.Errorf("the refused file is served: %d", resp.StatusCode)
+			}
+			os.RemoveAll(taken)
+			ti.mustUpload(t, w)
+			if resp, body := get(t, ti.url+"/files/inway/"+w.filename, ""); resp.StatusCode != 200 || string(body) != string(w.data) {
+				t.Errorf("the retried file: %d", resp.StatusCode)
+			}
+		})
 	}
 }
