@@ -16,9 +16,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/internal/bufpool"
 	"github.com/trustpub/trustpub/publisher"
+	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -125,7 +125,7 @@ func New(opts Options) (*Server, error) {
 			Now:        opts.Now,
 			Logger:     opts.Logger,
 			ProjectExists: func(_ context.Context, name string) (bool, error) {
-				return st.project(dist.NormalizeName(name)) != nil, nil
+				return st.project(pydist.NormalizeName(name)) != nil, nil
 			},
 		})
 		if err != nil {

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/publisher"
+	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -74,7 +74,7 @@ func newTokenStore(tokens []APIToken, now func() time.Time) (*tokenStore, error)
 		if len(t.Projects) > 0 {
 			id.projects = map[string]bool{}
 			for _, p := range t.Projects {
-				id.projects[dist.NormalizeName(p)] = true
+				id.projects[pydist.NormalizeName(p)] = true
 			}
 		}
 		ts.config = append(ts.config, configToken{digest: sha256.Sum256([]byte(v)), id: id})
@@ -143,7 +143,7 @@ func (s *Server) mint(ctx context.Context, m *publisher.Match, lifetime time.Dur
 	expires := s.now().Add(lifetime)
 	id := &identity{name: "trusted publisher " + m.Publisher, projects: map[string]bool{}, oidc: true, expires: expires, publisher: m.Publisher}
 	for _, p := range m.Projects {
-		id.projects[dist.NormalizeName(p)] = true
+		id.projects[pydist.NormalizeName(p)] = true
 	}
 	tok, err := s.tokens.mint(id)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/devissuer"
-	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/pydist/disttest"
 	"github.com/trustpub/trustpub/publisher"
 )
 

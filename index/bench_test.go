@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
 // benchServer returns a Server whose project "big" has n files in its

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/pydist/disttest"
 	"github.com/trustpub/trustpub/secret"
 )
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/pydist/disttest"
 	"github.com/trustpub/trustpub/secret"
 )
 

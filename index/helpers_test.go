@@ -21,8 +21,8 @@ import (
 
 	"golang.org/x/crypto/blake2b"
 
-	"github.com/trustpub/trustpub/dist"
-	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/pydist"
+	"github.com/trustpub/trustpub/pydist/disttest"
 	"github.com/trustpub/trustpub/secret"
 
 	"github.com/trustpub/trustpub/internal/testutil"
@@ -257,4 +257,4 @@ func secretOf(s string) secret.String { return secret.New(s) }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
-func normalizeForTest(name string) string { return dist.NormalizeName(name) }
+func normalizeForTest(name string) string { return pydist.NormalizeName(name) }

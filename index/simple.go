@@ -20,7 +20,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/pydist"
 )
 
 // Media types of the simple repository API (PEP 691).
@@ -277,7 +277,7 @@ func (s *Server) renderIndex() *renderedPage {
 
 func (s *Server) handleSimpleProject(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("project")
-	norm := dist.NormalizeName(name)
+	norm := pydist.NormalizeName(name)
 	if norm != name || !strings.HasSuffix(r.URL.Path, "/") {
 		target := "/simple/" + url.PathEscape(norm) + "/"
 		if r.URL.RawQuery != "" {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
 func TestNegotiate(t *testing.T) {

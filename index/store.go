@@ -16,7 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/pydist"
 )
 
 // Layout of the data directory:
@@ -225,7 +225,7 @@ func (s *store) repairMetadata(pdir string, rec *record) error {
 			return nil
 		}
 	}
-	fn, err := dist.ParseFilename(rec.Filename)
+	fn, err := pydist.ParseFilename(rec.Filename)
 	if err != nil {
 		return fmt.Errorf("repairing metadata of %s: %w", rec.Filename, err)
 	}
@@ -238,7 +238,7 @@ func (s *store) repairMetadata(pdir string, rec *record) error {
 	if err != nil {
 		return fmt.Errorf("repairing metadata of %s: %w", rec.Filename, err)
 	}
-	meta, err := dist.ReadMetadata(f, st.Size(), fn)
+	meta, err := pydist.ReadMetadata(f, st.Size(), fn)
 	if err != nil {
 		return fmt.Errorf("repairing metadata of %s: %w", rec.Filename, err)
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
 func TestRestartServesStoredFiles(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/crypto/blake2b"
 
-	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/pydist"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
 )
@@ -365,7 +365,7 @@ func formatLimit(n int64) string {
 // projectDisplayName is the stored name of a project, or name itself for a
 // new project.
 func (s *Server) projectDisplayName(name string) string {
-	if p := s.store.project(dist.NormalizeName(name)); p != nil {
+	if p := s.store.project(pydist.NormalizeName(name)); p != nil {
 		p.mu.RLock()
 		defer p.mu.RUnlock()
 		return p.name
@@ -436,7 +436,7 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 		return badRequest(msgNoFile)
 	}
 	// Project and permission.
-	norm := dist.NormalizeName(meta.name)
+	norm := pydist.NormalizeName(meta.name)
 	displayName := s.projectDisplayName(meta.name)
 	if !id.allows(norm) {
 		return &uploadError{http.StatusForbidden, fmt.Sprintf(

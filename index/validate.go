@@ -15,7 +15,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/pydist"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
 )
@@ -75,7 +75,7 @@ func validateUploadForm(form *uploadForm) *uploadError {
 type uploadMeta struct {
 	metadataVersion string
 	name            string
-	version         dist.Version
+	version         pydist.Version
 	requiresPython  string
 	licenseFiles    []string
 }
@@ -118,7 +118,7 @@ func (s *Server) validateMetadata(form *uploadForm) (*uploadMeta, *uploadError) 
 	if raw == "" {
 		return nil, metaError("'version' is a required field")
 	}
-	v, err := dist.ParseVersion(raw)
+	v, err := pydist.ParseVersion(raw)
 	if err != nil {
 		return nil, metaError(pyrepr.Str(raw) + " is invalid for 'version'")
 	}
@@ -257,10 +257,10 @@ func validateArchive(p string, size int64, rec *record, meta *uploadMeta, displa
 		if i < 0 {
 			return nil, badRequest("Invalid source distribution filename: %s", fn)
 		}
-		if _, err := dist.ParseVersion(stem[i+1:]); err != nil {
+		if _, err := pydist.ParseVersion(stem[i+1:]); err != nil {
 			return nil, badRequest("Invalid source distribution filename: %s", fn)
 		}
-		if dist.NormalizeName(stem[:i]) != rec.Normalized {
+		if pydist.NormalizeName(stem[:i]) != rec.Normalized {
 			return nil, badRequest("Start filename for %s with %s.", pyrepr.Str(displayName), pyrepr.Str(normUnderscore))
 		}
 		if want := normUnderscore + "-" + meta.version.String() + ".tar.gz"; fn != want {
@@ -275,11 +275,11 @@ func validateArchive(p string, size int64, rec *record, meta *uploadMeta, displa
 		return nil, e
 	}
 	for _, plat := range wf.platforms {
-		if !dist.ValidPlatformTag(plat) {
+		if !pydist.ValidPlatformTag(plat) {
 			return nil, badRequest("Binary wheel '%s' has an unsupported platform tag '%s'.", fn, plat)
 		}
 	}
-	if canon := dist.NormalizeName(meta.name); canon != wf.name {
+	if canon := pydist.NormalizeName(meta.name); canon != wf.name {
 		return nil, badRequest("Start filename for %s with %s.", pyrepr.Str(displayName), pyrepr.Str(strings.ReplaceAll(canon, "-", "_")))
 	}
 	if prefix, _, _ := strings.Cut(fn, "-"); prefix != normUnderscore {
@@ -444,7 +444,7 @@ func commonPath(names []string) string {
 // wheelName is a wheel filename parsed as packaging's parse_wheel_filename.
 type wheelName struct {
 	name      string // canonicalized
-	version   dist.Version
+	version   pydist.Version
 	platforms []string
 }
 
@@ -465,7 +465,7 @@ func parseWheelFilename(filename string) (*wheelName, *uploadError) {
 	if strings.Contains(parts[0], "__") || !wheelNamePartRE.MatchString(parts[0]) {
 		return nil, badRequest("Invalid project name: %s", pyrepr.Str(stem))
 	}
-	v, err := dist.ParseVersion(parts[1])
+	v, err := pydist.ParseVersion(parts[1])
 	if err != nil {
 		return nil, badRequest("Invalid wheel filename (invalid version): %s", pyrepr.Str(stem))
 	}
@@ -476,7 +476,7 @@ func parseWheelFilename(filename string) (*wheelName, *uploadError) {
 		}
 	}
 	tags := strings.Split(parts[len(parts)-1], "-")
-	return &wheelName{name: dist.NormalizeName(parts[0]), version: v, platforms: strings.Split(tags[len(tags)-1], ".")}, nil
+	return &wheelName{name: pydist.NormalizeName(parts[0]), version: v, platforms: strings.Split(tags[len(tags)-1], ".")}, nil
 }
 
 // releaseKey identifies a release as packaging's Version equality does:

@@ -24,8 +24,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/internal/bufpool"
+	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -160,12 +160,12 @@ type Result struct {
 // from several goroutines (one per file in flight) and must not block long.
 type Observer interface {
 	// FileStarted is called when a file's upload (or dry-run check) begins.
-	FileStarted(f *dist.File)
+	FileStarted(f *pydist.File)
 	// Progress reports content bytes sent of total for the current attempt.
-	Progress(f *dist.File, sent, total int64)
+	Progress(f *pydist.File, sent, total int64)
 	// Retrying reports that attempt (1-based, the one that failed) failed
 	// with err and the next attempt starts after delay.
-	Retrying(f *dist.File, attempt int, err error, delay time.Duration)
+	Retrying(f *pydist.File, attempt int, err error, delay time.Duration)
 	// FileDone reports a file's final outcome. Files skipped before any
 	// upload (already on the index per the check URL) get FileDone without
 	// FileStarted.
@@ -176,13 +176,13 @@ type Observer interface {
 type NopObserver struct{}
 
 // FileStarted implements Observer.
-func (NopObserver) FileStarted(*dist.File) {}
+func (NopObserver) FileStarted(*pydist.File) {}
 
 // Progress implements Observer.
-func (NopObserver) Progress(*dist.File, int64, int64) {}
+func (NopObserver) Progress(*pydist.File, int64, int64) {}
 
 // Retrying implements Observer.
-func (NopObserver) Retrying(*dist.File, int, error, time.Duration) {}
+func (NopObserver) Retrying(*pydist.File, int, error, time.Duration) {}
 
 // FileDone implements Observer.
 func (NopObserver) FileDone(FileReport) {}
@@ -272,7 +272,7 @@ const DefaultConcurrency = 8
 // Upload sends one file (see the package doc for streaming, retries and the
 // lost-answer case). On failure the error is a *ServerError when the index
 // answered, or wraps the transport error; it never contains a credential.
-func (c *Client) Upload(ctx context.Context, f *dist.File) (Result, error) {
+func (c *Client) Upload(ctx context.Context, f *pydist.File) (Result, error) {
 	return c.UploadObserved(ctx, f, nil)
 }
 
@@ -280,6 +280,6 @@ func (c *Client) Upload(ctx context.Context, f *dist.File) (Result, error) {
 // new release alone, then up to Concurrency at once) and reports every
 // file's outcome. The returned Report is never nil; err is non-nil when any
 // file failed or was not attempted, and names them.
-func Publish(ctx context.Context, c *Client, files []*dist.File, opts PublishOptions) (*Report, error) {
+func Publish(ctx context.Context, c *Client, files []*pydist.File, opts PublishOptions) (*Report, error) {
 	return publish(ctx, c, files, opts)
 }

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
 // benchFileSize is the payload of the benchmark wheels; override with

@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/crypto/blake2b"
 
-	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/internal/bufpool"
+	"github.com/trustpub/trustpub/pydist"
 )
 
 // formField is one non-file field of the upload form.
@@ -28,7 +28,7 @@ type formField struct{ name, value string }
 // before the content part: protocol fields, then metadata (multi-use fields
 // repeated, as PyPI reads them). Empty values are not sent (PyPI treats ""
 // as absent), as twine does.
-func formFields(f *dist.File) ([]formField, error) {
+func formFields(f *pydist.File) ([]formField, error) {
 	if f.Metadata == nil {
 		return nil, fmt.Errorf("%s: no metadata was read; open the file with dist.Open", f.Path)
 	}
@@ -84,14 +84,14 @@ func isProtocolField(name string) bool {
 
 // fileType is the form's filetype; it falls back on the Kind when the dist
 // package returns nothing.
-func fileType(f *dist.File) string {
+func fileType(f *pydist.File) string {
 	if ft := f.Filename.Kind.FileType(); ft != "" {
 		return ft
 	}
 	switch f.Filename.Kind {
-	case dist.Wheel:
+	case pydist.Wheel:
 		return "bdist_wheel"
-	case dist.Sdist:
+	case pydist.Sdist:
 		return "sdist"
 	}
 	return ""
@@ -99,8 +99,8 @@ func fileType(f *dist.File) string {
 
 // pyVersion is the form's pyversion: "source" for an sdist, the wheel's
 // python tag otherwise.
-func pyVersion(f *dist.File) string {
-	if f.Filename.Kind == dist.Sdist {
+func pyVersion(f *pydist.File) string {
+	if f.Filename.Kind == pydist.Sdist {
 		return "source"
 	}
 	if py := f.Filename.PyVersion(); py != "" {

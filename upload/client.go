@@ -18,8 +18,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
+	"github.com/trustpub/trustpub/pydist"
 )
 
 // defaultStallTimeout bounds how long an attempt may make no progress.
@@ -196,7 +196,7 @@ func ParsePublishURL(raw string) (*url.URL, error) {
 // UploadObserved is Upload with progress and retry events sent to obs
 // (nil ignores them). The Result's digests are filled whenever the file was
 // read to the end, even when an error is returned.
-func (c *Client) UploadObserved(ctx context.Context, f *dist.File, obs Observer) (Result, error) {
+func (c *Client) UploadObserved(ctx context.Context, f *pydist.File, obs Observer) (Result, error) {
 	if obs == nil {
 		obs = NopObserver{}
 	}
@@ -284,7 +284,7 @@ func (c *Client) UploadObserved(ctx context.Context, f *dist.File, obs Observer)
 }
 
 // distName is the file's base name as sent to the index.
-func distName(f *dist.File) string {
+func distName(f *pydist.File) string {
 	if f.Filename.Raw != "" {
 		return f.Filename.Raw
 	}
@@ -317,7 +317,7 @@ func (e *policyError) Error() string { return e.err.Error() }
 func (e *policyError) Unwrap() error { return e.err }
 
 // attempt makes one POST.
-func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *dist.File, plan *bodyPlan, obs Observer) (attemptResult, error) {
+func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *pydist.File, plan *bodyPlan, obs Observer) (attemptResult, error) {
 	var out attemptResult
 	var creds Credentials
 	if c.Credentials != nil {

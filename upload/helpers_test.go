@@ -27,7 +27,7 @@ import (
 
 	"golang.org/x/crypto/blake2b"
 
-	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 
 	"github.com/trustpub/trustpub/internal/testutil"
@@ -162,9 +162,9 @@ func buildSdist(t testing.TB, dir, name, version string) string {
 }
 
 // openDist opens a built file with the dist package, as the CLI does.
-func openDist(t testing.TB, path string) *dist.File {
+func openDist(t testing.TB, path string) *pydist.File {
 	t.Helper()
-	f, err := dist.Open(path)
+	f, err := pydist.Open(path)
 	if err != nil {
 		t.Fatalf("dist.Open(%s): %v", path, err)
 	}
@@ -173,9 +173,9 @@ func openDist(t testing.TB, path string) *dist.File {
 
 // release builds n wheels (different python tags) and one sdist of
 // name==version, opened.
-func release(t testing.TB, dir, name, version string, wheels int) []*dist.File {
+func release(t testing.TB, dir, name, version string, wheels int) []*pydist.File {
 	t.Helper()
-	var out []*dist.File
+	var out []*pydist.File
 	out = append(out, openDist(t, buildSdist(t, dir, name, version)))
 	for i := range wheels {
 		tag := "py3"
@@ -244,7 +244,7 @@ func (p *fakePyPI) seed(name, project, version string, content []byte) {
 	defer p.mu.Unlock()
 	s := sha256.Sum256(content)
 	b := blake2b.Sum256(content)
-	p.files[name] = &storedFile{name: name, project: dist.NormalizeName(project), version: version, sha256: hex.EncodeToString(s[:]), blake: hex.EncodeToString(b[:]), size: int64(len(content))}
+	p.files[name] = &storedFile{name: name, project: pydist.NormalizeName(project), version: version, sha256: hex.EncodeToString(s[:]), blake: hex.EncodeToString(b[:]), size: int64(len(content))}
 }
 
 // writeStatus answers with a custom reason phrase, as Warehouse does (Go's
@@ -450,7 +450,7 @@ func (p *fakePyPI) serveUpload(w http.ResponseWriter, r *http.Request) {
 	case one("filetype") == "sdist" && !strings.HasSuffix(st.name, ".tar.gz"), one("filetype") == "bdist_wheel" && !strings.HasSuffix(st.name, ".whl"):
 		fail(400, "Invalid file extension: Extension is invalid for filetype "+one("filetype")+".")
 	default:
-		st.project, st.version = dist.NormalizeName(one("name")), one("version")
+		st.project, st.version = pydist.NormalizeName(one("name")), one("version")
 		p.mu.Lock()
 		old := p.files[st.name]
 		exists := old != nil && (old.sha256 != st.sha256 || old.blake != st.blake || p.strictDuplicates)
@@ -478,13 +478,13 @@ type recObserver struct {
 	total    map[string]int64
 }
 
-func (o *recObserver) FileStarted(f *dist.File) {
+func (o *recObserver) FileStarted(f *pydist.File) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.started = append(o.started, distName(f))
 }
 
-func (o *recObserver) Progress(f *dist.File, sent, total int64) {
+func (o *recObserver) Progress(f *pydist.File, sent, total int64) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.progress == nil {
@@ -493,7 +493,7 @@ func (o *recObserver) Progress(f *dist.File, sent, total int64) {
 	o.progress[distName(f)], o.total[distName(f)] = sent, total
 }
 
-func (o *recObserver) Retrying(f *dist.File, attempt int, err error, delay time.Duration) {
+func (o *recObserver) Retrying(f *pydist.File, attempt int, err error, delay time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.retries = append(o.retries, fmt.Sprintf("%s#%d after %s: %v", distName(f), attempt, delay, err))

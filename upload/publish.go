@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
+	"github.com/trustpub/trustpub/pydist"
 )
 
 // Stage is where a Publish run stopped.
@@ -93,16 +93,16 @@ func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }
 // OrderFiles returns files in upload order: wheels first, then sdists (as
 // twine does: installers prefer wheels, so a release is usable as soon as
 // possible), keeping the given order within each group.
-func OrderFiles(files []*dist.File) []*dist.File {
-	out := append([]*dist.File(nil), files...)
+func OrderFiles(files []*pydist.File) []*pydist.File {
+	out := append([]*pydist.File(nil), files...)
 	sort.SliceStable(out, func(i, j int) bool {
-		return out[i].Filename.Kind == dist.Wheel && out[j].Filename.Kind != dist.Wheel
+		return out[i].Filename.Kind == pydist.Wheel && out[j].Filename.Kind != pydist.Wheel
 	})
 	return out
 }
 
 // projectName is the name of f's project, from metadata or filename.
-func projectName(f *dist.File) string {
+func projectName(f *pydist.File) string {
 	if f.Metadata != nil {
 		if n := f.Metadata.Get("Name"); n != "" {
 			return n
@@ -112,7 +112,7 @@ func projectName(f *dist.File) string {
 }
 
 // releaseVersion is f's version, from metadata or filename.
-func releaseVersion(f *dist.File) string {
+func releaseVersion(f *pydist.File) string {
 	if v := f.Filename.Version.String(); v != "" {
 		return v
 	}
@@ -122,7 +122,7 @@ func releaseVersion(f *dist.File) string {
 	return ""
 }
 
-func publish(ctx context.Context, c *Client, files []*dist.File, opts PublishOptions) (*Report, error) {
+func publish(ctx context.Context, c *Client, files []*pydist.File, opts PublishOptions) (*Report, error) {
 	obs := opts.Observer
 	if obs == nil {
 		obs = NopObserver{}
@@ -191,7 +191,7 @@ func publish(ctx context.Context, c *Client, files []*dist.File, opts PublishOpt
 			return fail(err)
 		}
 		for _, f := range order {
-			key := dist.NormalizeName(projectName(f))
+			key := pydist.NormalizeName(projectName(f))
 			if _, ok := pages[key]; ok {
 				continue
 			}
@@ -205,7 +205,7 @@ func publish(ctx context.Context, c *Client, files []*dist.File, opts PublishOpt
 		}
 		var conflicts []error
 		for i, f := range order {
-			p := pages[dist.NormalizeName(projectName(f))]
+			p := pages[pydist.NormalizeName(projectName(f))]
 			have, ok := p.Files[distName(f)]
 			if !ok {
 				continue
@@ -264,8 +264,8 @@ func publish(ctx context.Context, c *Client, files []*dist.File, opts PublishOpt
 	seen := map[string]bool{}
 	for _, i := range pending {
 		f := order[i]
-		key := dist.NormalizeName(projectName(f)) + "==" + releaseVersion(f)
-		p := pages[dist.NormalizeName(projectName(f))]
+		key := pydist.NormalizeName(projectName(f)) + "==" + releaseVersion(f)
+		p := pages[pydist.NormalizeName(projectName(f))]
 		if !seen[key] && !p.HasVersion(releaseVersion(f)) {
 			first = append(first, i)
 		} else {
@@ -329,7 +329,7 @@ func publish(ctx context.Context, c *Client, files []*dist.File, opts PublishOpt
 }
 
 // publishOne uploads one file and turns the result into a FileReport.
-func (c *Client) publishOne(ctx context.Context, u *url.URL, f *dist.File, opts PublishOptions) FileReport {
+func (c *Client) publishOne(ctx context.Context, u *url.URL, f *pydist.File, opts PublishOptions) FileReport {
 	r := FileReport{Name: distName(f), Path: f.Path, Size: f.Size}
 	res, err := c.UploadObserved(ctx, f, opts.Observer)
 	r.SHA256, r.Attempts = res.SHA256, res.Attempts
@@ -365,7 +365,7 @@ func (c *Client) publishOne(ctx context.Context, u *url.URL, f *dist.File, opts 
 
 // fillURLs reads the index once more to give uploaded files their URL.
 // It is best effort: an index's simple API may lag behind its uploads.
-func (c *Client) fillURLs(ctx context.Context, u *url.URL, checkURL string, order []*dist.File, rep *Report) {
+func (c *Client) fillURLs(ctx context.Context, u *url.URL, checkURL string, order []*pydist.File, rep *Report) {
 	cu, _, err := c.checkURL(u, checkURL)
 	if err != nil {
 		return
@@ -376,7 +376,7 @@ func (c *Client) fillURLs(ctx context.Context, u *url.URL, checkURL string, orde
 		if r.Outcome != OutcomeUploaded || r.URL != "" {
 			continue
 		}
-		key := dist.NormalizeName(projectName(f))
+		key := pydist.NormalizeName(projectName(f))
 		p, ok := pages[key]
 		if !ok {
 			p, _ = c.FetchProject(ctx, cu.String(), projectName(f))

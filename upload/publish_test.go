@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustpub/trustpub/dist"
+	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -310,10 +310,10 @@ func TestPublishCancelled(t *testing.T) {
 }
 
 func TestOrderFiles(t *testing.T) {
-	mk := func(name string, k dist.Kind) *dist.File {
-		return &dist.File{Path: name, Filename: dist.Filename{Raw: name, Kind: k}}
+	mk := func(name string, k pydist.Kind) *pydist.File {
+		return &pydist.File{Path: name, Filename: pydist.Filename{Raw: name, Kind: k}}
 	}
-	in := []*dist.File{mk("a.tar.gz", dist.Sdist), mk("b.whl", dist.Wheel), mk("c.tar.gz", dist.Sdist), mk("d.whl", dist.Wheel)}
+	in := []*pydist.File{mk("a.tar.gz", pydist.Sdist), mk("b.whl", pydist.Wheel), mk("c.tar.gz", pydist.Sdist), mk("d.whl", pydist.Wheel)}
 	var got []string
 	for _, f := range OrderFiles(in) {
 		got = append(got, f.Path)

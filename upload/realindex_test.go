@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustpub/trustpub/dist"
-	"github.com/trustpub/trustpub/dist/disttest"
 	"github.com/trustpub/trustpub/index"
+	"github.com/trustpub/trustpub/pydist"
+	"github.com/trustpub/trustpub/pydist/disttest"
 	"github.com/trustpub/trustpub/secret"
 
 	"github.com/trustpub/trustpub/internal/testutil"
@@ -71,7 +71,7 @@ func TestRealIndexPublish(t *testing.T) {
 		disttest.BuildWheel(t, dir, "Real.Pkg", "1.2.0", disttest.Options{PythonTag: "cp312", ABITag: "cp312", PlatformTag: "manylinux_2_17_x86_64", PayloadSize: 256 << 10}),
 	}
 	paths = append(paths, debianWheels(t)...)
-	var files []*dist.File
+	var files []*pydist.File
 	for _, p := range paths {
 		files = append(files, openDist(t, p))
 	}
@@ -140,7 +140,7 @@ func TestRealIndexConflicts(t *testing.T) {
 	}
 
 	// --skip-existing: skipped, the sdist still goes.
-	rep, err := Publish(context.Background(), c, []*dist.File{sdist, b}, PublishOptions{SkipExisting: true})
+	rep, err := Publish(context.Background(), c, []*pydist.File{sdist, b}, PublishOptions{SkipExisting: true})
 	if err != nil || rep.Files[0].Outcome != OutcomeSkippedExisting || rep.Files[1].Outcome != OutcomeUploaded {
 		t.Fatalf("skip-existing: err %v report %+v", err, rep.Files)
 	}
@@ -149,7 +149,7 @@ func TestRealIndexConflicts(t *testing.T) {
 	c2, _, _ := testClient(hs.URL + "/legacy/")
 	var posts int
 	c2.HTTPClient = &http.Client{Transport: countPosts{http.DefaultTransport, &posts}}
-	rep, err = Publish(context.Background(), c2, []*dist.File{b}, PublishOptions{CheckURL: hs.URL + "/simple/"})
+	rep, err = Publish(context.Background(), c2, []*pydist.File{b}, PublishOptions{CheckURL: hs.URL + "/simple/"})
 	var pe *PublishError
 	if !errors.As(err, &pe) || pe.Stage != StageCheck || posts != 0 || !strings.Contains(err.Error(), "different content") {
 		t.Fatalf("check-url: err %v posts %d", err, posts)
@@ -226,7 +226,7 @@ func TestRealIndexFaults(t *testing.T) {
 				c.StallTimeout = time.Second
 			}
 			f := openDist(t, disttest.BuildWheel(t, t.TempDir(), "faulty", "1.0", disttest.Options{PayloadSize: 512 << 10}))
-			rep, err := Publish(context.Background(), c, []*dist.File{f}, PublishOptions{CheckURL: hs.URL + "/simple/"})
+			rep, err := Publish(context.Background(), c, []*pydist.File{f}, PublishOptions{CheckURL: hs.URL + "/simple/"})
 			if err != nil {
 				t.Fatalf("Publish: %v", err)
 			}

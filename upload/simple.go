@@ -11,8 +11,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
+	"github.com/trustpub/trustpub/pydist"
 )
 
 // simpleJSON is the PEP 691 JSON content type.
@@ -55,7 +55,7 @@ func (p *ProjectPage) HasVersion(v string) bool {
 		}
 	}
 	for name := range p.Files {
-		fn, err := dist.ParseFilename(name)
+		fn, err := pydist.ParseFilename(name)
 		if err == nil && fn.Version.String() == v {
 			return true
 		}
@@ -124,7 +124,7 @@ func (c *Client) FetchProject(ctx context.Context, indexURL, project string) (*P
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"
 	}
-	page := base.JoinPath(dist.NormalizeName(project))
+	page := base.JoinPath(pydist.NormalizeName(project))
 	page.Path += "/"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, page.String(), nil)
 	if err != nil {
@@ -190,13 +190,13 @@ func parseProjectPage(page *url.URL, r io.Reader) (*ProjectPage, error) {
 // verifyOnIndex reports whether the index lists f with the given sha256.
 // It returns an error when that cannot be known (no hash yet computed, check
 // URL unreachable, file not listed or listed without a sha256).
-func (c *Client) verifyOnIndex(ctx context.Context, publish *url.URL, f *dist.File, sha string) (bool, error) {
+func (c *Client) verifyOnIndex(ctx context.Context, publish *url.URL, f *pydist.File, sha string) (bool, error) {
 	return c.verifyOnIndexAt(ctx, publish, c.CheckURL, f, sha)
 }
 
 // verifyOnIndexAt is verifyOnIndex against the given check URL ("" derives
 // it from the publish URL).
-func (c *Client) verifyOnIndexAt(ctx context.Context, publish *url.URL, checkURL string, f *dist.File, sha string) (bool, error) {
+func (c *Client) verifyOnIndexAt(ctx context.Context, publish *url.URL, checkURL string, f *pydist.File, sha string) (bool, error) {
 	if sha == "" {
 		var err error
 		if sha, _, err = fileDigests(f.Path); err != nil {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/trustpub/trustpub/dist"
-	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/pydist"
+	"github.com/trustpub/trustpub/pydist/disttest"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -68,7 +68,7 @@ func TestCheckURLRedirectDropsCredentials(t *testing.T) {
 // an unreachable one a failure, neither a "file refused by the checks".
 func TestCheckURLFailureStages(t *testing.T) {
 	p := disttest.BuildWheel(t, t.TempDir(), "stage", "1.0", disttest.Options{})
-	f, err := dist.Open(p)
+	f, err := pydist.Open(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestCheckURLFailureStages(t *testing.T) {
 		{"ftp://user:SECRET@host/simple/", StageConfig},
 		{"http://127.0.0.1:1/simple/", StageUpload},
 	} {
-		_, err := Publish(t.Context(), c, []*dist.File{f}, PublishOptions{CheckURL: tc.checkURL})
+		_, err := Publish(t.Context(), c, []*pydist.File{f}, PublishOptions{CheckURL: tc.checkURL})
 		var pe *PublishError
 		if !errors.As(err, &pe) || pe.Stage != tc.want {
 			t.Errorf("check URL %s: %v (stage %v), want stage %s", tc.checkURL, err, pe, tc.want)

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustpub/trustpub/dist"
 	"github.com/trustpub/trustpub/internal/bufpool"
+	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -233,7 +233,7 @@ func TestPlainHTTPRefusedBeforeDial(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "plain http") {
 			t.Errorf("%s: err = %v, want plain-http refusal", u, err)
 		}
-		rep, err := Publish(context.Background(), c, []*dist.File{f}, PublishOptions{DryRun: true})
+		rep, err := Publish(context.Background(), c, []*pydist.File{f}, PublishOptions{DryRun: true})
 		if err == nil || rep.Files[0].Outcome != OutcomeNotAttempted {
 			t.Errorf("%s: dry run err = %v, outcome %s", u, err, rep.Files[0].Outcome)
 		}
@@ -631,7 +631,7 @@ func TestHTTPSUsesHTTP1(t *testing.T) {
 }
 
 // planFor returns f's form fields and body plan.
-func planFor(t *testing.T, f *dist.File) ([]formField, *bodyPlan) {
+func planFor(t *testing.T, f *pydist.File) ([]formField, *bodyPlan) {
 	t.Helper()
 	fields, err := formFields(f)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/trustpub/trustpub/internal/cli"
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/cli"
 )
 
 func main() {

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/trustpub/trustpub/dist/disttest"
+	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
 func main() {

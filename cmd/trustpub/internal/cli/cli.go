@@ -1,0 +1,153 @@
+// Package cli is the trustpub command line: flags, configuration precedence
+// (flags > environment > .pypirc > trusted publishing) and output. Everything
+// a library user would need lives in the packages it calls.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/alecthomas/kong"
+)
+
+// Exit codes of trustpub, documented in README.md.
+const (
+	// ExitOK: everything asked for was done (or there was nothing to do).
+	ExitOK = 0
+	// ExitFailure: an upload or exchange failed; the report says which files landed.
+	ExitFailure = 1
+	// ExitUsage: bad flags, configuration or environment.
+	ExitUsage = 2
+	// ExitCheck: a distribution file was refused before any byte was sent.
+	ExitCheck = 3
+	// ExitCredentials: no usable credential, or trusted publishing failed.
+	ExitCredentials = 4
+)
+
+// App is what the commands touch outside the process, injectable for tests.
+type App struct {
+	Stdout, Stderr io.Writer
+	Env            Env
+	Home           string
+	HTTPClient     *http.Client
+	// IsTerminal reports whether Stderr is a terminal (progress bars).
+	IsTerminal bool
+}
+
+// exitError carries an exit code with an error message.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+func usageErr(format string, a ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, a...)}
+}
+
+// silentExit ends the command with a code after it has printed its own output.
+type silentExit int
+
+func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// Version is set at build time with -ldflags "-X github.com/trustpub/trustpub/cmd/trustpub/internal/cli.Version=...".
+var Version = "dev"
+
+type root struct {
+	Publish  publishCmd  `cmd:"" help:"Check and upload distributions (wheels, sdists) to an index."`
+	Check    checkCmd    `cmd:"" help:"Run every check on distribution files and report all problems at once."`
+	Serve    serveCmd    `cmd:"" help:"Run a PyPI-compatible index with trusted publishing on this machine."`
+	Token    tokenCmd    `cmd:"" help:"Print the CI's ambient OIDC token for an audience (for scripts)."`
+	Exchange exchangeCmd `cmd:"" help:"Exchange the CI's OIDC token for an upload token at an index and print it."`
+	DevToken devTokenCmd `cmd:"" name:"dev-token" help:"Mint a GitHub- or GitLab-shaped OIDC token from a 'trustpub serve --dev-issuer' index."`
+	Version  versionCmd  `cmd:"" help:"Print the version."`
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(a *App) error {
+	fmt.Fprintln(a.Stdout, "trustpub", Version)
+	return nil
+}
+
+// Main runs trustpub with args (without the program name) and returns the
+// process exit code.
+func Main(ctx context.Context, args []string, a *App) int {
+	if a.HTTPClient == nil {
+		a.HTTPClient = &http.Client{}
+	}
+	var cli root
+	exitCode := -1
+	parser, err := kong.New(&cli,
+		kong.Name("trustpub"),
+		kong.Description("Publish Python distributions with Trusted Publishing: no long-lived token."),
+		kong.Writers(a.Stdout, a.Stderr),
+		kong.Exit(func(code int) { exitCode = code }),
+		kong.UsageOnError(),
+		kong.Bind(a),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+	)
+	if err != nil {
+		fmt.Fprintln(a.Stderr, "trustpub:", err)
+		return ExitUsage
+	}
+	kctx, err := parser.Parse(args)
+	if exitCode >= 0 { // --help
+		return exitCode
+	}
+	if err != nil {
+		fmt.Fprintln(a.Stderr, "trustpub:", err)
+		return ExitUsage
+	}
+	err = kctx.Run()
+	if exitCode >= 0 {
+		return exitCode
+	}
+	return report(a.Stderr, err)
+}
+
+// report prints err (if any) and maps it to an exit code.
+func report(stderr io.Writer, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var se silentExit
+	if errors.As(err, &se) {
+		return int(se)
+	}
+	code := ExitFailure
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	msg := strings.TrimRight(err.Error(), "\n")
+	fmt.Fprintln(stderr, "trustpub: error:", msg)
+	return code
+}
+
+// OSApp returns an App over the real process environment.
+func OSApp() *App {
+	home, _ := os.UserHomeDir()
+	return &App{
+		Stdout:     os.Stdout,
+		Stderr:     os.Stderr,
+		Env:        os.LookupEnv,
+		Home:       home,
+		HTTPClient: &http.Client{},
+		IsTerminal: isTerminal(os.Stderr),
+	}
+}

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
+	"github.com/trustpub/trustpub/internal/urlpolicy"
+	"github.com/trustpub/trustpub/pydist"
+	"github.com/trustpub/trustpub/upload"
+)
+
+type publishCmd struct {
+	Files []string `arg:"" optional:"" placeholder:"PATH" help:"Files, globs or directories to upload (default dist/*)."`
+	TargetFlags
+
+	CheckURL           string `name:"check-url" placeholder:"URL" help:"Simple-API URL of the index (e.g. https://pypi.org/simple/): files already there with the same sha256 are skipped, a different sha256 is an error before any upload. Env: TRUSTPUB_CHECK_URL, UV_PUBLISH_CHECK_URL."`
+	SkipExisting       bool   `name:"skip-existing" help:"Treat files the index already has (\"File already exists\") as skipped, as twine does."`
+	Concurrency        int    `default:"8" help:"Files sent at once (the first file of a new release goes alone)."`
+	DryRun             bool   `name:"dry-run" help:"Do every check and resolve credentials, but send no file."`
+	JSON               string `name:"json" placeholder:"FILE" help:"Write a machine-readable report (per file: name, size, sha256, outcome, URL) to FILE ('-' for stdout)."`
+	Quiet              bool   `short:"q" help:"Print only errors and the summary."`
+	Verbose            bool   `short:"v" help:"Print more detail (credential source, retries, server answers)."`
+	AllowLocalVersions bool   `name:"allow-local-versions" help:"Accept local versions (1.0+local); PyPI refuses them."`
+}
+
+func (c *publishCmd) Run(ctx context.Context, a *App) error {
+	// Every secret of the run (a given credential, the OIDC token, each
+	// minted upload token) is registered with red as soon as it is had;
+	// progress lines, the JSON report and the final error are redacted
+	// with it, in case an index echoes one back.
+	red := output.NewRedactor()
+	return red.Error(c.run(ctx, a, red))
+}
+
+func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) error {
+	if c.Quiet && c.Verbose {
+		return usageErr("--quiet and --verbose contradict each other: give one")
+	}
+	if c.Concurrency < 1 {
+		return usageErr("--concurrency must be at least 1, got %d", c.Concurrency)
+	}
+	t, err := resolveTarget(c.TargetFlags, a.Env, a.Home)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	red.AddBasicAuth(t.Username, t.Password)
+	// An explicit check URL pre-checks every file; the index's own simple
+	// API (known for PyPI) is still used to settle a lost answer.
+	explicitCheck := c.CheckURL
+	if explicitCheck == "" {
+		explicitCheck, _ = a.Env.get("TRUSTPUB_CHECK_URL", "UV_PUBLISH_CHECK_URL")
+	}
+	checkURL := orDefault(explicitCheck, t.CheckURL)
+	if t.HasCredentials() {
+		if err := urlpolicy.CheckSecure("publish URL (from "+t.URLSource+")", t.PublishURL); err != nil {
+			return usageErr("%w", err)
+		}
+	}
+
+	// Every file is checked before any credential is used or byte is sent.
+	files, problems, err := loadDists(a.Stderr, c.Files, pydist.CheckOptions{AllowLocalVersions: c.AllowLocalVersions})
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		printProblems(a.Stderr, problems, true)
+		if c.JSON != "" {
+			rep, err := refusedReport(t.PublishURL.Redacted(), files, problems)
+			if werr := c.writeJSON(a, red, rep, err); werr != nil {
+				return werr
+			}
+		}
+		return silentExit(ExitCheck)
+	}
+
+	creds, how, err := a.credentialSource(ctx, t, c.TrustedPublishing, c.DryRun, red)
+	if err != nil {
+		return err
+	}
+	if c.Verbose {
+		fmt.Fprintf(a.Stderr, "publishing to %s (from %s) with %s\n", t.PublishURL.Redacted(), t.URLSource, how)
+	}
+
+	level := output.Normal
+	switch {
+	case c.Quiet:
+		level = output.Quiet
+	case c.Verbose:
+		level = output.Verbose
+	}
+	obs := output.New(output.Options{Out: a.Stderr, TTY: a.IsTerminal, Level: level, Redactor: red})
+	obs.Start(t.PublishURL.Redacted(), len(files), c.DryRun)
+	client := &upload.Client{
+		URL:         t.PublishURL.String(),
+		Credentials: creds,
+		CheckURL:    checkURL,
+		UserAgent:   "trustpub/" + Version,
+	}
+	report, perr := upload.Publish(ctx, client, files, upload.PublishOptions{
+		Concurrency:  c.Concurrency,
+		SkipExisting: c.SkipExisting,
+		CheckURL:     explicitCheck,
+		DryRun:       c.DryRun,
+		Observer:     obs,
+	})
+	obs.Finish(report)
+	if c.JSON != "" {
+		if err := c.writeJSON(a, red, report, perr); err != nil {
+			if perr == nil {
+				return err
+			}
+			// The upload's own failure decides the exit code.
+			fmt.Fprintln(a.Stderr, "trustpub: error:", err)
+		}
+	}
+	if perr != nil {
+		return withCode(output.ExitCode(perr), perr)
+	}
+	return nil
+}
+
+// writeJSON writes the --json report to a file or, for "-", to stdout,
+// redacted with red.
+func (c *publishCmd) writeJSON(a *App, red *output.Redactor, rep *upload.Report, perr error) error {
+	rep, perr = red.Report(rep), red.Error(perr)
+	var err error
+	if c.JSON == "-" {
+		err = output.WriteJSON(a.Stdout, rep, perr)
+	} else {
+		err = output.WriteJSONFile(c.JSON, rep, perr)
+	}
+	if err != nil {
+		return fmt.Errorf("--json: %w", err)
+	}
+	return nil
+}
+
+// refusedReport is the report of a run stopped by the checks: the refused
+// files failed, the others were not attempted, and nothing was sent.
+func refusedReport(publishURL string, passed []*pydist.File, problems []pydist.Problem) (*upload.Report, error) {
+	rep := &upload.Report{PublishURL: publishURL}
+	perr := &upload.PublishError{Stage: upload.StageCheck}
+	byPath := map[string][]string{}
+	var order []string
+	for _, p := range problems {
+		if _, seen := byPath[p.Path]; !seen {
+			order = append(order, p.Path)
+		}
+		msg := p.Message
+		if p.Field != "" {
+			msg = p.Field + ": " + msg
+		}
+		byPath[p.Path] = append(byPath[p.Path], msg)
+	}
+	for _, path := range order {
+		fr := upload.FileReport{Name: filepath.Base(path), Path: path, Outcome: upload.OutcomeFailed, Error: strings.Join(byPath[path], "; ")}
+		if st, err := os.Stat(path); err == nil {
+			fr.Size = st.Size()
+		}
+		rep.Files = append(rep.Files, fr)
+		perr.Failed = append(perr.Failed, fr)
+	}
+	for _, f := range passed {
+		rep.Files = append(rep.Files, upload.FileReport{Name: f.Filename.Raw, Path: f.Path, Size: f.Size, Outcome: upload.OutcomeNotAttempted, Error: "not sent: other files were refused by the checks"})
+		perr.NotAttempted = append(perr.NotAttempted, f.Filename.Raw)
+	}
+	perr.Cause = fmt.Errorf("%d file(s) refused by the checks", len(order))
+	return rep, perr
+}
