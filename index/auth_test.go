@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/devissuer"
-	"github.com/trustpub/trustpub/pydist/disttest"
 	"github.com/trustpub/trustpub/publisher"
+	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
 // testClock is a settable clock.

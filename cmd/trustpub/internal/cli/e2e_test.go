@@ -29,8 +29,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trustpub/trustpub/pydist/disttest"
 	"github.com/trustpub/trustpub/internal/testutil"
+	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
 var binPath string
