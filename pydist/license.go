@@ -186,4 +186,3 @@ func windowsAbs(p string) bool {
 	}
 	return strings.HasPrefix(p, `\\`) || strings.HasPrefix(p, "//")
 }
-
