@@ -338,6 +338,7 @@ func (c *checker) classifiers() {
 		switch st, repl := classifiers.Lookup(cl); st {
 		case classifiers.Unknown:
 			c.add(CodeClassifierInvalid, "Classifier", cl, "'%s' is not a valid classifier; pick one from https://pypi.org/classifiers/ (spelled exactly)", cl)
+		//lint:ignore SA1019 classifiers.Deprecated is a status whose doc comment starts with the word, not a deprecation notice
 		case classifiers.Deprecated:
 			p := c.add(CodeClassifierDeprecated, "Classifier", cl, "'%s' is deprecated; %s", cl, replacementHint(repl))
 			p.Want = strings.Join(repl, "\n")
