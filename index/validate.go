@@ -3,6 +3,8 @@ package index
 import (
 	"strings"
 
+	"github.com/trustpub/trustpub/pydist"
+
 	"github.com/trustpub/trustpub/internal/pyrepr"
 )
 
@@ -91,24 +93,12 @@ func invalidDist(reason string) *uploadError {
 	return badRequest("Invalid distribution file. %s", reason)
 }
 
-// releaseKey identifies a release as packaging's Version equality does:
-// trailing zeros of the release segment do not count ("1.0" == "1.0.0").
+// releaseKey identifies a release as packaging's Version equality does
+// (pydist.Version.ReleaseKey); a string that is not a version is its own key.
 func releaseKey(v string) string {
-	epoch := ""
-	if i := strings.Index(v, "!"); i >= 0 {
-		epoch, v = v[:i+1], v[i+1:]
+	pv, err := pydist.ParseVersion(v)
+	if err != nil {
+		return v
 	}
-	end := 0
-	for end < len(v) && (v[end] >= '0' && v[end] <= '9' || v[end] == '.') {
-		end++
-	}
-	rel, rest := v[:end], v[end:]
-	if strings.HasSuffix(rel, ".") { // the scan took the dot of ".postN" / ".devN"
-		rel, rest = rel[:len(rel)-1], "."+rest
-	}
-	comps := strings.Split(rel, ".")
-	for len(comps) > 1 && comps[len(comps)-1] == "0" {
-		comps = comps[:len(comps)-1]
-	}
-	return epoch + strings.Join(comps, ".") + rest
+	return pv.ReleaseKey()
 }

@@ -93,7 +93,7 @@ func CompareForm(form, file *Metadata, path string) []Problem {
 	}
 	fv, ferr := ParseVersion(form.Get("Version"))
 	mv, merr := ParseVersion(file.Get("Version"))
-	if (ferr == nil) != (merr == nil) || (ferr == nil && fv != mv) {
+	if (ferr == nil) != (merr == nil) || (ferr == nil && !fv.Equal(mv)) {
 		add("Version", form.Get("Version"), file.Get("Version"), "the upload form says Version '"+truncate(form.Get("Version"), 100)+"' but the file's metadata says '"+truncate(file.Get("Version"), 100)+"'; upload the file with its own metadata")
 	}
 	frp, _ := ParseSpecifierSet(form.Get("Requires-Python"))

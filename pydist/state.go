@@ -66,7 +66,7 @@ func CheckIndexState(f *File, sha string, st IndexState, opts CheckOptions) []Pr
 		if x.UploadTime.IsZero() {
 			continue
 		}
-		if fn, err := ParseFilename(x.Filename); err == nil && fn.Version == f.Filename.Version && NormalizeName(fn.Name) == f.Filename.NormalizedName() {
+		if fn, err := ParseFilename(x.Filename); err == nil && fn.Version.Equal(f.Filename.Version) && NormalizeName(fn.Name) == f.Filename.NormalizedName() {
 			if first.IsZero() || x.UploadTime.Before(first) {
 				first = x.UploadTime
 			}
