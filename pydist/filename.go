@@ -149,7 +149,7 @@ func parseWheelFilename(raw string) (Filename, error) {
 	f.ABITags, errs = splitTags(parts[n-2], "abi", errs)
 	f.PlatformTags, errs = splitTags(parts[n-1], "platform", errs)
 	if len(errs) > 0 {
-		return Filename{}, fmt.Errorf("invalid wheel filename %q: %s", raw, strings.Join(errs, "; "))
+		return Filename{}, fmt.Errorf("Invalid wheel filename (%s): %s", strings.Join(errs, "; "), pyrepr.Str(raw))
 	}
 	return f, nil
 }
