@@ -207,7 +207,10 @@ var mutations = []mutation{
 	{fields: []disttest.Field{{Name: "Description-Content-Type", Value: "text/markdown; variant=Other"}}},
 	{opts: func(o *disttest.Options) { o.MetadataVersion = "2.0" }},
 	{opts: func(o *disttest.Options) { o.MetadataVersion = "1.0" }},
-	{opts: func(o *disttest.Options) { o.MetadataVersion = "1.1"; o.Fields = append(o.Fields, disttest.Field{Name: "Requires-Dist", Value: "a"}) }},
+	{opts: func(o *disttest.Options) {
+		o.MetadataVersion = "1.1"
+		o.Fields = append(o.Fields, disttest.Field{Name: "Requires-Dist", Value: "a"})
+	}},
 	{opts: func(o *disttest.Options) { o.PlatformTag = "linux_x86_64" }},
 	{opts: func(o *disttest.Options) { o.PlatformTag = "manylinux_2_17_x86_64" }},
 	{opts: func(o *disttest.Options) { o.Omit = []string{"RECORD"} }},
