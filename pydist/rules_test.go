@@ -2,6 +2,8 @@ package pydist_test
 
 import (
 	"archive/tar"
+	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +232,25 @@ func TestCheckIndexState(t *testing.T) {
 				t.Errorf("codes %v, want %v (%v)", got, tt.want, ps)
 			}
 		})
+	}
+}
+
+// TestPolyglotRefused: a file that is both a tar and a zip is refused, as
+// Warehouse refuses it ("File is both a zip and a tar file").
+func TestPolyglotRefused(t *testing.T) {
+	dir := t.TempDir()
+	whl, err := os.ReadFile(disttest.BuildWheel(t, dir, "pkg", "1.0", disttest.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tarPart bytes.Buffer
+	tw := tar.NewWriter(&tarPart)
+	tw.WriteHeader(&tar.Header{Name: "hidden.py", Mode: 0o644, Size: 1, Typeflag: tar.TypeReg})
+	tw.Write([]byte("x"))
+	tw.Close()
+	p := writeFile(t, t.TempDir(), "pkg-1.0-py3-none-any.whl", append(tarPart.Bytes(), whl...))
+	_, err = pydist.Open(p)
+	if pr := pydist.ProblemOf(err, p); err == nil || pr.Code != pydist.CodeArchiveInvalid || !strings.Contains(pr.Message, "File is both a zip and a tar file") {
+		t.Fatalf("Open = %v (%+v), want the polyglot refused", err, pr)
 	}
 }
