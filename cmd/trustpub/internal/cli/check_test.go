@@ -86,3 +86,31 @@ func TestCheckRulesProfile(t *testing.T) {
 		t.Fatalf("check --rules other: exit 0, want a usage error")
 	}
 }
+
+// TestCheckAndPublishKnowTheIndexState: with a check URL, check and
+// publish report a filename already used by other contents before any
+// byte is sent (the index would answer "File already exists").
+func TestCheckAndPublishKnowTheIndexState(t *testing.T) {
+	s := startServer(t, "--token-file", writeTokenFile(t, "pypi-x"))
+	md := disttest.Options{Fields: []disttest.Field{{Name: "Description-Content-Type", Value: "text/markdown"}}}
+	first := t.TempDir()
+	disttest.BuildWheel(t, first, "stateful", "1.0", md)
+	if r := run(t, []string{"TRUSTPUB_TOKEN=pypi-x"}, "publish", "--publish-url", s.base+"/legacy/", first); r.code != 0 {
+		t.Fatalf("first publish: %d\n%s", r.code, r.stderr)
+	}
+	// Check against the index: the same file again is fine.
+	if r := run(t, nil, "check", "--check-url", s.base+"/simple/", first); r.code != 0 {
+		t.Fatalf("check of the published file: %d\n%s", r.code, r.stderr)
+	}
+	second := t.TempDir()
+	md.Description = "different bytes"
+	disttest.BuildWheel(t, second, "stateful", "1.0", md)
+	r := run(t, nil, "check", "--check-url", s.base+"/simple/", second)
+	if r.code != 3 || !strings.Contains(r.stderr, "(file-exists)") || !strings.Contains(r.stderr, "a filename can never be reused") {
+		t.Fatalf("check --check-url: exit %d\n%s", r.code, r.stderr)
+	}
+	r = run(t, []string{"TRUSTPUB_TOKEN=pypi-x"}, "publish", "--publish-url", s.base+"/legacy/", "--check-url", s.base+"/simple/", second)
+	if r.code != 3 || !strings.Contains(r.stderr, "nothing was uploaded") || !strings.Contains(r.stderr, "(file-exists)") {
+		t.Fatalf("publish --check-url: exit %d\n%s", r.code, r.stderr)
+	}
+}
