@@ -1,0 +1,4 @@
+package readme
+
+// CheckRSTForTest exposes the reStructuredText checker to tests.
+var CheckRSTForTest = checkRST
