@@ -150,6 +150,11 @@ func (c *checker) hyperlinkTarget(lines []string, i, first, start int) (int, boo
 	}
 	uri := strings.Join(strings.Fields(unescape(strings.ReplaceAll(joined, "\x00", "\\"))), "")
 	c.addTarget(unescape(name), uri, ln)
+	if uri == "" {
+		// An internal target renders as an empty anchor when nothing
+		// follows it to take its id.
+		return end, finish, elemBody
+	}
 	return end, finish, elemInvisible
 }
 
@@ -392,10 +397,8 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 			return errorf("The %q directive may not be used within topics or body elements: move it to the top level.", name)
 		}
 	case "code":
-		if len(args) > 0 && !knownLexer(args[0]) {
-			c.report(line, fmt.Sprintf("Cannot analyze code. No Pygments lexer found for %q: use a language name Pygments knows (such as python, console, bash, text), or no language.", args[0]))
-			return elemBody
-		}
+		// An unknown language is not reported: docutils highlights nothing
+		// then, as readme_renderer's report level hides the warning.
 		if v, ok := opts["number-lines"]; ok && v != "" {
 			if _, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
 				return errorf("invalid option value: (option: \"number-lines\"; value: %q): use a line number.", v)
@@ -660,6 +663,15 @@ func (c *checker) roleDirective(content []string, line int) {
 			return
 		}
 		r = base
+	}
+	for _, l := range content[1:] {
+		if n, ok := fieldMarker(l); ok {
+			o := strings.TrimSpace(l[1:strings.LastIndex(strings.TrimRight(l[:n], " "), ":")])
+			if o != "class" && o != "language" && o != "format" {
+				c.report(line, fmt.Sprintf("Error in \"role\" directive: unknown option: %q: roles take :class: (and :language: for code roles, :format: for raw roles).", o))
+				return
+			}
+		}
 	}
 	opts := parseOptionValues(content[1:])
 	if lang, ok := opts["language"]; ok {

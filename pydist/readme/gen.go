@@ -69,13 +69,13 @@ func main() {
 		log.Fatalf("running %s (install python3-docutils python3-pygments): %v", *python, err)
 	}
 	var t struct {
-		Docutils, Pygments   string
-		Openers, Closers     string
-		QuotePairs           map[string]string `json:"quote_pairs"`
-		StartPrefix          [][2]int          `json:"start_prefix"`
-		EndSuffix            [][2]int          `json:"end_suffix"`
-		Directives           map[string]directive
-		Lexers               []string
+		Docutils, Pygments string
+		Openers, Closers   string
+		QuotePairs         map[string]string `json:"quote_pairs"`
+		StartPrefix        [][2]int          `json:"start_prefix"`
+		EndSuffix          [][2]int          `json:"end_suffix"`
+		Directives         map[string]directive
+		Lexers             []string
 	}
 	if err := json.Unmarshal(raw, &t); err != nil {
 		log.Fatal(err)

@@ -778,14 +778,13 @@ func (c *checker) resolve() {
 		if t, ok := c.targets[n]; ok && (t.explicit > 0 || t.implicit == 1) {
 			return true
 		}
-		if t, ok := c.targets[n]; ok && t.implicit > 1 {
-			// Duplicate section titles: docutils refuses references to
-			// them, but its rules here are intricate; accept.
-			return true
-		}
 		return c.loose[looseName(n)]
 	}
 	for _, r := range c.refs {
+		if t, ok := c.targets[r.name]; ok && t.explicit == 0 && t.implicit > 1 {
+			c.report(r.line, fmt.Sprintf("Duplicate target name, cannot be used as a unique reference: %q: several section titles have this name; add an explicit target \".. _unique-name:\" before the section you mean and refer to that.", r.name))
+			continue
+		}
 		if !known(r.name) {
 			c.report(r.line, fmt.Sprintf("Unknown target name: %q: add a target \".. _%s: URL\", or use an embedded link `%s <URL>`_, or escape the trailing underscore.", r.name, r.name, r.name))
 		}

@@ -308,11 +308,8 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 					}
 				}
 			}
-			if !finish && i < len(lines) {
-				// Docutils warns here too, unless the next line starts a
-				// new list of another kind; not reported, to stay on the
-				// safe side of its sequence rules.
-				c.unsureNames = c.unsureNames || false
+			if !finish && i < len(lines) && !blank(lines[i]) {
+				c.report(first+i, "Enumerated list ends without a blank line; unexpected unindent: add a blank line before this line, or indent it to continue the item.")
 			}
 			return i, true
 		}
@@ -341,7 +338,8 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 	}
 	if n := optionMarker(l); n > 0 {
 		for {
-			i, _ = c.item(lines, i, first, -n)
+			var finish bool
+			i, finish = c.item(lines, i, first, -n)
 			k := i
 			for k < len(lines) && blank(lines[k]) {
 				k++
@@ -352,8 +350,9 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 					continue
 				}
 			}
-			// Docutils warns when the list ends without a blank line;
-			// not reported (our option grammar is a subset of its).
+			if !finish && i < len(lines) && !blank(lines[i]) {
+				c.report(first+i, "Option list ends without a blank line; unexpected unindent: add a blank line before this line, or indent it to continue the option's description.")
+			}
 			return i, true
 		}
 	}

@@ -633,7 +633,7 @@ paragraph:
 	}
 	para := strings.Join(lines[i:j], "\n")
 	literal := false
-	if strings.HasSuffix(para, "::") {
+	if strings.HasSuffix(para, "::") && (len(para)-len(strings.TrimRight(para[:len(para)-2], "\\"))-2)%2 == 0 {
 		literal = true
 		para = strings.TrimSuffix(para, "::")
 		// "text::" keeps one colon, a lone "::" disappears; either way the
