@@ -13,6 +13,9 @@ import (
 func (c *checker) explicitList(lines []string, i, first int, titles bool) (int, []element) {
 	var out []element
 	for {
+		if !c.spend(20) {
+			return len(lines), out
+		}
 		next, finish, kind := c.explicit(lines, i, first, titles)
 		out = append(out, element{kind: kind, line: first + i})
 		i = next
@@ -247,12 +250,12 @@ func (c *checker) substitutionDef(lines []string, i, first, start int) (int, boo
 		body = body[:len(body)-1]
 	}
 	if len(body) == 0 {
-		c.report(ln, fmt.Sprintf("Substitution definition %q missing contents: add a directive such as \"image::\" or \"replace::\" after the name.", unescape(name)))
+		c.reportf(ln, "Substitution definition %q missing contents: add a directive such as \"image::\" or \"replace::\" after the name.", unescape(name))
 		return next, finish, elemInvisible
 	}
 	m := regexp.MustCompile(`^(` + simplenameRE + `)::( +|$)`).FindStringSubmatchIndex(body[0])
 	if m == nil {
-		c.report(ln, fmt.Sprintf("Substitution definition %q empty or invalid: the name must be followed by a directive such as \"image::\" or \"replace::\".", unescape(name)))
+		c.reportf(ln, "Substitution definition %q empty or invalid: the name must be followed by a directive such as \"image::\" or \"replace::\".", unescape(name))
 		return next, finish, elemInvisible
 	}
 	dname := body[0][m[2]:m[3]]
@@ -305,13 +308,13 @@ var needsContent = map[string]bool{
 func (c *checker) directive(name string, block []string, line int, titles, inSubst bool) elemKind {
 	spec, ok := directives[strings.ToLower(name)]
 	if !ok {
-		c.report(line, fmt.Sprintf("Unknown directive type %q: PyPI renders with plain docutils, which has no such directive (Sphinx directives are not available); use a docutils directive such as \"code\", \"note\" or \"image\", or remove it.", name))
+		c.reportf(line, "Unknown directive type %q: PyPI renders with plain docutils, which has no such directive (Sphinx directives are not available); use a docutils directive such as \"code\", \"note\" or \"image\", or remove it.", name)
 		c.unsureNames = true
 		return elemBody
 	}
 	canon := spec.canon
 	errorf := func(format string, a ...any) elemKind {
-		c.report(line, fmt.Sprintf("Error in %q directive: ", name)+fmt.Sprintf(format, a...))
+		c.reportf(line, "Error in %q directive: %s", name, fmt.Sprintf(format, a...))
 		return elemBody
 	}
 	// parse_directive_block.
@@ -379,14 +382,14 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 
 	if needsContent[canon] && len(content) == 0 {
 		if canon == "header" || canon == "footer" {
-			c.report(line, fmt.Sprintf("Content block expected for the %q directive; none found: add indented content after a blank line.", name))
+			c.reportf(line, "Content block expected for the %q directive; none found: add indented content after a blank line.", name)
 			return elemInvisible
 		}
 		return errorf("Content block expected for the %q directive; none found: add indented content after a blank line.", name)
 	}
 	switch canon {
 	case "raw", "include":
-		c.report(line, fmt.Sprintf("%q directive disabled: PyPI does not allow the %q directive; remove it.", name, name))
+		c.reportf(line, "%q directive disabled: PyPI does not allow the %q directive; remove it.", name, name)
 		return elemBody
 	case "replace", "unicode", "date":
 		if !inSubst {
@@ -414,7 +417,7 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 		}
 		r, ok := c.lookupRole(args[0])
 		if !ok {
-			c.report(line, fmt.Sprintf("Unknown interpreted text role %q: docutils has no such role; use one of its roles, or define it with the \"role\" directive first.", args[0]))
+			c.reportf(line, "Unknown interpreted text role %q: docutils has no such role; use one of its roles, or define it with the \"role\" directive first.", args[0])
 			return elemInvisible
 		}
 		c.defaultRole = r.canon
@@ -430,7 +433,7 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 		}
 	case "table":
 		if len(content) == 0 {
-			c.report(line, fmt.Sprintf("Content block expected for the %q directive; none found: add the table after a blank line.", name))
+			c.reportf(line, "Content block expected for the %q directive; none found: add the table after a blank line.", name)
 			return elemBody
 		}
 		if !isGridTop(content[0]) && !isSimpleTableTop(content[0]) {
@@ -652,14 +655,14 @@ func (c *checker) roleDirective(content []string, line int) {
 	}
 	m := roleArgRE.FindStringSubmatch(strings.TrimSpace(content[0]))
 	if m == nil {
-		c.report(line, fmt.Sprintf("The \"role\" directive arguments not valid role names: %q.", content[0]))
+		c.reportf(line, "The \"role\" directive arguments not valid role names: %q.", content[0])
 		return
 	}
 	r := customRole{canon: "generic"}
 	if m[3] != "" {
 		base, ok := c.lookupRole(m[3])
 		if !ok {
-			c.report(line, fmt.Sprintf("Unknown interpreted text role %q: docutils has no such role to base a new one on.", m[3]))
+			c.reportf(line, "Unknown interpreted text role %q: docutils has no such role to base a new one on.", m[3])
 			return
 		}
 		r = base
@@ -668,7 +671,7 @@ func (c *checker) roleDirective(content []string, line int) {
 		if n, ok := fieldMarker(l); ok {
 			o := strings.TrimSpace(l[1:strings.LastIndex(strings.TrimRight(l[:n], " "), ":")])
 			if o != "class" && o != "language" && o != "format" {
-				c.report(line, fmt.Sprintf("Error in \"role\" directive: unknown option: %q: roles take :class: (and :language: for code roles, :format: for raw roles).", o))
+				c.reportf(line, "Error in \"role\" directive: unknown option: %q: roles take :class: (and :language: for code roles, :format: for raw roles).", o)
 				return
 			}
 		}

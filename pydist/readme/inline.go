@@ -323,6 +323,7 @@ var kindName = map[startKind]string{
 // on.
 func (sc *scan) handle(p int, kind startKind, a, b, base int) int {
 	c := sc.c
+	c.spend(20)
 	s := sc.s
 	switch kind {
 	case kStrong, kEmphasis, kLiteral, kTarget, kSubst:
@@ -354,7 +355,7 @@ func (sc *scan) handle(p int, kind startKind, a, b, base int) int {
 			return end
 		}
 		what := kindName[kind]
-		c.report(sc.line, fmt.Sprintf("Inline %s start-string without end-string: %s; escape the character with a backslash if it is not markup, or add the closing %q.", what, context(s, p), string(s[p:me])))
+		c.reportf(sc.line, "Inline %s start-string without end-string: %s; escape the character with a backslash if it is not markup, or add the closing %q.", what, context(s, p), string(s[p:me]))
 		return me
 	case kRef:
 		name := unescape(string(s[p:a]))
@@ -537,7 +538,7 @@ func (sc *scan) interpreted(p, bq, base int) int {
 		sc.role(role, hasRole, inner)
 		return found.end
 	}
-	c.report(sc.line, fmt.Sprintf("Inline interpreted text or phrase reference start-string without end-string: %s; close the backquote, or use ``double backquotes`` for code.", context(s, bq)))
+	c.reportf(sc.line, "Inline interpreted text or phrase reference start-string without end-string: %s; close the backquote, or use ``double backquotes`` for code.", context(s, bq))
 	return me
 }
 
@@ -663,13 +664,13 @@ func (sc *scan) role(name string, explicit bool, esc string) {
 		var ok bool
 		r, ok = c.lookupRole(name)
 		if !ok {
-			c.report(sc.line, fmt.Sprintf("Unknown interpreted text role %q: PyPI renders with plain docutils, which has no such role (Sphinx roles such as :ref:, :doc:, :class: or :func: are not available); use ``literal`` text or a link instead.", name))
+			c.reportf(sc.line, "Unknown interpreted text role %q: PyPI renders with plain docutils, which has no such role (Sphinx roles such as :ref:, :doc:, :class: or :func: are not available); use ``literal`` text or a link instead.", name)
 			return
 		}
 	}
 	switch {
 	case unimplementedRoles[r.canon]:
-		c.report(sc.line, fmt.Sprintf("Interpreted text role %q not implemented: docutils reserves it; remove the role.", name))
+		c.reportf(sc.line, "Interpreted text role %q not implemented: docutils reserves it; remove the role.", name)
 	case r.canon == "raw":
 		c.report(sc.line, "raw (and derived) roles disabled: PyPI does not allow raw markup; remove the role.")
 	case r.canon == "pep-reference":
@@ -678,17 +679,17 @@ func (sc *scan) role(name string, explicit bool, esc string) {
 			ok = false
 		}
 		if !ok {
-			c.report(sc.line, fmt.Sprintf("PEP number must be a number from 0 to 9999; %q is invalid.", text))
+			c.reportf(sc.line, "PEP number must be a number from 0 to 9999; %q is invalid.", text)
 		}
 	case r.canon == "rfc-reference":
 		num, _, _ := strings.Cut(text, "#")
 		n, ok := pyInt(num)
 		if !ok || n < 1 {
-			c.report(sc.line, fmt.Sprintf("RFC number must be a number greater than or equal to 1; %q is invalid.", text))
+			c.reportf(sc.line, "RFC number must be a number greater than or equal to 1; %q is invalid.", text)
 		}
 	case r.canon == "code" && r.language != "":
 		if !knownLexer(r.language) {
-			c.report(sc.line, fmt.Sprintf("Cannot analyze code. No Pygments lexer found for %q: give the role a language Pygments knows.", r.language))
+			c.reportf(sc.line, "Cannot analyze code. No Pygments lexer found for %q: give the role a language Pygments knows.", r.language)
 		}
 	}
 }
@@ -719,6 +720,7 @@ func pyInt(s string) (int, bool) {
 // addTarget records an explicit target (uri "" for internal ones; a
 // "\x01" prefix marks one made by an embedded URI).
 func (c *checker) addTarget(name, uri string, line int) {
+	c.spend(20)
 	n := normalizeName(name)
 	c.loose[looseName(n)] = true
 	t := c.targets[n]
@@ -729,7 +731,7 @@ func (c *checker) addTarget(name, uri string, line int) {
 	if t.explicit > 0 {
 		u1, u2 := strings.TrimPrefix(t.uri, "\x01"), strings.TrimPrefix(uri, "\x01")
 		if u1 == "" || u2 == "" || u1 != u2 {
-			c.report(line, fmt.Sprintf("Duplicate explicit target name: %q: two targets (or links with embedded URLs) share this name; rename one, or use an anonymous link (two trailing underscores: `text <url>`__).", name))
+			c.reportf(line, "Duplicate explicit target name: %q: two targets (or links with embedded URLs) share this name; rename one, or use an anonymous link (two trailing underscores: `text <url>`__).", name)
 		}
 	}
 	t.explicit++
@@ -753,7 +755,7 @@ func (c *checker) addImplicit(name string) {
 func (c *checker) addSubst(name string, line int) {
 	n := strings.Join(strings.FieldsFunc(unescape(name), isSpace), " ")
 	if c.substDefs[n] {
-		c.report(line, fmt.Sprintf("Duplicate substitution definition name: %q: rename one of the definitions.", n))
+		c.reportf(line, "Duplicate substitution definition name: %q: rename one of the definitions.", n)
 	}
 	c.substDefs[n] = true
 	c.substLower[strings.ToLower(n)] = true
@@ -768,7 +770,7 @@ func (c *checker) resolve() {
 	for _, r := range c.substRefs {
 		n := strings.Join(strings.FieldsFunc(r.name, isSpace), " ")
 		if !c.substDefs[n] && !c.substLower[strings.ToLower(n)] {
-			c.report(r.line, fmt.Sprintf("Undefined substitution referenced: %q: define it with \".. |%s| image:: ...\" or \".. |%s| replace:: ...\", or escape the bars with backslashes.", n, n, n))
+			c.reportf(r.line, "Undefined substitution referenced: %q: define it with \".. |%s| image:: ...\" or \".. |%s| replace:: ...\", or escape the bars with backslashes.", n, n, n)
 		}
 	}
 	if c.unsureNames {
@@ -782,25 +784,25 @@ func (c *checker) resolve() {
 	}
 	for _, r := range c.refs {
 		if t, ok := c.targets[r.name]; ok && t.explicit == 0 && t.implicit > 1 {
-			c.report(r.line, fmt.Sprintf("Duplicate target name, cannot be used as a unique reference: %q: several section titles have this name; add an explicit target \".. _unique-name:\" before the section you mean and refer to that.", r.name))
+			c.reportf(r.line, "Duplicate target name, cannot be used as a unique reference: %q: several section titles have this name; add an explicit target \".. _unique-name:\" before the section you mean and refer to that.", r.name)
 			continue
 		}
 		if !known(r.name) {
-			c.report(r.line, fmt.Sprintf("Unknown target name: %q: add a target \".. _%s: URL\", or use an embedded link `%s <URL>`_, or escape the trailing underscore.", r.name, r.name, r.name))
+			c.reportf(r.line, "Unknown target name: %q: add a target \".. _%s: URL\", or use an embedded link `%s <URL>`_, or escape the trailing underscore.", r.name, r.name, r.name)
 		}
 	}
 	for _, r := range c.indirect {
 		if !known(r.to) {
-			c.report(r.line, fmt.Sprintf("Indirect hyperlink target %q refers to target %q, which does not exist: define %q or point the target at a URL.", r.name, r.to, r.to))
+			c.reportf(r.line, "Indirect hyperlink target %q refers to target %q, which does not exist: define %q or point the target at a URL.", r.name, r.to, r.to)
 		}
 	}
 	if c.anonRefs != c.anonTargets {
-		c.report(c.anonLine, fmt.Sprintf("Anonymous hyperlink mismatch: %d references but %d targets: each reference ending in two underscores needs its own \".. __: URL\" target, in order; or use embedded links `text <URL>`__.", c.anonRefs, c.anonTargets))
+		c.reportf(c.anonLine, "Anonymous hyperlink mismatch: %d references but %d targets: each reference ending in two underscores needs its own \".. __: URL\" target, in order; or use embedded links `text <URL>`__.", c.anonRefs, c.anonTargets)
 	}
 	if c.autoRefs > c.autoFoot {
-		c.report(c.footRefLine, fmt.Sprintf("Too many autonumbered footnote references: only %d corresponding footnotes available: add \".. [#]\" footnotes.", c.autoFoot))
+		c.reportf(c.footRefLine, "Too many autonumbered footnote references: only %d corresponding footnotes available: add \".. [#]\" footnotes.", c.autoFoot)
 	}
 	if c.symRefs > c.symFoot {
-		c.report(c.symRefLine, fmt.Sprintf("Too many symbol footnote references: only %d corresponding footnotes available: add \".. [*]\" footnotes.", c.symFoot))
+		c.reportf(c.symRefLine, "Too many symbol footnote references: only %d corresponding footnotes available: add \".. [*]\" footnotes.", c.symFoot)
 	}
 }

@@ -397,6 +397,9 @@ func (c *checker) enumItemOK(lines []string, i, ord int, format, seq string) boo
 // lines need any indentation). It returns the index after the item and
 // whether it ended with a blank line.
 func (c *checker) item(lines []string, i, first, n int) (int, bool) {
+	if !c.spend(20) {
+		return len(lines), true
+	}
 	var block []string
 	var next int
 	var finish bool

@@ -1,6 +1,7 @@
 package readme
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -10,7 +11,7 @@ import (
 // inline character scanned costs one unit. A description needing more is
 // checked up to that point only (what was found is still reported), so a
 // hostile 10 MB description takes a bounded time.
-const maxWork = 40_000_000
+const maxWork = 10_000_000
 
 // checker holds the state of one reStructuredText check: the problems
 // found, the names defined and referenced (resolved at the end, as
@@ -50,6 +51,8 @@ type checker struct {
 	roles       map[string]customRole
 	defaultRole string // canonical name; "" is title-reference
 
+	depth int // nesting of body parses
+
 	styles       []string // section title styles in order of first use
 	sectionLevel int
 }
@@ -76,6 +79,15 @@ func (c *checker) report(line int, msg string) {
 		return
 	}
 	c.probs = append(c.probs, Problem{Code: CodeRSTInvalid, Line: line, Message: msg})
+}
+
+// reportf is report with a formatted message, formatted only if it is
+// kept.
+func (c *checker) reportf(line int, format string, a ...any) {
+	if len(c.probs) >= 100 {
+		return
+	}
+	c.report(line, fmt.Sprintf(format, a...))
 }
 
 // spend charges n units of work and reports whether the check may go on.
@@ -177,7 +189,7 @@ func indentOf(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
 type element struct {
 	kind     elemKind
 	line     int
-	children []element // for sections
+	children []*element // for sections
 }
 
 type elemKind int
@@ -194,9 +206,9 @@ const (
 // nothing but invisible elements, possibly inside a lone section that
 // docutils promotes to document title (and a lone subsection promoted to
 // subtitle).
-func rendersEmpty(doc []element) bool {
+func rendersEmpty(doc []*element) bool {
 	for range 2 {
-		var visible []element
+		var visible []*element
 		for _, e := range doc {
 			if e.kind != elemInvisible {
 				visible = append(visible, e)
@@ -221,12 +233,12 @@ func rendersEmpty(doc []element) bool {
 // checkTransitions reports transitions docutils' Transitions transform
 // refuses: at the start of the document or a section, two in a row, or
 // at the very end of the document.
-func (c *checker) checkTransitions(doc []element) {
+func (c *checker) checkTransitions(doc []*element) {
 	if c.unsureStructure {
 		return
 	}
-	var walk func(es []element, inSection bool, last bool)
-	walk = func(es []element, inSection bool, last bool) {
+	var walk func(es []*element, inSection bool, last bool)
+	walk = func(es []*element, inSection bool, last bool) {
 		for i, e := range es {
 			switch e.kind {
 			case elemTransition:
@@ -250,13 +262,23 @@ func (c *checker) checkTransitions(doc []element) {
 // first is line number first of the document) as docutils' Body state
 // does. titles says whether section titles may appear (only at the top
 // level). It returns the outline of what it parsed.
-func (c *checker) body(lines []string, first int, titles bool) []element {
-	var out []element
+func (c *checker) body(lines []string, first int, titles bool) []*element {
+	var out []*element
+	// Docutils runs out of Python stack somewhere between 100 and 200
+	// nested levels; deeper content is not checked (nor refused).
+	if c.depth > 200 {
+		return []*element{{kind: elemBody, line: first}}
+	}
+	c.depth++
+	defer func() { c.depth-- }()
+	if !c.spend(len(lines)) {
+		return out
+	}
 	// sections: the stack of open sections' element lists; out is the
 	// document level.
-	stack := []*[]element{&out}
-	cur := func() *[]element { return stack[len(stack)-1] }
-	add := func(e element) { *cur() = append(*cur(), e) }
+	stack := []*[]*element{&out}
+	cur := func() *[]*element { return stack[len(stack)-1] }
+	add := func(e element) { *cur() = append(*cur(), &e) }
 
 	i := 0
 	for i < len(lines) {
@@ -356,7 +378,8 @@ type section struct {
 
 // openSection places a new section in the outline by its style, as
 // docutils' check_subsection does, reporting inconsistent levels.
-func (c *checker) openSection(stack []*[]element, s section, line int) []*[]element {
+func (c *checker) openSection(stack []*[]*element, s section, line int) []*[]*element {
+	c.spend(20)
 	c.inline(s.title, line, true)
 	level := -1
 	for k, st := range c.styles {
@@ -383,8 +406,8 @@ func (c *checker) openSection(stack []*[]element, s section, line int) []*[]elem
 	}
 	stack = stack[:level]
 	parent := stack[level-1]
-	*parent = append(*parent, element{kind: elemSection, line: line})
-	sec := &(*parent)[len(*parent)-1]
+	sec := &element{kind: elemSection, line: line}
+	*parent = append(*parent, sec)
 	return append(stack, &sec.children)
 }
 
@@ -690,6 +713,9 @@ func (c *checker) literalBlock(lines []string, j, first int) int {
 // followed by an indented definition).
 func (c *checker) definitionList(lines []string, i, first int) int {
 	for {
+		if !c.spend(20) {
+			return len(lines)
+		}
 		term := lines[i]
 		c.term(term, first+i)
 		block, next, finish := indentedBlock(lines, i+1, -1, -1)
@@ -757,6 +783,9 @@ func (c *checker) term(l string, line int) {
 // with its indented continuation lines, up to a blank line.
 func (c *checker) lineBlock(lines []string, i, first int) int {
 	for {
+		if !c.spend(20) {
+			return len(lines)
+		}
 		ln := first + i
 		text := []string{strings.TrimPrefix(lines[i][1:], " ")}
 		j := i + 1
