@@ -475,7 +475,9 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 	}
 	switch {
 	case canon == "header" || canon == "footer":
-		// Page decoration: not part of the rendered description.
+		// Page decoration: not part of the rendered description, but
+		// placed first in the document.
+		c.decoration = true
 		c.body(content, contentLine, false)
 		return elemInvisible
 	case bodyContent[canon]:

@@ -787,6 +787,10 @@ func (c *checker) resolve() {
 			c.reportf(r.line, "Duplicate target name, cannot be used as a unique reference: %q: several section titles have this name; add an explicit target \".. _unique-name:\" before the section you mean and refer to that.", r.name)
 			continue
 		}
+		if isDigits(r.name) && c.autoFoot > 0 {
+			// Auto-numbered footnotes take numeric names.
+			continue
+		}
 		if !known(r.name) {
 			c.reportf(r.line, "Unknown target name: %q: add a target \".. _%s: URL\", or use an embedded link `%s <URL>`_, or escape the trailing underscore.", r.name, r.name, r.name)
 		}

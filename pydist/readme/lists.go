@@ -235,16 +235,21 @@ func enumText(l string) string {
 	return l[:k]
 }
 
-// optionMarkerRE is a conservative subset of docutils' option list
-// marker: short options (-a, -a ARG), long options (--long, --long=ARG,
-// --long ARG), comma-separated, followed by two spaces or the end of the
-// line.
-var optionMarkerRE = regexp.MustCompile(`^(?:-[a-zA-Z0-9](?: ?[a-zA-Z][a-zA-Z0-9_-]*|<[^<>]+>)?|--[a-zA-Z0-9][a-zA-Z0-9_-]*(?:[ =](?:[a-zA-Z][a-zA-Z0-9_-]*|<[^<>]+>))?)(?:, (?:-[a-zA-Z0-9](?: ?[a-zA-Z][a-zA-Z0-9_-]*|<[^<>]+>)?|--[a-zA-Z0-9][a-zA-Z0-9_-]*(?:[ =](?:[a-zA-Z][a-zA-Z0-9_-]*|<[^<>]+>))?))*(?:  +|$)`)
+// optionMarkerRE is docutils' option list marker: short options (-a,
+// +a, -a ARG), long options (--long, --long=ARG) and DOS options (/V),
+// comma-separated, followed by two spaces or the end of the line.
+var optionMarkerRE = func() *regexp.Regexp {
+	optarg := `(?:[a-zA-Z][a-zA-Z0-9_-]*|<[^<>]+>)`
+	short := `[-+][a-zA-Z0-9](?: ?` + optarg + `)?`
+	long := `(?:--|/)[a-zA-Z0-9][a-zA-Z0-9_-]*(?:[ =]` + optarg + `)?`
+	opt := `(?:` + short + `|` + long + `)`
+	return regexp.MustCompile(`^` + opt + `(?:, ` + opt + `)*(?:  +| ?$)`)
+}()
 
 // optionMarker returns the length of an option list marker with its
 // spaces, or 0.
 func optionMarker(l string) int {
-	if !strings.HasPrefix(l, "-") {
+	if l == "" || !strings.ContainsAny(l[:1], "-+/") {
 		return 0
 	}
 	return len(optionMarkerRE.FindString(l))
@@ -298,13 +303,15 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 					t2 := enumText(lines[k])
 					want := enumerator(ord+1, format, seq)
 					if s2 == "#" || (want != "" && strings.HasPrefix(lines[k], want)) || (seq == "#" && s2 == "#") {
+						next := ord + 1
 						if s2 != "#" {
-							ord = ordinal(t2, seq)
-						} else {
-							ord++
+							next = ordinal(t2, seq)
 						}
-						i, n = k, m
-						continue
+						if c.enumItemOK(lines, k, next, format, seq) {
+							ord = next
+							i, n = k, m
+							continue
+						}
 					}
 				}
 			}
@@ -336,7 +343,7 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 			return i, true
 		}
 	}
-	if n := optionMarker(l); n > 0 {
+	if n := optionMarker(l); n > 0 && optionHasText(lines, i, n) {
 		for {
 			var finish bool
 			i, finish = c.item(lines, i, first, -n)
@@ -345,18 +352,30 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 				k++
 			}
 			if k < len(lines) {
-				if m := optionMarker(lines[k]); m > 0 {
+				if m := optionMarker(lines[k]); m > 0 && optionHasText(lines, k, m) {
 					i, n = k, m
 					continue
 				}
 			}
-			if !finish && i < len(lines) && !blank(lines[i]) {
+			// A line starting like an option (DOS /V, +X, or a form our
+			// grammar lacks) may continue the list in docutils: only a
+			// line that cannot be an option is reported.
+			if !finish && i < len(lines) && !blank(lines[i]) && !strings.ContainsAny(lines[i][:1], "-/+") {
 				c.report(first+i, "Option list ends without a blank line; unexpected unindent: add a blank line before this line, or indent it to continue the option's description.")
 			}
 			return i, true
 		}
 	}
 	return i, false
+}
+
+// optionHasText reports whether the option at line i (marker n columns
+// wide) has a description: docutils treats a bare option as text.
+func optionHasText(lines []string, i, n int) bool {
+	if strings.TrimSpace(lines[i][min(n, len(lines[i])):]) != "" {
+		return true
+	}
+	return i+1 < len(lines) && !blank(lines[i+1]) && lines[i+1][0] == ' '
 }
 
 // nextIsBullet reports whether, after blank lines from i, a line with
@@ -385,10 +404,10 @@ func (c *checker) enumItemOK(lines []string, i, ord int, format, seq string) boo
 	if nl == "" || nl[0] == ' ' {
 		return true
 	}
+	// Docutils compares with the enumerator followed by a space.
 	next := enumerator(ord+1, format, seq)
-	auto := enumerator(1, format, "arabic")
-	auto = strings.Replace(auto, "1", "#", 1)
-	return (next != "" && strings.HasPrefix(nl, next)) || strings.HasPrefix(nl, auto)
+	auto := strings.Replace(enumerator(1, format, "arabic"), "1", "#", 1)
+	return (next != "" && strings.HasPrefix(nl, next+" ")) || strings.HasPrefix(nl, auto+" ")
 }
 
 // item parses one list item whose marker (with spaces) is n columns wide:

@@ -52,6 +52,9 @@ type checker struct {
 	defaultRole string // canonical name; "" is title-reference
 
 	depth int // nesting of body parses
+	// decoration is set by a header or footer directive, whose node
+	// docutils puts first in the document.
+	decoration bool
 
 	styles       []string // section title styles in order of first use
 	sectionLevel int
@@ -122,7 +125,8 @@ func checkRST(src string) []Problem {
 	return c.probs
 }
 
-// splitLines splits as Python's str.splitlines does, expands tabs to
+// splitLines splits as Python's str.splitlines does (after turning
+// vertical tabs and form feeds into spaces), expands tabs to
 // 8-column stops and strips trailing whitespace, as docutils'
 // string2lines does.
 func splitLines(s string) []string {
@@ -131,7 +135,7 @@ func splitLines(s string) []string {
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch r {
-		case '\n', '\r', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
+		case '\n', '\r', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
 			lines = append(lines, s[start:i])
 			i += n
 			if r == '\r' && i < len(s) && s[i] == '\n' {
@@ -146,6 +150,10 @@ func splitLines(s string) []string {
 		lines = append(lines, s[start:])
 	}
 	for i, l := range lines {
+		// Docutils turns vertical tabs and form feeds into spaces first.
+		if strings.ContainsAny(l, "\v\f") {
+			l = strings.NewReplacer("\v", " ", "\f", " ").Replace(l)
+		}
 		if strings.IndexByte(l, '\t') >= 0 {
 			l = expandTabs(l)
 		}
@@ -242,9 +250,9 @@ func (c *checker) checkTransitions(doc []*element) {
 		for i, e := range es {
 			switch e.kind {
 			case elemTransition:
-				if i == 0 {
+				if i == 0 && (inSection || !c.decoration) {
 					c.report(e.line, "Document or section may not begin with a transition: remove the transition line or put text before it.")
-				} else if es[i-1].kind == elemTransition {
+				} else if i > 0 && es[i-1].kind == elemTransition {
 					c.report(e.line, "At least one body element must separate transitions; adjacent transitions are not allowed: remove one of the transition lines.")
 				}
 				if last && i == len(es)-1 {
