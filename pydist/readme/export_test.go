@@ -1,4 +1,0 @@
-package readme
-
-// CheckRSTForTest exposes the reStructuredText checker to tests.
-var CheckRSTForTest = checkRST
