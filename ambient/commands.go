@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/pyrepr"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -56,7 +57,7 @@ func (d *Detector) detectCircleCI(ctx context.Context, audience string) (string,
 	if err != nil {
 		return fail(circleciNotFoundHint, fmt.Errorf("CircleCI: could not find `circleci` in the environment: %w", err))
 	}
-	args := []string{"run", "oidc", "get", "--claims", `{"aud": ` + pyJSONString(audience) + `}`}
+	args := []string{"run", "oidc", "get", "--claims", `{"aud": ` + pyrepr.JSONString(audience) + `}`}
 	if !d.CircleCIProjectIssuer {
 		args = append(args, "--root-issuer")
 	}

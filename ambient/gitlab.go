@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
 )
 
 // GitLab CI/CD: the job declares the token under `id_tokens:` and GitLab
@@ -65,7 +67,7 @@ func yamlScalar(s string) string {
 	if plain {
 		return s
 	}
-	return pyJSONString(s) // a JSON string is a valid YAML double-quoted scalar
+	return pyrepr.JSONString(s) // a JSON string is a valid YAML double-quoted scalar
 }
 
 func (d *Detector) detectGitLab(ctx context.Context, audience string) (string, bool, error) {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
@@ -78,7 +77,7 @@ func ParseMintRequest(body []byte) (string, *Error) {
 			}
 			msg = jsonErrorText(body, err)
 		}
-		return "", payloadErr("", "Invalid JSON: "+msg, "json_invalid", pyBytesRepr(body), "bytes")
+		return "", payloadErr("", "Invalid JSON: "+msg, "json_invalid", pyrepr.Bytes(body), "bytes")
 	}
 	obj, ok := v.(orderedObject)
 	if !ok {
@@ -274,7 +273,7 @@ func pyRepr(v any) string {
 		if err != nil {
 			return "inf"
 		}
-		return pyFloat(f)
+		return pyrepr.Float(f)
 	case string:
 		return pyrepr.Str(v)
 	case []any:
@@ -291,62 +290,4 @@ func pyRepr(v any) string {
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return fmt.Sprint(v)
-}
-
-// pyFloat renders a float as Python's repr: shortest round-trip digits,
-// ".0" on integral values, exponent form from 1e16 and below 1e-4.
-func pyFloat(f float64) string {
-	abs := f
-	if abs < 0 {
-		abs = -abs
-	}
-	if abs != 0 && (abs >= 1e16 || abs < 1e-4) {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		// Go writes e+16 / e-05; Python writes e+16 / e-05 too.
-		return s
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
-}
-
-// pyBytesRepr renders a byte string as Python's repr of bytes (b'...').
-func pyBytesRepr(p []byte) string {
-	q := byte('\'')
-	if bytes.IndexByte(p, '\'') >= 0 && bytes.IndexByte(p, '"') < 0 {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteString("b")
-	b.WriteByte(q)
-	for _, c := range p {
-		switch {
-		case c == q || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c < 0x20 || c >= 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
-}
-
-// pyStrList renders a sorted list of strings as Python's repr.
-func pyStrList(ss []string) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = pyrepr.Str(s)
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
 }
