@@ -25,7 +25,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -35,6 +34,8 @@ import (
 	"github.com/trustpub/trustpub/secret"
 
 	"github.com/trustpub/trustpub/internal/jsonhttp"
+
+	"github.com/trustpub/trustpub/internal/atomicfile"
 )
 
 // KeyBits is the size of keys made by GenerateKey.
@@ -313,28 +314,8 @@ func SaveKey(path string, key *rsa.PrivateKey) error {
 		return fmt.Errorf("devissuer: encoding key: %w", err)
 	}
 	b := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
+	if err := atomicfile.WriteFile(path, b, 0o600); err != nil {
 		return fmt.Errorf("devissuer: saving key: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("devissuer: saving key: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("devissuer: saving key %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("devissuer: saving key %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("devissuer: saving key %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("devissuer: saving key %s: %w", path, err)
 	}
 	return nil
 }

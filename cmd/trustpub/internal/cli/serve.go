@@ -14,6 +14,8 @@ import (
 
 	"github.com/trustpub/trustpub/index"
 	"github.com/trustpub/trustpub/secret"
+
+	"github.com/trustpub/trustpub/internal/atomicfile"
 )
 
 type serveCmd struct {
@@ -89,7 +91,7 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 	}
 	logger.Info("serving", "url", base, "upload", base+"/legacy/", "simple", base+"/simple/", "data", c.Data, "dev_issuer", c.DevIssuer)
 	if c.ReadyFile != "" {
-		if err := writeFileAtomic(c.ReadyFile, []byte(base+"\n")); err != nil {
+		if err := atomicfile.WriteFile(c.ReadyFile, []byte(base+"\n"), 0o644); err != nil {
 			return usageErr("--ready-file: %w", err)
 		}
 	}
@@ -146,22 +148,4 @@ func (c *serveCmd) options(a *App, base string, logger *slog.Logger) (index.Opti
 		}
 	}
 	return opts, nil
-}
-
-// writeFileAtomic writes b to path so that a reader never sees a partial file.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

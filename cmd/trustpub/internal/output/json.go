@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/trustpub/trustpub/upload"
+
+	"github.com/trustpub/trustpub/internal/atomicfile"
 )
 
 // JSONVersion is the version of the JSON report schema; it changes only
@@ -92,24 +93,8 @@ func WriteJSONFile(path string, rep *upload.Report, err error) error {
 	if path == "-" {
 		return WriteJSON(os.Stdout, rep, err)
 	}
-	tmp, e := os.CreateTemp(filepath.Dir(path), ".trustpub-report-*.json")
-	if e != nil {
-		return fmt.Errorf("writing JSON report %s: %w", path, e)
-	}
-	defer os.Remove(tmp.Name())
-	if e := WriteJSON(tmp, rep, err); e != nil {
-		tmp.Close()
-		return fmt.Errorf("writing JSON report %s: %w", path, e)
-	}
-	if e := tmp.Chmod(0o644); e != nil {
-		tmp.Close()
-		return fmt.Errorf("writing JSON report %s: %w", path, e)
-	}
-	if e := tmp.Close(); e != nil {
-		return fmt.Errorf("writing JSON report %s: %w", path, e)
-	}
-	if e := os.Rename(tmp.Name(), path); e != nil {
-		return fmt.Errorf("writing JSON report %s: %w", path, e)
+	if e := atomicfile.Write(path, 0o644, func(w io.Writer) error { return WriteJSON(w, rep, err) }); e != nil {
+		return fmt.Errorf("JSON report: %w", e)
 	}
 	return nil
 }
