@@ -13,20 +13,17 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 )
 
-// Exit codes of trustpub, documented in README.md.
+// The exit codes, by their names in package exitcode (their one home).
 const (
-	// ExitOK: everything asked for was done (or there was nothing to do).
-	ExitOK = 0
-	// ExitFailure: an upload or exchange failed; the report says which files landed.
-	ExitFailure = 1
-	// ExitUsage: bad flags, configuration or environment.
-	ExitUsage = 2
-	// ExitCheck: a distribution file was refused before any byte was sent.
-	ExitCheck = 3
-	// ExitCredentials: no usable credential, or trusted publishing failed.
-	ExitCredentials = 4
+	ExitOK          = exitcode.OK
+	ExitFailure     = exitcode.Failure
+	ExitUsage       = exitcode.Usage
+	ExitCheck       = exitcode.Check
+	ExitCredentials = exitcode.Credentials
 )
 
 // App is what the commands touch outside the process, injectable for tests.

@@ -11,6 +11,8 @@ import (
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/upload"
+
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 )
 
 type publishCmd struct {
@@ -118,7 +120,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		}
 	}
 	if perr != nil {
-		return withCode(output.ExitCode(perr), perr)
+		return withCode(exitcode.ForPublish(perr), perr)
 	}
 	return nil
 }

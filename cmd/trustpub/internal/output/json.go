@@ -9,6 +9,8 @@ import (
 	"github.com/trustpub/trustpub/upload"
 
 	"github.com/trustpub/trustpub/internal/atomicfile"
+
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 )
 
 // JSONVersion is the version of the JSON report schema; it changes only
@@ -25,7 +27,7 @@ type JSONReport struct {
 	DryRun bool `json:"dry_run"`
 	// OK is true when every file is on the index (or would be, dry run).
 	OK bool `json:"ok"`
-	// ExitCode is the process exit code (see the Exit* constants).
+	// ExitCode is the process exit code (see package exitcode).
 	ExitCode int `json:"exit_code"`
 	// Error is the overall error message, "" when OK.
 	Error string `json:"error,omitempty"`
@@ -59,7 +61,7 @@ type JSONFile struct {
 
 // NewJSONReport builds the JSON report from Publish's results.
 func NewJSONReport(rep *upload.Report, err error) JSONReport {
-	out := JSONReport{Version: JSONVersion, OK: err == nil, ExitCode: ExitCode(err), Files: []JSONFile{}}
+	out := JSONReport{Version: JSONVersion, OK: err == nil, ExitCode: exitcode.ForPublish(err), Files: []JSONFile{}}
 	if err != nil {
 		out.Error = err.Error()
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
+
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 )
 
 const canary = "pypi-CANARY-0f3e9b1d"
@@ -143,7 +145,7 @@ func TestJSONReport(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatalf("invalid JSON: %v\n%s", err, b)
 	}
-	if got.Version != 1 || got.OK || got.ExitCode != ExitFailure || len(got.Files) != 2 || got.PublishURL != rep.PublishURL {
+	if got.Version != 1 || got.OK || got.ExitCode != exitcode.Failure || len(got.Files) != 2 || got.PublishURL != rep.PublishURL {
 		t.Errorf("report %+v", got)
 	}
 	f := got.Files[0]
@@ -159,24 +161,6 @@ func TestJSONReport(t *testing.T) {
 	}
 	if err := WriteJSONFile(filepath.Join(t.TempDir(), "missing", "r.json"), rep, nil); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("unwritable path: err = %v", err)
-	}
-}
-
-func TestExitCode(t *testing.T) {
-	for _, tt := range []struct {
-		err  error
-		want int
-	}{
-		{nil, ExitOK},
-		{errors.New("other"), ExitFailure},
-		{&upload.PublishError{Stage: upload.StageUpload}, ExitFailure},
-		{fmt.Errorf("wrapped: %w", &upload.PublishError{Stage: upload.StageCheck}), ExitCheck},
-		{&upload.PublishError{Stage: upload.StageCredentials}, ExitCredentials},
-		{&upload.PublishError{Stage: upload.StageConfig}, ExitUsage},
-	} {
-		if got := ExitCode(tt.err); got != tt.want {
-			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
-		}
 	}
 }
 

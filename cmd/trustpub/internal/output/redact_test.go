@@ -10,6 +10,8 @@ import (
 
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
+
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 )
 
 func TestRedactor(t *testing.T) {
@@ -44,7 +46,7 @@ func TestRedactor(t *testing.T) {
 		t.Errorf("Error() = %q", err)
 	}
 	var got2 *upload.PublishError
-	if !errors.As(err, &got2) || got2 != pe || ExitCode(err) != ExitCredentials {
+	if !errors.As(err, &got2) || got2 != pe || exitcode.ForPublish(err) != exitcode.Credentials {
 		t.Errorf("chain lost: %v", err)
 	}
 	if r.Error(nil) != nil {
