@@ -22,14 +22,20 @@ const (
 	circleciErrorHint     = "To fix: `circleci run oidc get` only works inside a CircleCI job; make sure the job runs on CircleCI (not a local `circleci local execute`), that the project has OIDC tokens available (jobs that use a context), and that the CLI is recent enough to have `run oidc get`."
 )
 
-func (d *Detector) detectBuildkite(ctx context.Context, audience string) (string, bool, error) {
-	d.debug(ctx, "Buildkite: looking for OIDC credentials")
+// buildkiteHere is Buildkite's first half: BUILDKITE is set.
+func (d *Detector) buildkiteHere(log func(string)) bool {
+	log("Buildkite: looking for OIDC credentials")
 	if d.env("BUILDKITE") == "" {
-		d.debug(ctx, "Buildkite: environment doesn't look like BuildKite; giving up")
-		return "", false, nil
+		log("Buildkite: environment doesn't look like BuildKite; giving up")
+		return false
 	}
-	fail := func(hint string, err error) (string, bool, error) {
-		return "", false, &ProviderError{Provider: ProviderBuildkite, Hint: hint, Err: err}
+	return true
+}
+
+// fetchBuildkite is Buildkite's second half: `buildkite-agent oidc request-token`.
+func (d *Detector) fetchBuildkite(ctx context.Context, audience string) (string, error) {
+	fail := func(hint string, err error) (string, error) {
+		return "", &ProviderError{Provider: ProviderBuildkite, Hint: hint, Err: err}
 	}
 	path, err := d.lookPath("buildkite-agent")
 	if err != nil {
@@ -41,17 +47,23 @@ func (d *Detector) detectBuildkite(ctx context.Context, audience string) (string
 		// standard error follows, since that is where the agent writes.
 		return fail(buildkiteErrorHint, commandFailure("Buildkite: the Buildkite agent encountered an error: ", stdout, stderr, err, d.timeout()))
 	}
-	return strings.TrimSpace(string(stdout)), true, nil
+	return strings.TrimSpace(string(stdout)), nil
 }
 
-func (d *Detector) detectCircleCI(ctx context.Context, audience string) (string, bool, error) {
-	d.debug(ctx, "CircleCI: looking for OIDC credentials")
+// circleciHere is CircleCI's first half: CIRCLECI is set.
+func (d *Detector) circleciHere(log func(string)) bool {
+	log("CircleCI: looking for OIDC credentials")
 	if d.env("CIRCLECI") == "" {
-		d.debug(ctx, "CircleCI: environment doesn't look like CircleCI; giving up")
-		return "", false, nil
+		log("CircleCI: environment doesn't look like CircleCI; giving up")
+		return false
 	}
-	fail := func(hint string, err error) (string, bool, error) {
-		return "", false, &ProviderError{Provider: ProviderCircleCI, Hint: hint, Err: err}
+	return true
+}
+
+// fetchCircleCI is CircleCI's second half: `circleci run oidc get`.
+func (d *Detector) fetchCircleCI(ctx context.Context, audience string) (string, error) {
+	fail := func(hint string, err error) (string, error) {
+		return "", &ProviderError{Provider: ProviderCircleCI, Hint: hint, Err: err}
 	}
 	path, err := d.lookPath("circleci")
 	if err != nil {
@@ -66,7 +78,7 @@ func (d *Detector) detectCircleCI(ctx context.Context, audience string) (string,
 		// Like `id`, the message quotes the tool's standard error.
 		return fail(circleciErrorHint, commandFailure("CircleCI: the `circleci` tool encountered an error: ", stderr, stdout, err, d.timeout()))
 	}
-	return strings.TrimSpace(string(stdout)), true, nil
+	return strings.TrimSpace(string(stdout)), nil
 }
 
 // commandFailure builds "<prefix><primary output>" as `id` does, then adds

@@ -26,16 +26,24 @@ const (
 	gcpMetadataHint      = `To fix: this machine looks like a Google Compute Engine VM (DMI product name %q), but its metadata server gave no identity token. Attach a service account to the VM (or the GKE workload), or set GOOGLE_SERVICE_ACCOUNT_NAME to impersonate another service account.`
 )
 
-func (d *Detector) detectGCPImpersonation(ctx context.Context, audience string) (string, bool, error) {
-	d.debug(ctx, "GCP: looking for OIDC credentials")
-	account := d.env("GOOGLE_SERVICE_ACCOUNT_NAME")
-	if account == "" {
-		d.debug(ctx, "GCP: GOOGLE_SERVICE_ACCOUNT_NAME not set; skipping impersonation")
-		return "", false, nil
+// gcpImpersonationHere is the first half of Google Cloud impersonation:
+// GOOGLE_SERVICE_ACCOUNT_NAME is set.
+func (d *Detector) gcpImpersonationHere(log func(string)) bool {
+	log("GCP: looking for OIDC credentials")
+	if d.env("GOOGLE_SERVICE_ACCOUNT_NAME") == "" {
+		log("GCP: GOOGLE_SERVICE_ACCOUNT_NAME not set; skipping impersonation")
+		return false
 	}
-	d.debug(ctx, "GCP: GOOGLE_SERVICE_ACCOUNT_NAME set; attempting impersonation")
-	fail := func(err error) (string, bool, error) {
-		return "", false, &ProviderError{Provider: ProviderGCP, Hint: fmt.Sprintf(gcpImpersonationHint, account), Err: err}
+	log("GCP: GOOGLE_SERVICE_ACCOUNT_NAME set; attempting impersonation")
+	return true
+}
+
+// fetchGCPImpersonation is its second half: an access token from the
+// metadata server, then generateIdToken for the named account.
+func (d *Detector) fetchGCPImpersonation(ctx context.Context, audience string) (string, error) {
+	account := d.env("GOOGLE_SERVICE_ACCOUNT_NAME")
+	fail := func(err error) (string, error) {
+		return "", &ProviderError{Provider: ProviderGCP, Hint: fmt.Sprintf(gcpImpersonationHint, account), Err: err}
 	}
 
 	d.debug(ctx, "GCP: requesting access token")
@@ -99,24 +107,38 @@ func (d *Detector) detectGCPImpersonation(ctx context.Context, audience string) 
 		return fail(errors.New("GCP: OIDC token missing from response"))
 	}
 	d.debug(ctx, "GCP: successfully requested OIDC token")
-	return token, true, nil
+	return token, nil
 }
 
-func (d *Detector) detectGCE(ctx context.Context, audience string) (string, bool, error) {
-	// The "looking" and "not set; skipping impersonation" lines were logged
-	// by detectGCPImpersonation, so the GCP lines read as in `id`.
-	data, err := d.readFile(orDefault(d.ProductNamePath, DefaultProductNamePath))
+// gceHere is the first half of Compute Engine: the DMI product name reads
+// "Google" or "Google Compute Engine". The "looking" and "not set;
+// skipping impersonation" lines were logged by gcpImpersonationHere, so the
+// GCP lines read as in `id`.
+func (d *Detector) gceHere(log func(string)) bool {
+	name, err := d.productName()
 	if err != nil {
-		d.debug(ctx, "GCP: environment doesn't have GCP product name file; giving up")
-		return "", false, nil
+		log("GCP: environment doesn't have GCP product name file; giving up")
+		return false
 	}
-	name := strings.TrimSpace(string(data))
 	if name != "Google" && name != "Google Compute Engine" {
-		d.debug(ctx, fmt.Sprintf("GCP: product name file exists, but product name is %s; giving up", pyrepr.Str(name)))
-		return "", false, nil
+		log(fmt.Sprintf("GCP: product name file exists, but product name is %s; giving up", pyrepr.Str(name)))
+		return false
 	}
-	fail := func(err error) (string, bool, error) {
-		return "", false, &ProviderError{Provider: ProviderGCP, Hint: fmt.Sprintf(gcpMetadataHint, name), Err: err}
+	return true
+}
+
+// productName reads the DMI product name, trimmed.
+func (d *Detector) productName() (string, error) {
+	data, err := d.readFile(orDefault(d.ProductNamePath, DefaultProductNamePath))
+	return strings.TrimSpace(string(data)), err
+}
+
+// fetchGCE is Compute Engine's second half: the metadata server's identity
+// endpoint.
+func (d *Detector) fetchGCE(ctx context.Context, audience string) (string, error) {
+	name, _ := d.productName()
+	fail := func(err error) (string, error) {
+		return "", &ProviderError{Provider: ProviderGCP, Hint: fmt.Sprintf(gcpMetadataHint, name), Err: err}
 	}
 
 	d.debug(ctx, "GCP: requesting OIDC token")
@@ -137,7 +159,7 @@ func (d *Detector) detectGCE(ctx context.Context, audience string) (string, bool
 	d.debug(ctx, "GCP: successfully requested OIDC token")
 	// `id` returns the body as is; surrounding whitespace is never part of
 	// a JWT, so it is dropped.
-	return strings.TrimSpace(string(resp.body)), true, nil
+	return strings.TrimSpace(string(resp.body)), nil
 }
 
 // metadataRequest builds a GET to the metadata server, which answers only

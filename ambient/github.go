@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/trustpub/trustpub/secret"
+
+	"github.com/trustpub/trustpub/internal/ghactions"
 )
 
 // GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL with the audience added
@@ -42,14 +44,20 @@ To fix: publish from a workflow that runs in this repository instead, triggered 
 	githubRejectedHint = `To fix: GitHub's token service refused the request token; make sure the job has "permissions: id-token: write" and that the workflow does not overwrite ACTIONS_ID_TOKEN_REQUEST_TOKEN or ACTIONS_ID_TOKEN_REQUEST_URL.`
 )
 
-func (d *Detector) detectGitHub(ctx context.Context, audience string) (string, bool, error) {
-	d.debug(ctx, "GitHub: looking for OIDC credentials")
-	if d.env("GITHUB_ACTIONS") == "" {
-		d.debug(ctx, "GitHub: environment doesn't look like a GH action; giving up")
-		return "", false, nil
+// githubHere is GitHub's first half: GITHUB_ACTIONS is exactly "true".
+func (d *Detector) githubHere(log func(string)) bool {
+	log("GitHub: looking for OIDC credentials")
+	if !ghactions.InActions(d.lookupEnv()) {
+		log("GitHub: environment doesn't look like a GH action; giving up")
+		return false
 	}
-	fail := func(hint string, err error) (string, bool, error) {
-		return "", false, &ProviderError{Provider: ProviderGitHub, Hint: hint, Err: err}
+	return true
+}
+
+// fetchGitHub is GitHub's second half: ask the runner's token service.
+func (d *Detector) fetchGitHub(ctx context.Context, audience string) (string, error) {
+	fail := func(hint string, err error) (string, error) {
+		return "", &ProviderError{Provider: ProviderGitHub, Hint: hint, Err: err}
 	}
 	reqToken := secret.New(d.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
 	if reqToken.IsZero() {
@@ -97,7 +105,7 @@ func (d *Detector) detectGitHub(ctx context.Context, audience string) (string, b
 		return fail(githubServiceHint, errors.New(`GitHub: malformed or incomplete JSON: the answer has no string "value"`))
 	}
 	d.debug(ctx, "GitHub: successfully requested OIDC token")
-	return value, true, nil
+	return value, nil
 }
 
 // githubPermissionHint explains a missing request variable: for a pull

@@ -70,21 +70,27 @@ func yamlScalar(s string) string {
 	return pyrepr.JSONString(s) // a JSON string is a valid YAML double-quoted scalar
 }
 
-func (d *Detector) detectGitLab(ctx context.Context, audience string) (string, bool, error) {
-	d.debug(ctx, "GitLab: looking for OIDC credentials")
+// gitlabHere is GitLab's first half: GITLAB_CI is set.
+func (d *Detector) gitlabHere(log func(string)) bool {
+	log("GitLab: looking for OIDC credentials")
 	if d.env("GITLAB_CI") == "" {
-		d.debug(ctx, "GitLab: environment doesn't look like GitLab CI/CD; giving up")
-		return "", false, nil
+		log("GitLab: environment doesn't look like GitLab CI/CD; giving up")
+		return false
 	}
+	return true
+}
+
+// fetchGitLab is GitLab's second half: the job's <AUD>_ID_TOKEN variable.
+func (d *Detector) fetchGitLab(ctx context.Context, audience string) (string, error) {
 	name := GitLabVariable(audience)
 	token := d.env(name)
 	if token == "" {
-		return "", false, &ProviderError{
+		return "", &ProviderError{
 			Provider: ProviderGitLab,
 			Hint:     GitLabHint(audience),
 			Err:      fmt.Errorf("GitLab: Environment variable %s not found", name),
 		}
 	}
 	d.debug(ctx, "GitLab: Found token in environment variable "+name)
-	return token, true, nil
+	return token, nil
 }

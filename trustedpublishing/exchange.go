@@ -32,6 +32,8 @@ import (
 	"github.com/trustpub/trustpub/ambient"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/secret"
+
+	"github.com/trustpub/trustpub/internal/ghactions"
 )
 
 // DefaultTimeout bounds each of the two HTTP calls.
@@ -63,7 +65,8 @@ type DetectFunc func(ctx context.Context, audience string) (ambient.Token, bool,
 type Exchanger struct {
 	HTTPClient *http.Client // default http.DefaultClient (redirects are never followed)
 	Detect     DetectFunc   // default ambient.Detect
-	// LookupEnv reads GITHUB_ACTIONS; default os.LookupEnv.
+	// LookupEnv reads GITHUB_ACTIONS (GitHub Actions is detected when it is
+	// exactly "true", as in package ambient); default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// Mask receives "::add-mask::<token>" in GitHub Actions before the
 	// token is returned; default os.Stderr. The runner reads workflow
@@ -112,8 +115,7 @@ func (x *Exchanger) warn(msg string) {
 	}
 	if x.inGitHubActions() {
 		// A workflow command, so the warning shows on the run's summary.
-		esc := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(msg)
-		fmt.Fprintf(x.mask(), "::warning::%s\n", esc)
+		_ = ghactions.Warning(x.mask(), msg)
 		return
 	}
 	slog.Default().Warn(msg)
@@ -131,8 +133,7 @@ func (x *Exchanger) inGitHubActions() bool {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	v, _ := lookup("GITHUB_ACTIONS")
-	return v == "true"
+	return ghactions.InActions(lookup)
 }
 
 // endpoint builds {scheme}://{host}/_/oidc/{name} from the publish URL,
@@ -280,7 +281,7 @@ func (x *Exchanger) Mint(ctx context.Context, publishURL string, oidc ambient.To
 		w := x.mask()
 		// Register the token with GitHub's log masking before any caller
 		// can print it.
-		if _, err := fmt.Fprintf(w, "::add-mask::%s\n", ut.Token.Reveal()); err != nil {
+		if err := ghactions.AddMask(w, ut.Token.Reveal()); err != nil {
 			return UploadToken{}, fmt.Errorf("registering the upload token with GitHub Actions' ::add-mask:: failed: %w", err)
 		}
 	}
