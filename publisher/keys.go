@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/trustpub/trustpub/internal/urlpolicy"
+
+	"github.com/trustpub/trustpub/internal/jwtclaims"
 )
 
 // fetchTimeout bounds each discovery and JWKS request (Warehouse: 5 s).
@@ -202,8 +204,8 @@ func (v *Verifier) verifySignature(ctx context.Context, token, iss string) (map[
 	if err := tok.Claims(key, &std, (*rawPayload)(&payload)); err != nil {
 		return nil, err
 	}
-	var claims map[string]any
-	if err := decodeObject(payload, &claims); err != nil {
+	claims, err := jwtclaims.Object(payload)
+	if err != nil {
 		return nil, err
 	}
 	for _, name := range []string{"iss", "iat", "exp", "aud"} {

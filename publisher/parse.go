@@ -2,7 +2,6 @@ package publisher
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,52 +9,16 @@ import (
 	"strings"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
+
+	"github.com/trustpub/trustpub/internal/jwtclaims"
 )
 
 // ParseUnverified decodes a compact JWS without verifying it: three
-// base64url segments, a JSON object header and a JSON object payload. It is
-// what Warehouse's unverified decode accepts before it looks at "iss"; an
-// error here is "malformed JWT".
+// base64url segments, a JSON object header and a JSON object payload, with
+// numbers kept exact. It is what Warehouse's unverified decode accepts
+// before it looks at "iss"; an error here is "malformed JWT".
 func ParseUnverified(token string) (header, claims map[string]any, err error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, nil, fmt.Errorf("a JWT has 3 dot-separated parts, this has %d", len(parts))
-	}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return nil, nil, fmt.Errorf("header: %w", err)
-	}
-	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, nil, fmt.Errorf("payload: %w", err)
-	}
-	if _, err := base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
-		return nil, nil, fmt.Errorf("signature: %w", err)
-	}
-	if err := decodeObject(hb, &header); err != nil {
-		return nil, nil, fmt.Errorf("header: %w", err)
-	}
-	if err := decodeObject(pb, &claims); err != nil {
-		return nil, nil, fmt.Errorf("payload: %w", err)
-	}
-	return header, claims, nil
-}
-
-// decodeObject decodes b, which must be one JSON object, keeping numbers
-// exact.
-func decodeObject(b []byte, dst *map[string]any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(dst); err != nil {
-		return err
-	}
-	if *dst == nil {
-		return errors.New("not a JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
-	}
-	return nil
+	return jwtclaims.Strict(token)
 }
 
 // pydantic's documentation URL for the version Warehouse pins (2.13).

@@ -1,7 +1,6 @@
 package trustedpublishing
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -199,23 +198,6 @@ func RenderClaims(c map[string]any) string {
 		fmt.Fprintf(&b, "* `%s`: `%s`\n", n, v)
 	}
 	return b.String()
-}
-
-// decodeClaims decodes a JWT's payload without verifying it.
-func decodeClaims(raw string) (map[string]any, error) {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("a JWT has 3 dot-separated parts, this has %d", len(parts))
-	}
-	pb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return nil, fmt.Errorf("JWT payload is not base64url: %w", err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(pb, &c); err != nil || c == nil {
-		return nil, errors.New("JWT payload is not a JSON object")
-	}
-	return c, nil
 }
 
 func str(c map[string]any, k string) string {

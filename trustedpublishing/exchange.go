@@ -221,7 +221,7 @@ func (x *Exchanger) Mint(ctx context.Context, publishURL string, oidc ambient.To
 		return UploadToken{}, err
 	}
 	raw := oidc.Reveal()
-	claims, _ := decodeClaims(raw)
+	claims, _ := oidc.Claims()
 	if w, jw := str(claims, "workflow_ref"), str(claims, "job_workflow_ref"); w != "" && jw != "" && w != jw {
 		x.warn(fmt.Sprintf("Potential workflow misconfiguration: this job's workflow_ref (%s) differs from its job_workflow_ref (%s), "+
 			"so it runs a reusable workflow. Reusable workflows are not currently supported by PyPI's trusted publishing: "+
