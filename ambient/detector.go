@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/secret"
+
+	"github.com/trustpub/trustpub/internal/retry"
 )
 
 // Default values of the [Detector] fields.
@@ -74,7 +76,8 @@ type Detector struct {
 	// each command; default DefaultTimeout.
 	Timeout time.Duration
 	// Retries is how many times an HTTP request is retried after a
-	// transient failure (connection error, timeout, 429 or 5xx answer);
+	// temporary failure (connection error, timeout, 429 or 5xx answer but
+	// 501 and 505, as package retry decides for uploads too);
 	// 0 means DefaultRetries and a negative value means none.
 	Retries int
 	// Backoff returns the pause before retry n (1, 2, ...); default 250 ms
@@ -148,14 +151,14 @@ func (d *Detector) attempts() int {
 	return 1 + d.Retries
 }
 
+// defaultBackoff is the pause before each retry without Detector.Backoff.
+var defaultBackoff = retry.Backoff{Base: 250 * time.Millisecond, Max: 4 * time.Second}
+
 func (d *Detector) backoff(n int) time.Duration {
 	if d.Backoff != nil {
 		return d.Backoff(n)
 	}
-	if n < 1 || n > 5 {
-		return 4 * time.Second // also keeps the shift below from overflowing
-	}
-	return min(250*time.Millisecond<<(n-1), 4*time.Second)
+	return defaultBackoff.Delay(n, 0)
 }
 
 func (d *Detector) readFile(name string) ([]byte, error) {

@@ -14,7 +14,8 @@
 // Each CI platform is a [Provider] of two halves ("is this my environment?"
 // and "fetch"); [Chain] is the order they are tried in, documented there.
 // HTTP requests time out after 30 s per attempt and transient failures
-// (connection errors, timeouts, 429 and 5xx) are retried twice with backoff.
+// (connection errors, timeouts, 429 and 5xx but 501 and 505: the rule uploads
+// follow too) are retried twice with backoff.
 //
 // # Setting up each CI provider
 //

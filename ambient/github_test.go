@@ -152,6 +152,9 @@ func TestGitHub(t *testing.T) {
 		{name: "5xx_exhausted", override: answer(500, "oops"), wantHits: 3,
 			wantErr: "GitHub: OIDC token request failed (code=500, body='oops') after 3 attempts", wantLogs: "-"},
 		{name: "429_retried", override: answer(429, "slow down", 1), wantHits: 2, wantLogs: "-"},
+		// 501 is not temporary (package retry), for uploads and here alike.
+		{name: "501_not_retried", override: answer(501, "no"), wantHits: 1,
+			wantErr: "GitHub: OIDC token request failed (code=501, body='no')", wantLogs: "-"},
 		{name: "retries_configurable", override: answer(502, "bad gateway"), retries: 4, wantHits: 5,
 			wantErr: "code=502, body='bad gateway') after 5 attempts", wantLogs: "-"},
 		{name: "connection_refused", env: func(e map[string]string, _ string) {

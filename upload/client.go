@@ -3,7 +3,6 @@ package upload
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -14,12 +13,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
+
+	"github.com/trustpub/trustpub/internal/retry"
 )
 
 // defaultStallTimeout bounds how long an attempt may make no progress.
@@ -115,14 +115,7 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	if c.Sleep != nil {
 		return c.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
+	return retry.Sleep(ctx, d)
 }
 
 func (c *Client) rand() float64 {
@@ -168,12 +161,7 @@ func (c *Client) retryPolicy() RetryPolicy {
 
 // backoff is the delay before retry number n (1 for the first retry).
 func (p RetryPolicy) backoff(n int, rnd float64) time.Duration {
-	d := p.BaseDelay
-	for i := 1; i < n && d < p.MaxDelay; i++ {
-		d *= 2
-	}
-	d = min(d, p.MaxDelay)
-	return d - time.Duration(float64(d)*p.Jitter*rnd)
+	return retry.Backoff{Base: p.BaseDelay, Max: p.MaxDelay, Jitter: p.Jitter}.Delay(n, rnd)
 }
 
 // ParsePublishURL parses and checks a publish URL: absolute http(s), a
@@ -411,7 +399,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *py
 		Location:   cleanText(resp.Header.Get("Location"), 2048),
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+		se.RetryAfter = retry.After(resp.Header.Get("Retry-After"), c.now())
 	}
 	if se.Location != "" {
 		if loc, err := url.Parse(se.Location); err == nil {
@@ -485,45 +473,9 @@ func (c *Client) shouldRetry(ctx context.Context, err error, p RetryPolicy, atte
 	return p.backoff(attempt, c.rand()), true, ""
 }
 
-// retryableTransport reports whether a transport error is transient:
-// resets, refusals, timeouts, early EOFs. Certificate problems and unknown
-// hosts are not: retrying cannot fix them.
+// retryableTransport reports whether err is a transport error that
+// retry.TemporaryError deems transient.
 func retryableTransport(err error) bool {
-	var certErr *tls.CertificateVerificationError
-	var unknownCA x509.UnknownAuthorityError
-	var hostErr x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	if errors.As(err, &certErr) || errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalid) {
-		return false
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-		return false
-	}
 	var te *transportError
-	return errors.As(err, &te)
-}
-
-// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s < 0 {
-			return 0
-		}
-		// Longer than a year is "never" for an upload; capping avoids
-		// overflowing time.Duration.
-		return time.Duration(min(s, 365*24*3600)) * time.Second
-	} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && !strings.HasPrefix(v, "-") {
-		return 365 * 24 * time.Hour
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d.Round(time.Second)
-		}
-	}
-	return 0
+	return errors.As(err, &te) && retry.TemporaryError(err)
 }

@@ -540,22 +540,6 @@ func TestFileChangedDuringUpload(t *testing.T) {
 	}
 }
 
-func TestRetryAfterParsing(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, tt := range []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0}, {"0", 0}, {"12", 12 * time.Second}, {"-3", 0}, {"soon", 0},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
-	} {
-		if got := parseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestServerErrorJSONHasNoSecrets(t *testing.T) {
 	se := &ServerError{URL: "https://upload.pypi.org/legacy/", Filename: "x.whl", StatusCode: 403, Reason: "Invalid API Token", Hint: "h"}
 	b, _ := json.Marshal(se)
