@@ -139,9 +139,9 @@ func (x *Exchanger) inGitHubActions() bool {
 // endpoint builds {scheme}://{host}/_/oidc/{name} from the publish URL,
 // refusing plain http to anything but loopback before any request.
 func endpoint(publishURL, name string) (*url.URL, error) {
-	u, err := url.Parse(publishURL)
+	u, err := urlpolicy.ParseIndexURL("publish URL", publishURL)
 	if err != nil {
-		return nil, fmt.Errorf("publish URL %q: %w", publishURL, err)
+		return nil, err
 	}
 	if err := urlpolicy.CheckSecure("publish URL", u); err != nil {
 		return nil, err

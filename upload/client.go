@@ -164,23 +164,6 @@ func (p RetryPolicy) backoff(n int, rnd float64) time.Duration {
 	return retry.Backoff{Base: p.BaseDelay, Max: p.MaxDelay, Jitter: p.Jitter}.Delay(n, rnd)
 }
 
-// ParsePublishURL parses and checks a publish URL: absolute http(s), a
-// host, no user info (credentials are passed separately, so they can never
-// leak through a URL in a log line).
-func ParsePublishURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("publish URL is not a valid URL: use the form https://upload.pypi.org/legacy/")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("publish URL %q must be an absolute http(s) URL such as https://upload.pypi.org/legacy/", u.Redacted())
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("publish URL %q contains credentials: remove them from the URL and pass them with --username/--password or --token", u.Redacted())
-	}
-	return u, nil
-}
-
 // UploadObserved is Upload with progress and retry events sent to obs
 // (nil ignores them). The Result's digests are filled whenever the file was
 // read to the end, even when an error is returned.
@@ -190,7 +173,7 @@ func (c *Client) UploadObserved(ctx context.Context, f *pydist.File, obs Observe
 	}
 	name := distName(f)
 	res := Result{Filename: name}
-	u, err := ParsePublishURL(c.URL)
+	u, err := urlpolicy.ParseIndexURL("publish URL", c.URL)
 	if err != nil {
 		return res, err
 	}

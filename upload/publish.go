@@ -149,7 +149,7 @@ func publish(ctx context.Context, c *Client, files []*pydist.File, opts PublishO
 	if conc == 0 {
 		conc = DefaultConcurrency
 	}
-	u, err := ParsePublishURL(c.URL)
+	u, err := urlpolicy.ParseIndexURL("publish URL", c.URL)
 	if err != nil {
 		return fail(err)
 	}

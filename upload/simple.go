@@ -80,15 +80,8 @@ type simplePage struct {
 // whether it was derived from the publish URL rather than configured.
 func (c *Client) checkURL(publish *url.URL, configured string) (*url.URL, bool, error) {
 	if configured != "" {
-		u, err := url.Parse(configured)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			// The URL as given may embed a password: it is not repeated.
-			return nil, false, errors.New("the check URL must be an absolute http(s) simple-API URL such as https://pypi.org/simple/")
-		}
-		if u.User != nil {
-			return nil, false, fmt.Errorf("check URL %q contains credentials: remove them", u.Redacted())
-		}
-		return u, false, nil
+		u, err := urlpolicy.ParseIndexURL("check URL", configured)
+		return u, false, err
 	}
 	u := &url.URL{Scheme: publish.Scheme, Host: publish.Host, Path: "/simple/"}
 	switch strings.ToLower(publish.Hostname()) {
