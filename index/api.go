@@ -142,10 +142,14 @@ func New(opts Options) (*Server, error) {
 	}
 	s.log.Info("index opened", "data", opts.DataDir, "projects", len(projects), "files", files,
 		"tokens", len(opts.Tokens), "trusted_publishing", s.opts.Verifier != nil)
-	if len(opts.Tokens) == 0 && s.opts.Verifier == nil {
-		s.log.Warn("no API token and no trusted publisher is configured: every upload will be refused (add [[tokens]] or [[publishers.github]] to the config, or use --token-file)")
-	}
 	return s, nil
+}
+
+// AcceptsUploads reports whether any upload can succeed: the Server has an
+// API token or trusted publishing. Without either every upload is refused
+// (403); a program that runs a Server tells its user how to add one.
+func (s *Server) AcceptsUploads() bool {
+	return len(s.opts.Tokens) > 0 || s.opts.Verifier != nil
 }
 
 // ServeHTTP implements http.Handler. Every request is logged with its method,

@@ -83,7 +83,7 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 			errc <- hs.Serve(ln)
 		}
 	}()
-	if len(opts.Tokens) == 0 && len(opts.Publishers.GitHub) == 0 && len(opts.Publishers.GitLab) == 0 {
+	if !srv.AcceptsUploads() {
 		logger.Warn("no API token and no trusted publisher: every upload will be refused; give --token-file FILE, or tokens and publishers in --config")
 	}
 	for _, w := range opts.Publishers.Warnings() {
