@@ -406,7 +406,7 @@ func Mint(ctx context.Context, client *http.Client, issuerURL string, claims map
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("asking the dev issuer at %s for a token: %w (is `trustpub serve --dev-issuer` running?)", issuerURL, err)
+		return "", fmt.Errorf("asking the dev issuer at %s for a token: %w", issuerURL, err)
 	}
 	defer resp.Body.Close()
 	rb, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -422,7 +422,7 @@ func Mint(ctx context.Context, client *http.Client, issuerURL string, claims map
 		if jerr == nil && out.Message != "" {
 			return "", fmt.Errorf("dev issuer at %s answered %s: %s", issuerURL, resp.Status, out.Message)
 		}
-		return "", fmt.Errorf("dev issuer at %s answered %s (is it a trustpub dev issuer? the server needs --dev-issuer)", issuerURL, resp.Status)
+		return "", fmt.Errorf("dev issuer at %s answered %s (not a dev issuer: its server does not run one at that URL)", issuerURL, resp.Status)
 	}
 	if jerr != nil || out.Token == "" {
 		return "", fmt.Errorf("dev issuer at %s answered 200 without a token", issuerURL)

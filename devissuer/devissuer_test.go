@@ -332,12 +332,12 @@ func TestMintClient(t *testing.T) {
 	// Not a dev issuer.
 	plain := httptest.NewServer(http.NotFoundHandler())
 	defer plain.Close()
-	if _, err := devissuer.Mint(ctx, nil, plain.URL, map[string]any{}); err == nil || !strings.Contains(err.Error(), "--dev-issuer") {
+	if _, err := devissuer.Mint(ctx, nil, plain.URL, map[string]any{}); err == nil || !strings.Contains(err.Error(), "not a dev issuer") {
 		t.Fatalf("no dev issuer: %v", err)
 	}
 	// Nothing listening.
 	plain.Close()
-	if _, err := devissuer.Mint(ctx, nil, plain.URL, map[string]any{}); err == nil || !strings.Contains(err.Error(), "is `trustpub serve --dev-issuer` running?") {
+	if _, err := devissuer.Mint(ctx, nil, plain.URL, map[string]any{}); err == nil || !strings.Contains(err.Error(), "asking the dev issuer at "+plain.URL) {
 		t.Fatalf("closed server: %v", err)
 	}
 	if _, err := devissuer.Mint(ctx, nil, "http://example.invalid/_/dev-issuer", map[string]any{}); err == nil || !strings.Contains(err.Error(), "plain http") {

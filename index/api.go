@@ -89,7 +89,7 @@ type Server struct {
 // returns a Server. Only one Server may use a data directory at a time.
 func New(opts Options) (*Server, error) {
 	if opts.DataDir == "" {
-		return nil, errors.New("index: Options.DataDir is empty: give the data directory (trustpub serve --data DIR)")
+		return nil, errors.New("index: Options.DataDir is empty: give the data directory")
 	}
 	if opts.Audience == "" {
 		opts.Audience = "pypi"
@@ -143,6 +143,17 @@ func New(opts Options) (*Server, error) {
 	s.log.Info("index opened", "data", opts.DataDir, "projects", len(projects), "files", files,
 		"tokens", len(opts.Tokens), "trusted_publishing", s.opts.Verifier != nil)
 	return s, nil
+}
+
+// LockedError is returned by [New] when another Server (in this process or
+// another) holds the data directory's lock.
+type LockedError struct {
+	// Lock is the lock file's path.
+	Lock string
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("another trustpub server is using it (lock %s is held): stop it or use another data directory", e.Lock)
 }
 
 // AcceptsUploads reports whether any upload can succeed: the Server has an

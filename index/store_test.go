@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/pydist/disttest"
+
+	"errors"
 )
 
 func TestRestartServesStoredFiles(t *testing.T) {
@@ -24,7 +26,8 @@ func TestRestartServesStoredFiles(t *testing.T) {
 	_, before := get(t, ti.url+"/simple/persist/", MediaTypeJSON)
 
 	// A second server on the same data directory is refused.
-	if _, err := New(Options{DataDir: dir}); err == nil || !strings.Contains(err.Error(), "another trustpub server is using it") {
+	var locked *LockedError
+	if _, err := New(Options{DataDir: dir}); !errors.As(err, &locked) || !strings.Contains(err.Error(), "another trustpub server is using it") {
 		t.Fatalf("second server on the same dir: %v", err)
 	}
 	ti.http.Close()

@@ -37,7 +37,7 @@ func (p Publishers) Warnings() []string {
 	var out []string
 	for i, g := range p.GitHub {
 		if g.OwnerID == "" {
-			out = append(out, fmt.Sprintf("trusted publisher github[%d] (project %q, %s/%s) has no owner_id: any account that owns the name %q when a token is issued matches it, where PyPI also checks the owner's ID; set owner_id to the repository_owner_id claim (trustpub token pypi --claims in the workflow shows it)", i, g.Project, g.Owner, g.Repository, g.Owner))
+			out = append(out, fmt.Sprintf("trusted publisher github[%d] (project %q, %s/%s) has no owner_id: any account that owns the name %q when a token is issued matches it, where PyPI also checks the owner's ID; set owner_id to the repository_owner_id claim of the workflow's OIDC token", i, g.Project, g.Owner, g.Repository, g.Owner))
 		}
 	}
 	return out

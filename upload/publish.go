@@ -69,7 +69,7 @@ func (e *PublishError) Error() string {
 		fmt.Fprintf(&b, "\nnot uploaded (not attempted): %s", strings.Join(e.NotAttempted, ", "))
 	}
 	if len(e.Landed) > 0 {
-		fmt.Fprintf(&b, "\nalready on the index: %s\nthe release is incomplete: fix the error and run again (files already there are accepted again when identical, or use --skip-existing)", strings.Join(e.Landed, ", "))
+		fmt.Fprintf(&b, "\nalready on the index: %s\nthe release is incomplete: fix the error and run again (files already there are accepted again when identical, or skipped with PublishOptions.SkipExisting)", strings.Join(e.Landed, ", "))
 	}
 	return b.String()
 }
@@ -347,7 +347,7 @@ func (c *Client) publishOne(ctx context.Context, u *url.URL, f *pydist.File, opt
 		}
 	case opts.SkipExisting && IsFileExists(err):
 		r.Outcome = OutcomeSkippedExisting
-		r.Note = "the index says it already exists (--skip-existing)"
+		r.Note = "the index says it already exists (skip existing)"
 	default:
 		// Another run may have uploaded the same file meanwhile (the check
 		// was done before): same sha256 on the index is not a failure.

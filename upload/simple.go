@@ -207,7 +207,7 @@ func (c *Client) verifyOnIndexAt(ctx context.Context, publish *url.URL, checkURL
 	page, err := c.FetchProject(ctx, cu.String(), project)
 	if err != nil {
 		if derived {
-			return false, fmt.Errorf("%w (check URL derived from the publish URL; set it with --check-url)", err)
+			return false, fmt.Errorf("%w (check URL derived from the publish URL; configure the index's simple-API URL)", err)
 		}
 		return false, err
 	}

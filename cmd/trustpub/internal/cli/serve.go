@@ -57,6 +57,10 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 		return err
 	}
 	srv, err := index.New(opts)
+	var locked *index.LockedError
+	if errors.As(err, &locked) {
+		return usageErr("starting the index: %w; give another --data directory", err)
+	}
 	if err != nil {
 		return usageErr("starting the index: %w", err)
 	}
