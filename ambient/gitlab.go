@@ -39,9 +39,9 @@ func GitLabVariable(audience string) string {
 	return b.String() + "_ID_TOKEN"
 }
 
-// GitLabHint is the fix for a GitLab job that lacks the ID token for
+// gitlabHint is the fix for a GitLab job that lacks the ID token for
 // audience: the `id_tokens:` YAML that declares it.
-func GitLabHint(audience string) string {
+func gitlabHint(audience string) string {
 	return fmt.Sprintf(`To fix: declare the ID token in the job that publishes, in .gitlab-ci.yml:
 
   publish:
@@ -87,7 +87,7 @@ func (d *Detector) fetchGitLab(ctx context.Context, audience string) (string, er
 	if token == "" {
 		return "", &ProviderError{
 			Provider: ProviderGitLab,
-			Hint:     GitLabHint(audience),
+			Hint:     gitlabHint(audience),
 			Err:      fmt.Errorf("GitLab: Environment variable %s not found", name),
 		}
 	}

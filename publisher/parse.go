@@ -9,17 +9,7 @@ import (
 	"strings"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
-
-	"github.com/trustpub/trustpub/internal/jwtclaims"
 )
-
-// ParseUnverified decodes a compact JWS without verifying it: three
-// base64url segments, a JSON object header and a JSON object payload, with
-// numbers kept exact. It is what Warehouse's unverified decode accepts
-// before it looks at "iss"; an error here is "malformed JWT".
-func ParseUnverified(token string) (header, claims map[string]any, err error) {
-	return jwtclaims.Strict(token)
-}
 
 // pydantic's documentation URL for the version Warehouse pins (2.13).
 const pydanticURL = "https://errors.pydantic.dev/2.13/v/"

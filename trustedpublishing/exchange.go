@@ -249,11 +249,11 @@ func (x *Exchanger) Mint(ctx context.Context, publishURL string, oidc ambient.To
 		return UploadToken{}, fmt.Errorf("token request to %s failed: reading the answer: %w", u.Host, err)
 	}
 	var out struct {
-		Success *bool         `json:"success"`
-		Token   *string       `json:"token"`
-		Expires *float64      `json:"expires"`
-		Message string        `json:"message"`
-		Errors  []ServerError `json:"errors"`
+		Success *bool     `json:"success"`
+		Token   *string   `json:"token"`
+		Expires *float64  `json:"expires"`
+		Message string    `json:"message"`
+		Errors  []Refusal `json:"errors"`
 	}
 	if err := json.Unmarshal(rb, &out); err != nil {
 		re := &ResponseError{Host: u.Host, StatusCode: resp.StatusCode, Status: resp.Status, NotJSON: true}
@@ -265,7 +265,7 @@ func (x *Exchanger) Mint(ctx context.Context, publishURL string, oidc ambient.To
 	if resp.StatusCode != http.StatusOK {
 		me := &MintError{Host: u.Host, StatusCode: resp.StatusCode, Status: resp.Status, Message: redact(out.Message, raw), Claims: claims}
 		for _, e := range out.Errors {
-			me.Errors = append(me.Errors, ServerError{Code: e.Code, Description: redact(e.Description, raw)})
+			me.Errors = append(me.Errors, Refusal{Code: e.Code, Description: redact(e.Description, raw)})
 		}
 		return UploadToken{}, me
 	}

@@ -26,7 +26,7 @@ func FuzzClaims(f *testing.F) {
 			}
 			return
 		}
-		out := RenderClaims(c)
+		out := renderClaims(c)
 		lines := strings.Count(out, "\n* `")
 		if want := len(claimNames(c)); lines != want {
 			t.Fatalf("%d claim lines, want %d:\n%s", lines, want, out)

@@ -90,10 +90,10 @@ func (e *PublishError) Unwrap() []error {
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }
 
-// OrderFiles returns files in upload order: wheels first, then sdists (as
+// orderFiles returns files in upload order: wheels first, then sdists (as
 // twine does: installers prefer wheels, so a release is usable as soon as
 // possible), keeping the given order within each group.
-func OrderFiles(files []*pydist.File) []*pydist.File {
+func orderFiles(files []*pydist.File) []*pydist.File {
 	out := append([]*pydist.File(nil), files...)
 	sort.SliceStable(out, func(i, j int) bool {
 		return out[i].Filename.Kind == pydist.Wheel && out[j].Filename.Kind != pydist.Wheel
@@ -127,7 +127,7 @@ func publish(ctx context.Context, c *Client, files []*pydist.File, opts PublishO
 	if obs == nil {
 		obs = NopObserver{}
 	}
-	order := OrderFiles(files)
+	order := orderFiles(files)
 	rep := &Report{PublishURL: c.URL, DryRun: opts.DryRun, Files: make([]FileReport, len(order))}
 	for i, f := range order {
 		rep.Files[i] = FileReport{Name: distName(f), Path: f.Path, Size: f.Size, Outcome: OutcomeNotAttempted}

@@ -153,7 +153,7 @@ func TestPublishSkipExisting(t *testing.T) {
 	for _, skip := range []bool{true, false} {
 		t.Run(fmt.Sprint("skip=", skip), func(t *testing.T) {
 			pypi := newFakePyPI(t)
-			taken := OrderFiles(files)[1].Filename.Raw // second wheel
+			taken := orderFiles(files)[1].Filename.Raw // second wheel
 			pypi.seed(taken, "skipper", "1.0", []byte("a different build"))
 			srv := httptest.NewServer(pypi)
 			defer srv.Close()
@@ -176,7 +176,7 @@ func TestPublishSkipExisting(t *testing.T) {
 			if !errors.As(err, &pe) || got[taken] != OutcomeFailed || len(pe.Landed) != 1 || len(pe.NotAttempted) != 2 {
 				t.Fatalf("err %v outcomes %v", err, got)
 			}
-			for _, want := range []string{"bump the version", "not uploaded (not attempted)", "already on the index: " + OrderFiles(files)[0].Filename.Raw, "release is incomplete"} {
+			for _, want := range []string{"bump the version", "not uploaded (not attempted)", "already on the index: " + orderFiles(files)[0].Filename.Raw, "release is incomplete"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error lacks %q:\n%s", want, err)
 				}
@@ -193,7 +193,7 @@ func TestPublishSkipExisting(t *testing.T) {
 func TestPublishFailureStopsNewUploads(t *testing.T) {
 	pypi := newFakePyPI(t)
 	files := release(t, t.TempDir(), "halfway", "1.0", 7)
-	bad := OrderFiles(files)[2].Filename.Raw
+	bad := orderFiles(files)[2].Filename.Raw
 	// Each upload takes 50 ms, so the failure is known while most files
 	// are still waiting for a slot.
 	srv := httptest.NewServer(&timing{next: pypi, delay: 50 * time.Millisecond})
@@ -315,14 +315,14 @@ func TestOrderFiles(t *testing.T) {
 	}
 	in := []*pydist.File{mk("a.tar.gz", pydist.Sdist), mk("b.whl", pydist.Wheel), mk("c.tar.gz", pydist.Sdist), mk("d.whl", pydist.Wheel)}
 	var got []string
-	for _, f := range OrderFiles(in) {
+	for _, f := range orderFiles(in) {
 		got = append(got, f.Path)
 	}
 	if strings.Join(got, " ") != "b.whl d.whl a.tar.gz c.tar.gz" {
 		t.Errorf("order %v", got)
 	}
 	if in[0].Path != "a.tar.gz" {
-		t.Error("OrderFiles changed its input")
+		t.Error("orderFiles changed its input")
 	}
 }
 

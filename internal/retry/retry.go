@@ -87,7 +87,7 @@ func After(v string, now time.Time) time.Duration {
 			return 0
 		}
 		return time.Duration(min(s, int64(maxAfter/time.Second))) * time.Second
-	} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && !strings.HasPrefix(v, "-") {
+	} else if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-") {
 		return maxAfter
 	}
 	if t, err := http.ParseTime(v); err == nil {
