@@ -9,6 +9,7 @@ import (
 
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
+	"github.com/trustpub/trustpub/internal/version"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/upload"
 
@@ -100,7 +101,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		URL:         t.PublishURL.String(),
 		Credentials: creds,
 		CheckURL:    checkURL,
-		UserAgent:   "trustpub/" + Version,
+		UserAgent:   "trustpub/" + version.Read().Version,
 	}
 	report, perr := upload.Publish(ctx, client, files, upload.PublishOptions{
 		Concurrency:  c.Concurrency,
