@@ -110,23 +110,30 @@ type rateReader struct {
 	limits Limits
 	start  time.Time // wall clock: connection deadlines are
 	total  int64
-	done   bool
+	err    error // the body's end or failure, returned from then on
 }
 
 func (rr *rateReader) Read(p []byte) (int, error) {
+	if rr.err != nil {
+		return 0, rr.err
+	}
 	n, err := rr.body.Read(p)
 	rr.total += int64(n)
-	if err != nil {
-		// Done with the body (or failed): lift the deadline, so that the
-		// server's own read of the connection after the body is not cut
-		// while the handler works.
-		if !rr.done {
-			rr.done = true
-			rr.rc.SetReadDeadline(time.Time{})
-		}
-		return n, err
+	if err == nil {
+		rr.extend()
+		return n, nil
 	}
-	rr.extend()
+	// Done with the body, or failed (a failure is final: the connection
+	// is not read again). Give the answer WriteTimeout from now: the
+	// server's WriteTimeout runs from the request's start, which a long
+	// upload has passed.
+	rr.err = err
+	if err == io.EOF {
+		// Lift the read deadline, so that the server's own read of the
+		// connection after the body does not cut the handler's work.
+		rr.rc.SetReadDeadline(time.Time{})
+	}
+	rr.rc.SetWriteDeadline(time.Now().Add(rr.limits.WriteTimeout))
 	return n, err
 }
 
