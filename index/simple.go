@@ -474,6 +474,9 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("ETag", `"`+etag+`"`)
 	w.Header().Set("Cache-Control", "max-age=365000000, immutable, public")
+	if st, err := f.Stat(); err == nil {
+		s.downloadDeadline(w, st.Size())
+	}
 	http.ServeContent(w, r, "", rec.UploadTime, f)
 }
 
