@@ -146,7 +146,7 @@ func New(opts Options) (*Server, error) {
 	s.h = nosniff(s.logRequests(s.mux))
 	projects, files := st.projectList(), 0
 	for _, p := range projects {
-		files += len(p.files)
+		files += p.files
 	}
 	s.log.Info("index opened", "data", opts.DataDir, "projects", len(projects), "files", files,
 		"tokens", len(opts.Tokens), "trusted_publishing", s.opts.Verifier != nil)

@@ -1,8 +1,16 @@
 package index
 
-import "net/http"
+import (
+	"io"
+	"net/http"
+)
 
 // statusRecorder captures the status and size of a response for the log.
+// It passes io.ReaderFrom through to the connection's writer, so that
+// http.ServeContent can send a stored file with sendfile(2) (a ReaderFrom
+// hidden by a wrapper makes it copy the file through 32 KiB buffers, a
+// read and a write per buffer), and Unwrap, so that http.ResponseController
+// reaches the connection (deadlines, flushes).
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -24,6 +32,28 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	r.bytes += int64(n)
 	return n, err
 }
+
+// ReadFrom implements io.ReaderFrom with the underlying writer's ReadFrom
+// when it has one (net/http's does: sendfile for an *os.File on a TCP
+// connection), counting the bytes for the log.
+func (r *statusRecorder) ReadFrom(src io.Reader) (int64, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	var n int64
+	var err error
+	if rf, ok := r.ResponseWriter.(io.ReaderFrom); ok {
+		n, err = rf.ReadFrom(src)
+	} else {
+		n, err = io.Copy(writerOnly{r.ResponseWriter}, src)
+	}
+	r.bytes += n
+	return n, err
+}
+
+// writerOnly hides every method but Write, so that io.Copy does not loop
+// back into ReadFrom.
+type writerOnly struct{ io.Writer }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

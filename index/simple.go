@@ -257,9 +257,7 @@ func (s *Server) renderIndex() *renderedPage {
 	jps := make([]jp, 0, len(projects))
 	var modified time.Time
 	for _, p := range projects {
-		p.mu.RLock()
 		name, newest := p.name, p.newest
-		p.mu.RUnlock()
 		if newest.After(modified) {
 			modified = newest
 		}
@@ -471,6 +469,14 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	if !isMeta {
+		// A stored file is never rewritten: another size means damage.
+		if st, err := f.Stat(); err != nil || st.Size() != rec.Size {
+			s.log.Error("stored file does not match its record: restore it, or remove the record and its file", "path", path, "size", rec.Size)
+			http.Error(w, "500 Internal Server Error: the stored file is damaged", http.StatusInternalServerError)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("ETag", `"`+etag+`"`)
 	w.Header().Set("Cache-Control", "max-age=365000000, immutable, public")
