@@ -453,19 +453,6 @@ var (
 	distFileRE    = regexp.MustCompile(`(?is)^.+?(\.(tar\.gz|zip|whl))$`)
 )
 
-// supportedMetadataVersions is Warehouse's SUPPORTED_METADATA_VERSIONS.
-var supportedMetadataVersions = map[string]bool{
-	"1.0": true, "1.1": true, "1.2": true, "2.1": true, "2.2": true, "2.3": true, "2.4": true, "2.5": true,
-}
-
-// singleFields are the metadata form fields that may appear once
-// (packaging's string fields); a repeated one is "'{key}' has invalid data".
-var singleFields = []string{
-	"metadata_version", "name", "version", "summary", "description", "description_content_type",
-	"keywords", "home_page", "download_url", "author", "author_email", "maintainer",
-	"maintainer_email", "license", "license_expression", "requires_python",
-}
-
 // upload runs PyPI's checks in PyPI's order and stores the file.
 func (s *Server) upload(r *http.Request, id *identity, form *uploadForm) *uploadError {
 	// Dispatch on :action (Warehouse routes on it before the upload view).
@@ -501,7 +488,7 @@ func (s *Server) upload(r *http.Request, id *identity, form *uploadForm) *upload
 	if e := validateUploadForm(form); e != nil {
 		return e
 	}
-	meta, e := s.validateMetadata(form)
+	meta, e := s.checkFormMetadata(form)
 	if e != nil {
 		return e
 	}
@@ -516,6 +503,9 @@ func (s *Server) upload(r *http.Request, id *identity, form *uploadForm) *upload
 	}
 	if e := s.pendingRefusal(norm, displayName, id, false); e != nil {
 		return e
+	}
+	if meta.described != nil {
+		return meta.described
 	}
 	uf := form.content
 	filetype := form.first("filetype")
@@ -556,7 +546,7 @@ func (s *Server) upload(r *http.Request, id *identity, form *uploadForm) *upload
 	if done, e := s.checkExisting(rec); done || e != nil {
 		return e
 	}
-	metaBytes, e := validateArchive(uf.tmpPath, uf.size, rec, meta, displayName)
+	metaBytes, e := s.checkFile(uf.tmpPath, uf.size, rec, meta, displayName)
 	if e != nil {
 		return e
 	}

@@ -215,6 +215,9 @@ func readWheel(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is not a zipfile", Err: err}
 	}
+	if looksLikeTar(r, size) {
+		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is both a zip and a tar file"}
+	}
 	info.Entries = len(zr.File)
 	info.Members = make(map[string]bool, len(zr.File))
 	distInfos := map[string]bool{}
@@ -390,6 +393,9 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 	if _, err := sr.ReadAt(magic[:], 0); err != nil || magic != [2]byte{0x1f, 0x8b} {
 		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is not a tarfile", Err: errors.New("not gzip-compressed; an sdist must be a .tar.gz")}
 	}
+	if _, err := zip.NewReader(r, size); err == nil {
+		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is both a zip and a tar file"}
+	}
 	zr, err := gzip.NewReader(sr)
 	if err != nil {
 		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is not a tarfile", Err: err}
@@ -484,6 +490,25 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		return nil, info, tooLarge(fn.Raw, info.MetadataPath, mdLimit)
 	}
 	return pkgData, info, nil
+}
+
+// looksLikeTar reports whether the contents start with a tar header,
+// plain or gzip-compressed (Python's tarfile.is_tarfile, which Warehouse
+// uses to refuse zip/tar polyglots). Only the first header is read.
+func looksLikeTar(r io.ReaderAt, size int64) bool {
+	sr := io.NewSectionReader(r, 0, size)
+	var rd io.Reader = sr
+	var magic [2]byte
+	if _, err := sr.ReadAt(magic[:], 0); err == nil && magic == [2]byte{0x1f, 0x8b} {
+		gz, err := gzip.NewReader(sr)
+		if err != nil {
+			return false
+		}
+		defer gz.Close()
+		rd = io.LimitReader(gz, 1<<20)
+	}
+	_, err := tar.NewReader(rd).Next()
+	return err == nil
 }
 
 func hasSparsePAX(recs map[string]string) bool {

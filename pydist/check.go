@@ -338,6 +338,7 @@ func (c *checker) classifiers() {
 		switch st, repl := classifiers.Lookup(cl); st {
 		case classifiers.Unknown:
 			c.add(CodeClassifierInvalid, "Classifier", cl, "'%s' is not a valid classifier; pick one from https://pypi.org/classifiers/ (spelled exactly)", cl)
+		//lint:ignore SA1019 classifiers.Deprecated is a status whose doc comment starts with the word, not a deprecation notice
 		case classifiers.Deprecated:
 			p := c.add(CodeClassifierDeprecated, "Classifier", cl, "'%s' is deprecated; %s", cl, replacementHint(repl))
 			p.Want = strings.Join(repl, "\n")
@@ -400,7 +401,7 @@ func (c *checker) filename() {
 		p := c.add(CodeFilenameNameMismatch, "Name", fn.Name, "Start filename for '%s' with '%s'. The filename says '%s' but the metadata says Name: %s; rebuild so both agree.", c.metaName, underscored(c.metaName), fn.Name, c.metaName)
 		p.Want = underscored(c.metaName)
 	}
-	if !c.metaVer.IsZero() && c.metaVer != fn.Version {
+	if !c.metaVer.IsZero() && !c.metaVer.Equal(fn.Version) {
 		p := c.add(CodeFilenameVersionMismatch, "Version", fn.VersionText, "Version in filename should be '%s' not '%s'. Rebuild so the filename and the metadata Version agree.", c.metaVer, fn.VersionText)
 		p.Want = c.metaVer.String()
 	}

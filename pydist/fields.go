@@ -8,96 +8,50 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
-// uriProblem is Warehouse's is_valid_uri(url, require_authority=False)
-// (rfc3986's validator): the scheme must be http or https (any case); the
-// host, when there is one, a registered name, IPv4 or bracketed IP
-// literal; the port digits up to 65535; path and query only RFC 3986
-// characters or %XX escapes. The fragment is not checked. It returns ""
-// for a valid URI.
+// uriProblem is Warehouse's is_valid_uri(url, require_authority=False),
+// which rests on rfc3986: the URI must have a scheme, http or https (any
+// case); when its authority is well-formed, its port must be at most
+// 65535. rfc3986 percent-encodes the rest before validating it and drops
+// an authority it cannot parse, so nothing else is refused (PyPI accepts
+// "https://exa mple.com/"); refusing more here would refuse what PyPI
+// accepts. It returns "" for a valid URI.
 func uriProblem(s string) string {
-	scheme, rest, ok := strings.Cut(s, ":")
-	if !ok || scheme == "" {
+	m := uriParts.FindStringSubmatch(s)
+	if m == nil || m[1] == "" {
 		return "it has no scheme; write it in full, e.g. https://example.com/"
 	}
-	if ls := strings.ToLower(scheme); ls != "http" && ls != "https" {
-		return fmt.Sprintf("scheme %q is not http or https", scheme)
+	if ls := strings.ToLower(m[1]); ls != "http" && ls != "https" {
+		return fmt.Sprintf("scheme %q is not http or https", m[1])
 	}
-	rest, _, _ = strings.Cut(rest, "#")
-	rest, query, _ := strings.Cut(rest, "?")
-	if !uriChars(query, "/?") {
-		return "its query has characters that must be percent-encoded"
+	// rfc3986 percent-encodes the path and query before checking them,
+	// except for '[' and ']', which stay and are refused there.
+	if rest := s[len(m[0]):]; strings.ContainsAny(strings.SplitN(rest, "#", 2)[0], "[]") {
+		return "'[' and ']' are allowed only around an IP address in the host; percent-encode them (%5B, %5D)"
 	}
-	p := rest
-	if auth, ok := strings.CutPrefix(rest, "//"); ok {
-		end := strings.IndexByte(auth, '/')
-		if end < 0 {
-			end = len(auth)
-		}
-		authority := auth[:end]
-		p = auth[end:]
-		if at := strings.LastIndexByte(authority, '@'); at >= 0 {
-			if !uriChars(authority[:at], ":") {
-				return "its user information has characters that must be percent-encoded"
-			}
-			authority = authority[at+1:]
-		}
-		host, port := authority, ""
-		if strings.HasPrefix(host, "[") {
-			end := strings.IndexByte(host, ']')
-			if end < 0 {
-				return "its IP literal has no closing ']'"
-			}
-			host, port = host[:end+1], strings.TrimPrefix(host[end+1:], ":")
-			if len(host) < 3 || !uriChars(host[1:len(host)-1], ":") {
-				return "its IP literal is not valid"
-			}
-		} else if i := strings.LastIndexByte(host, ':'); i >= 0 {
-			host, port = host[:i], host[i+1:]
-		}
-		if !strings.HasPrefix(host, "[") && !regName(host) {
-			return fmt.Sprintf("host %q is not a valid host name", host)
-		}
-		if port != "" {
-			n, err := strconv.Atoi(port)
-			if err != nil || len(port) > 5 || n > 65535 || strings.ContainsAny(port, "+-") {
-				return fmt.Sprintf("port %q is not a number up to 65535", port)
+	if a := uriAuthority.FindStringSubmatch(m[2]); a != nil && a[2] != "" {
+		if ip := strings.Split(a[1], "."); len(ip) == 4 && ipv4ish.MatchString(a[1]) {
+			for _, o := range ip {
+				if n, _ := strconv.Atoi(o); n > 255 {
+					return "" // not an IPv4 address: rfc3986 drops the authority
+				}
 			}
 		}
-	}
-	if !uriChars(p, "/:@") {
-		return "its path has characters that must be percent-encoded (spaces, quotes, <, >...)"
+		if n, _ := strconv.Atoi(a[2]); n > 65535 {
+			return fmt.Sprintf("port %s is over 65535", a[2])
+		}
 	}
 	return ""
 }
 
-// regName is RFC 3986's reg-name (unreserved, sub-delims, %XX) as
-// rfc3986 checks it; an empty host is allowed (no authority required).
-func regName(h string) bool { return uriChars(h, "") }
-
-// uriChars reports whether s has only unreserved and sub-delim
-// characters, the extra ones, and well-formed %XX escapes.
-func uriChars(s, extra string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("-._~!$&'()*+,;=", c) >= 0, strings.IndexByte(extra, c) >= 0:
-		case c == '%':
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return false
-			}
-			i += 2
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-func isHex(c byte) bool {
-	return isDigit(c) || (c|0x20 >= 'a' && c|0x20 <= 'f')
-}
+var (
+	uriParts     = regexp.MustCompile(`^(?:([a-zA-Z][a-zA-Z0-9+.-]*):)?(?://([^/?#]*))?`)
+	uriAuthority = regexp.MustCompile(`^(?:(?:[A-Za-z0-9._~\-!$&'()*+,;=:]|%[A-Fa-f0-9]{2})+@)?((?:%[0-9A-Fa-f]{2}|[!$&'()*+,;=A-Za-z0-9._~\-])*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{0,5}))?$`)
+	ipv4ish      = regexp.MustCompile(`^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$`)
+)
 
 // emailAtext is RFC 5322's atext plus any non-ASCII character
 // (email-validator allows SMTPUTF8 local parts by default).
@@ -144,24 +98,24 @@ func emailProblem(addr string) string {
 			return fmt.Sprintf("The email address contains invalid characters before the @-sign: %q.", string(r))
 		}
 	}
-	d := strings.ToLower(strings.TrimSuffix(domain, "."))
+	if strings.HasSuffix(domain, ".") {
+		return "An email address cannot end with a period."
+	}
+	d, err := idna.Lookup.ToASCII(domain)
+	if err != nil {
+		return fmt.Sprintf("The domain name %s contains invalid characters (%v).", domain, err)
+	}
+	d = strings.ToLower(d)
 	labels := strings.Split(d, ".")
 	if len(labels) < 2 {
 		return "The part after the @-sign is not valid. It should have a period."
 	}
 	for _, l := range labels {
-		ascii := true
-		for _, r := range l {
-			ascii = ascii && r < utf8.RuneSelf
-		}
-		if ascii && !domainLabel.MatchString(l) {
+		if !domainLabel.MatchString(l) {
 			return fmt.Sprintf("The part after the @-sign is not valid: %q is not a valid domain label.", l)
 		}
-		if !ascii && strings.ContainsFunc(l, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsControl(r) }) {
-			return fmt.Sprintf("The part after the @-sign contains invalid characters: %q.", l)
-		}
 	}
-	if tld := labels[len(labels)-1]; strings.Trim(tld, "0123456789") == "" {
+	if last := d[len(d)-1]; last < 'a' || last > 'z' {
 		return "The part after the @-sign is not valid. It is not within a valid top-level domain."
 	}
 	for _, s := range specialUseDomains {

@@ -24,7 +24,7 @@ var licenseRefID = regexp.MustCompile(`^[A-Za-z0-9.-]+$`)
 // parentheses. It returns the normalised expression ("mit or apache-2.0" →
 // "MIT OR Apache-2.0").
 func CanonicalLicenseExpression(raw string) (string, error) {
-	invalid := fmt.Errorf("Invalid license expression: %s", pyrepr.Str(raw))
+	invalid := fmt.Errorf("invalid license expression: %s", pyrepr.Str(raw))
 	if raw == "" {
 		return "", invalid
 	}
@@ -71,7 +71,7 @@ func CanonicalLicenseExpression(raw string) (string, error) {
 		if len(out) > 0 && out[len(out)-1] == "WITH" {
 			ok, id := spdxlicenses.IsException(t)
 			if !ok {
-				return "", fmt.Errorf("Unknown license exception: %s", pyrepr.Str(t))
+				return "", fmt.Errorf("unknown license exception: %s", pyrepr.Str(t))
 			}
 			out = append(out, id)
 			lastLicense = false
@@ -83,13 +83,13 @@ func CanonicalLicenseExpression(raw string) (string, error) {
 		}
 		if strings.HasPrefix(final, "licenseref-") {
 			if suffix != "" || !licenseRefID.MatchString(final[len("licenseref-"):]) {
-				return "", fmt.Errorf("Invalid licenseref: %s", pyrepr.Str(t))
+				return "", fmt.Errorf("invalid LicenseRef: %s", pyrepr.Str(t))
 			}
 			out = append(out, refs[final])
 		} else {
 			id, ok := licenseID(final)
 			if !ok {
-				return "", fmt.Errorf("Unknown license: %s", pyrepr.Str(final))
+				return "", fmt.Errorf("unknown license: %s", pyrepr.Str(final))
 			}
 			out = append(out, id+suffix)
 		}
@@ -186,4 +186,3 @@ func windowsAbs(p string) bool {
 	}
 	return strings.HasPrefix(p, `\\`) || strings.HasPrefix(p, "//")
 }
-

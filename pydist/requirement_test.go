@@ -210,3 +210,34 @@ func TestRequirementsAgainstPackaging(t *testing.T) {
 	}
 	t.Logf("%d inputs compared with packaging, %d disagreements", len(reqs), bad)
 }
+
+// FuzzParseRequirement: requirements, specifier sets, markers and license
+// expressions never panic, and what they accept re-parses to the same
+// canonical form (the index stores and serves the canonical form).
+func FuzzParseRequirement(f *testing.F) {
+	for _, s := range append(append(append([]string{}, specSeeds...), reqSeeds...), markerSeeds...) {
+		f.Add(s)
+	}
+	f.Add("MIT OR (Apache-2.0 WITH LLVM-exception)")
+	f.Add(strings.Repeat("(", 300) + "os_name == 'nt'" + strings.Repeat(")", 300))
+	f.Fuzz(func(t *testing.T, s string) {
+		if spec, err := pydist.ParseSpecifierSet(s); err == nil {
+			again, err := pydist.ParseSpecifierSet(spec)
+			if err != nil || again != spec {
+				t.Fatalf("ParseSpecifierSet(%q) = %q, which re-parses to %q, %v", s, spec, again, err)
+			}
+			if !strings.Contains(spec, "===") && strings.ContainsFunc(spec, func(r rune) bool { return r <= ' ' || r > '~' || strings.ContainsRune("\"'&\\;()[]", r) }) {
+				t.Fatalf("canonical %q (of %q) has spaces, quotes or markup", spec, s)
+			}
+		}
+		if r, err := pydist.ParseRequirement(s); err == nil && r.Name == "" {
+			t.Fatalf("ParseRequirement(%q) accepted without a name", s)
+		}
+		_ = pydist.ParseMarker(s)
+		if le, err := pydist.CanonicalLicenseExpression(s); err == nil {
+			if again, err := pydist.CanonicalLicenseExpression(le); err != nil || again != le {
+				t.Fatalf("license %q -> %q -> %q, %v", s, le, again, err)
+			}
+		}
+	})
+}

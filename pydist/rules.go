@@ -133,7 +133,7 @@ var ruleList = []Rule{
 	{CodeNameInvalid, "Name not a valid project name (PEP 508 name)", srcPkgMeta, false, false},
 	{CodeVersionMissing, "Version absent", srcPkgMeta, false, false},
 	{CodeVersionInvalid, "Version not PEP 440", srcPkgMeta, false, false},
-	{CodeVersionLocal, "local version (1.0+x)", srcMeta, true, false},
+	{CodeVersionLocal, "local version (1.0+x), unless local versions are allowed", srcMeta, false, false},
 	{CodeFieldRepeated, "single-use field given more than once", srcMeta + " parse_form_metadata ('{key}' has invalid data)", false, false},
 	{CodeFieldTooNew, "field newer than the declared Metadata-Version", srcPkgMeta, false, false},
 	{CodeSummaryMultiline, "Summary over more than one line", srcPkgMeta, false, false},
