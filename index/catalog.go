@@ -216,7 +216,6 @@ func (c *boltCatalog) records(normalized string, bad func(string, error)) ([]*re
 		if b == nil {
 			return nil
 		}
-		out = make([]*record, 0, b.Stats().KeyN)
 		return b.ForEach(func(k, v []byte) error {
 			rec, err := decodeRecord(v)
 			if err == nil {

@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(serveDirEnv); dir != "" {
 		os.Exit(serveForTest(dir))
 	}
+	if dir := os.Getenv(startupDirEnv); dir != "" {
+		os.Exit(startupForBench(dir))
+	}
 	os.Exit(m.Run())
 }
 

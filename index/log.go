@@ -3,6 +3,7 @@ package index
 import (
 	"io"
 	"net/http"
+	"os"
 )
 
 // statusRecorder captures the status and size of a response for the log.
@@ -42,13 +43,27 @@ func (r *statusRecorder) ReadFrom(src io.Reader) (int64, error) {
 	}
 	var n int64
 	var err error
-	if rf, ok := r.ResponseWriter.(io.ReaderFrom); ok {
+	if rf, ok := r.ResponseWriter.(io.ReaderFrom); ok && isFile(src) {
 		n, err = rf.ReadFrom(src)
 	} else {
-		n, err = io.Copy(writerOnly{r.ResponseWriter}, src)
+		// A body in memory is written through the response's buffer,
+		// headers and body in one write, as without this method.
+		n, err = io.Copy(writerOnly{r}, src)
+		return n, err // Write counted the bytes
 	}
 	r.bytes += n
 	return n, err
+}
+
+// isFile reports whether src reads a file (as http.ServeContent passes
+// one: an *os.File, possibly behind an io.LimitedReader), which the
+// connection can send with sendfile.
+func isFile(src io.Reader) bool {
+	if lr, ok := src.(*io.LimitedReader); ok {
+		src = lr.R
+	}
+	_, ok := src.(*os.File)
+	return ok
 }
 
 // writerOnly hides every method but Write, so that io.Copy does not loop

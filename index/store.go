@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -63,7 +64,7 @@ type record struct {
 	Comment        string    `json:"comment,omitempty"`
 	Uploader       string    `json:"uploader,omitempty"` // token name, never the token
 
-	fragOnce           sync.Once // guards the two cached fragments below
+	htmlOnce, jsonOnce sync.Once // guard the cached fragments below
 	htmlFrag, jsonFrag []byte    // simple API entries, see fragments
 }
 
@@ -82,6 +83,10 @@ type project struct {
 	// under mu; a cached page is current when its serial equals it.
 	serial atomic.Int64
 	page   atomic.Pointer[renderedPage] // cached simple page
+
+	seed  maphash.Seed // the store's, for ETags
+	segMu sync.Mutex
+	segs  [2]map[*record]*segment // by format: the last render's segments, by first record
 }
 
 // store is the on-disk storage with its in-memory index. Projects are
@@ -113,6 +118,7 @@ type store struct {
 	blake2   map[string]*record  // blake2_256 → record, for files stored by this process
 	serial   atomic.Int64        // bumped on every change (X-PyPI-Last-Serial)
 	index    atomic.Pointer[renderedPage]
+	seed     maphash.Seed // seeds the pages' ETags (stable while the index runs)
 }
 
 // openStore opens dir, takes its lock, cleans up after a crash and opens
@@ -128,7 +134,7 @@ func openStore(dir string, log *slog.Logger) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
 	}
-	s := &store{dir: dir, log: log, lock: lock, projects: map[string]*project{}, blake2: map[string]*record{}, touched: map[string]bool{}}
+	s := &store{dir: dir, log: log, lock: lock, projects: map[string]*project{}, blake2: map[string]*record{}, touched: map[string]bool{}, seed: maphash.MakeSeed()}
 	if err := s.cleanTmp(); err != nil {
 		lock.Close()
 		return nil, err
@@ -385,8 +391,8 @@ func readRecord(path string) (*record, error) {
 func (s *store) add(rec *record) { s.insert(rec) }
 
 // newProject returns an empty in-memory project.
-func newProject(normalized string) *project {
-	return &project{normalized: normalized, byName: map[string]*record{}, version: map[string]time.Time{}}
+func (s *store) newProject(normalized string) *project {
+	return &project{normalized: normalized, seed: s.seed, byName: map[string]*record{}, version: map[string]time.Time{}}
 }
 
 // insert adds rec to the index (loading its project first), replacing a
@@ -397,7 +403,7 @@ func (s *store) insert(rec *record) {
 	s.mu.Lock()
 	if p == nil {
 		if p = s.projects[rec.Normalized]; p == nil {
-			p = newProject(rec.Normalized)
+			p = s.newProject(rec.Normalized)
 			s.projects[rec.Normalized] = p
 		}
 	}
@@ -481,7 +487,7 @@ func (s *store) project(normalized string) *project {
 		s.log.Error("cannot read the catalog", "project", normalized, "err", err)
 		return nil
 	}
-	p = newProject(normalized)
+	p = s.newProject(normalized)
 	p.files = recs // sorted by filename: the catalog's key order
 	for _, r := range recs {
 		p.note(r)

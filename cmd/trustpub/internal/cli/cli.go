@@ -87,12 +87,17 @@ func versionLine() string { return "trustpub " + version.Read().String() }
 // Main runs trustpub with args (without the program name) and returns the
 // process exit code.
 func Main(ctx context.Context, args []string, a *App) int {
+	return run(ctx, args, a, grammarFor(args))
+}
+
+// run is Main with the grammar kong builds its parser from (see
+// grammarFor).
+func run(ctx context.Context, args []string, a *App, grammar any) int {
 	if a.HTTPClient == nil {
 		a.HTTPClient = &http.Client{}
 	}
-	var cli root
 	exitCode := -1
-	parser, err := kong.New(&cli,
+	parser, err := kong.New(grammar,
 		kong.Name("trustpub"),
 		kong.Description("Publish Python distributions with Trusted Publishing: no long-lived token."),
 		kong.Writers(a.Stdout, a.Stderr),
