@@ -546,7 +546,7 @@ func TestAction(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		project    string
-		dists      func(dir string)
+		dists      func(t *testing.T, dir string)
 		oidc       bool
 		inputs     map[string]string
 		wantOK     bool
@@ -554,33 +554,37 @@ func TestAction(t *testing.T) {
 		wantFiles  int
 	}{
 		{name: "trusted publishing", project: "sample-action", oidc: true,
-			dists:  func(d string) { sampleDists(t, d, "sample-action", "1.0.0") },
+			dists:  func(t *testing.T, d string) { sampleDists(t, d, "sample-action", "1.0.0") },
 			inputs: map[string]string{"print-hash": "true", "verbose": "true"}, wantOK: true, wantFiles: 2,
-			wantOutput: []string{"trustpub check", "sha256 of the files to upload", "sample_action-1.0.0-py3-none-any.whl", "installed trustpub " + version}},
+			wantOutput: []string{"dist/sample_action-1.0.0.tar.gz: ok (sample-action 1.0.0, sdist)", "sha256 of the files to upload", "sample_action-1.0.0-py3-none-any.whl", "installed trustpub " + version}},
 		{name: "a different file under a taken name fails", project: "sample-action", oidc: true,
-			dists:     func(d string) { disttest.BuildWheel(t, d, "sample-action", "1.0.0", disttest.Options{Description: "other"}) },
-			inputs:    map[string]string{}, wantOK: false, wantFiles: 2, wantOutput: []string{"File already exists"}},
+			dists: func(t *testing.T, d string) {
+				disttest.BuildWheel(t, d, "sample-action", "1.0.0", disttest.Options{Description: "other"})
+			},
+			inputs: map[string]string{}, wantOK: false, wantFiles: 2, wantOutput: []string{"File already exists"}},
 		{name: "skip-existing skips it", project: "sample-action", oidc: true,
-			dists:     func(d string) { disttest.BuildWheel(t, d, "sample-action", "1.0.0", disttest.Options{Description: "other"}) },
-			inputs:    map[string]string{"skip-existing": "true"}, wantOK: true, wantFiles: 2, wantOutput: []string{"skipped"}},
+			dists: func(t *testing.T, d string) {
+				disttest.BuildWheel(t, d, "sample-action", "1.0.0", disttest.Options{Description: "other"})
+			},
+			inputs: map[string]string{"skip-existing": "true"}, wantOK: true, wantFiles: 2, wantOutput: []string{"skipped"}},
 		{name: "password instead of trusted publishing", project: "sample-password", oidc: false,
-			dists:     func(d string) { sampleDists(t, d, "sample-password", "2.0") },
-			inputs:    map[string]string{"password": "pypi-action-password-token"}, wantOK: true, wantFiles: 2},
+			dists:  func(t *testing.T, d string) { sampleDists(t, d, "sample-password", "2.0") },
+			inputs: map[string]string{"password": "pypi-action-password-token"}, wantOK: true, wantFiles: 2},
 		{name: "tampered archive is not installed", project: "sample-tampered", oidc: true,
-			dists:     func(d string) { sampleDists(t, d, "sample-tampered", "1.0") },
-			inputs:    map[string]string{"trustpub-download-url": tamperedSrv.URL}, wantOK: false,
+			dists:  func(t *testing.T, d string) { sampleDists(t, d, "sample-tampered", "1.0") },
+			inputs: map[string]string{"trustpub-download-url": tamperedSrv.URL}, wantOK: false,
 			wantOutput: []string{"but SHA256SUMS says", "not installing it"}},
 		{name: "wrong version is not installed", project: "sample-version", oidc: true,
-			dists:     func(d string) { sampleDists(t, d, "sample-version", "1.0") },
-			inputs:    map[string]string{"trustpub-version": "9.9.9"}, wantOK: false,
+			dists:  func(t *testing.T, d string) { sampleDists(t, d, "sample-version", "1.0") },
+			inputs: map[string]string{"trustpub-version": "9.9.9"}, wantOK: false,
 			wantOutput: []string{"is not version 9.9.9"}},
 		{name: "bad boolean input", project: "sample-bool", oidc: true,
-			dists:     func(d string) { sampleDists(t, d, "sample-bool", "1.0") },
-			inputs:    map[string]string{"verbose": "yes"}, wantOK: false,
+			dists:  func(t *testing.T, d string) { sampleDists(t, d, "sample-bool", "1.0") },
+			inputs: map[string]string{"verbose": "yes"}, wantOK: false,
 			wantOutput: []string{"::error title=trustpub::the input verbose must be true or false, not 'yes'"}},
 		{name: "missing packages-dir", project: "sample-missing", oidc: true,
-			dists:     func(d string) {},
-			inputs:    map[string]string{"packages-dir": "build/dist"}, wantOK: false,
+			dists:  func(t *testing.T, d string) {},
+			inputs: map[string]string{"packages-dir": "build/dist"}, wantOK: false,
 			wantOutput: []string{"packages-dir 'build/dist' is not a directory"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -588,7 +592,8 @@ func TestAction(t *testing.T) {
 				t.Skip("the simulated runner is a Linux X64 one")
 			}
 			workspace := t.TempDir()
-			tc.dists(filepath.Join(workspace, "dist"))
+			os.MkdirAll(filepath.Join(workspace, "dist"), 0o755)
+			tc.dists(t, filepath.Join(workspace, "dist"))
 			copyFile(t, filepath.Join(repoRoot, "action.yml"), filepath.Join(workspace, "action", "action.yml"), 0o644)
 			for _, s := range []string{"install-trustpub", "gh-action-publish"} {
 				copyFile(t, filepath.Join(repoRoot, "scripts", s), filepath.Join(workspace, "action", "scripts", s), 0o755)
