@@ -327,3 +327,17 @@ func TestWriteSHA256SUMS(t *testing.T) {
 		}
 	}
 }
+
+func TestAbsoluteLinks(t *testing.T) {
+	const base = "https://github.com/trustpub/trustpub/blob/603a3ff/"
+	for _, tc := range []struct{ in, want string }{
+		{"see [bench](bench/README.md).", "see [bench](" + base + "bench/README.md)."},
+		{"![ratios](./bench/ratios.png)", "![ratios](" + base + "bench/ratios.png)"},
+		{"[PyPI](https://pypi.org/) [top](#install) [mail](mailto:a@example.org) [root](/x)", "[PyPI](https://pypi.org/) [top](#install) [mail](mailto:a@example.org) [root](/x)"},
+		{"`f(x)` and [a] (b)", "`f(x)` and [a] (b)"},
+	} {
+		if got := string(AbsoluteLinks([]byte(tc.in), base)); got != tc.want {
+			t.Errorf("AbsoluteLinks(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -108,7 +108,9 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	proj := trustpubProject(readme, license)
+	// PyPI shows the README away from the repository: its relative links
+	// point into the tree at this commit.
+	proj := trustpubProject(release.AbsoluteLinks(readme, "https://"+modulePath+"/blob/"+c.revision+"/"), license)
 	fmt.Fprintf(os.Stderr, "release: trustpub %s from %s%s, SOURCE_DATE_EPOCH=%d, into %s\n",
 		c.version, c.revision, map[bool]string{true: " (modified)"}[c.modified], c.epoch.Unix(), o.out)
 	binDir, err := os.MkdirTemp("", "trustpub-release-bin")
