@@ -29,28 +29,32 @@ const (
 	versionPkg = modulePath + "/internal/version"
 )
 
-// project is what every wheel's metadata says of trustpub; Readme and
-// License are read from the checkout.
-var project = release.Project{
-	Summary:        "Publish Python distributions to PyPI and any PyPI-compatible index with Trusted Publishing: one static binary, no long-lived token.",
-	LicenseName:    "Apache-2.0",
-	RepoURL:        "https://" + modulePath,
-	Keywords:       []string{"pypi", "trusted-publishing", "oidc", "upload", "publish", "twine", "packaging"},
-	RequiresPython: ">=3.8",
-	Classifiers: []string{
-		"Development Status :: 4 - Beta",
-		"Environment :: Console",
-		"Intended Audience :: Developers",
-		"License :: OSI Approved :: Apache Software License",
-		"Operating System :: MacOS",
-		"Operating System :: Microsoft :: Windows",
-		"Operating System :: POSIX :: Linux",
-		"Programming Language :: Python :: 3",
-		"Programming Language :: Python :: 3 :: Only",
-		"Topic :: Security",
-		"Topic :: Software Development :: Build Tools",
-		"Topic :: System :: Software Distribution",
-	},
+// trustpubProject is what every wheel's metadata says of trustpub, with the
+// README and LICENSE of the checkout.
+func trustpubProject(readme, license []byte) release.Project {
+	return release.Project{
+		Readme:         readme,
+		License:        license,
+		Summary:        "Publish Python distributions to PyPI and any PyPI-compatible index with Trusted Publishing: one static binary, no long-lived token.",
+		LicenseName:    "Apache-2.0",
+		RepoURL:        "https://" + modulePath,
+		Keywords:       []string{"pypi", "trusted-publishing", "oidc", "upload", "publish", "twine", "packaging"},
+		RequiresPython: ">=3.8",
+		Classifiers: []string{
+			"Development Status :: 4 - Beta",
+			"Environment :: Console",
+			"Intended Audience :: Developers",
+			"License :: OSI Approved :: Apache Software License",
+			"Operating System :: MacOS",
+			"Operating System :: Microsoft :: Windows",
+			"Operating System :: POSIX :: Linux",
+			"Programming Language :: Python :: 3",
+			"Programming Language :: Python :: 3 :: Only",
+			"Topic :: Security",
+			"Topic :: Software Development :: Build Tools",
+			"Topic :: System :: Software Distribution",
+		},
+	}
 }
 
 // options are the command's flags.
@@ -104,8 +108,9 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	proj := project
-	proj.Readme, proj.License = readme, license
+	// PyPI shows the README away from the repository: its relative links
+	// point into the tree at this commit.
+	proj := trustpubProject(release.AbsoluteLinks(readme, "https://"+modulePath+"/blob/"+c.revision+"/"), license)
 	fmt.Fprintf(os.Stderr, "release: trustpub %s from %s%s, SOURCE_DATE_EPOCH=%d, into %s\n",
 		c.version, c.revision, map[bool]string{true: " (modified)"}[c.modified], c.epoch.Unix(), o.out)
 	binDir, err := os.MkdirTemp("", "trustpub-release-bin")

@@ -62,6 +62,10 @@ type silentExit int
 
 func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
+// Version is this binary's version (internal/version: stamped by
+// scripts/release, else the module version), as sent in the User-Agent.
+var Version = version.Read().Version
+
 type root struct {
 	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
-	"github.com/trustpub/trustpub/internal/version"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/upload"
 
@@ -112,7 +111,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		URL:         t.PublishURL.String(),
 		Credentials: creds,
 		CheckURL:    checkURL,
-		UserAgent:   "trustpub/" + version.Read().Version,
+		UserAgent:   "trustpub/" + Version,
 	}
 	report, perr := upload.Publish(ctx, client, files, upload.PublishOptions{
 		Concurrency:  c.Concurrency,
