@@ -8,9 +8,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/trustpub/trustpub/secret"
-
 	"github.com/trustpub/trustpub/internal/ghactions"
+	"github.com/trustpub/trustpub/secret"
 )
 
 // GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL with the audience added

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
-
 	"github.com/trustpub/trustpub/internal/retry"
 )
 

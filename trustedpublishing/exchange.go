@@ -30,10 +30,9 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/ambient"
+	"github.com/trustpub/trustpub/internal/ghactions"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/secret"
-
-	"github.com/trustpub/trustpub/internal/ghactions"
 )
 
 // DefaultTimeout bounds each of the two HTTP calls.

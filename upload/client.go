@@ -16,10 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/retry"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
-
-	"github.com/trustpub/trustpub/internal/retry"
 )
 
 // defaultStallTimeout bounds how long an attempt may make no progress.

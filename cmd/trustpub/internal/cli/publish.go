@@ -7,12 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/upload"
-
-	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 )
 
 type publishCmd struct {

@@ -8,9 +8,8 @@ import (
 
 	"github.com/trustpub/trustpub/upload"
 
-	"github.com/trustpub/trustpub/internal/atomicfile"
-
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
+	"github.com/trustpub/trustpub/internal/atomicfile"
 )
 
 // JSONVersion is the version of the JSON report schema; it changes only

@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
-
-	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 )
 
 const canary = "pypi-CANARY-0f3e9b1d"

@@ -8,10 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
-
-	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 )
 
 func TestRedactor(t *testing.T) {
