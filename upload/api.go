@@ -7,7 +7,15 @@
 // part, and the request carries an exact Content-Length computed from the
 // multipart framing, so memory stays flat whatever the file size.
 //
-// Transient failures are retried with exponential backoff and jitter. An
+// [Client.Upload] sends one file; [Client.Publish] sends a release (wheels
+// first, the first file of each new release before the rest of it, then up
+// to PublishOptions.Concurrency at once) and reports every file's outcome.
+// Credentials come from a [CredentialSource] asked before every request:
+// [StaticCredentials] for an API token, [TrustedPublishing] for tokens
+// minted by a trustedpublishing.TokenSource.
+//
+// Temporary failures (see internal/retry) are retried with exponential
+// backoff and jitter. An
 // attempt whose answer was lost after the whole body was sent is
 // "ambiguous": the file may have landed. PyPI answers an identical
 // re-upload with 200, so the retry settles it; if the retry is told "File
