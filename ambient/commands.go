@@ -22,16 +22,6 @@ const (
 	circleciErrorHint     = "To fix: `circleci run oidc get` only works inside a CircleCI job; make sure the job runs on CircleCI (not a local `circleci local execute`), that the project has OIDC tokens available (jobs that use a context), and that the CLI is recent enough to have `run oidc get`."
 )
 
-// buildkiteHere is Buildkite's first half: BUILDKITE is set.
-func (d *Detector) buildkiteHere(log func(string)) bool {
-	log("Buildkite: looking for OIDC credentials")
-	if d.env("BUILDKITE") == "" {
-		log("Buildkite: environment doesn't look like BuildKite; giving up")
-		return false
-	}
-	return true
-}
-
 // fetchBuildkite is Buildkite's second half: `buildkite-agent oidc request-token`.
 func (d *Detector) fetchBuildkite(ctx context.Context, audience string) (string, error) {
 	fail := func(hint string, err error) (string, error) {
@@ -48,16 +38,6 @@ func (d *Detector) fetchBuildkite(ctx context.Context, audience string) (string,
 		return fail(buildkiteErrorHint, commandFailure("Buildkite: the Buildkite agent encountered an error: ", stdout, stderr, err, d.timeout()))
 	}
 	return strings.TrimSpace(string(stdout)), nil
-}
-
-// circleciHere is CircleCI's first half: CIRCLECI is set.
-func (d *Detector) circleciHere(log func(string)) bool {
-	log("CircleCI: looking for OIDC credentials")
-	if d.env("CIRCLECI") == "" {
-		log("CircleCI: environment doesn't look like CircleCI; giving up")
-		return false
-	}
-	return true
 }
 
 // fetchCircleCI is CircleCI's second half: `circleci run oidc get`.
