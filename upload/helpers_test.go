@@ -55,11 +55,6 @@ A description with *markdown*.
 `, name, version, name, name, name)
 }
 
-// underscore is the filename form of a project name.
-func underscore(name string) string {
-	return strings.NewReplacer("-", "_", ".", "_").Replace(strings.ToLower(name))
-}
-
 // buildWheel builds a real wheel (pydist/disttest) with testMetadata and
 // payload pseudo-random bytes into dir and returns its path.
 func buildWheel(t testing.TB, dir, name, version string, payload int64) string {
