@@ -12,9 +12,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/trustpub/trustpub/secret"
-
 	"github.com/trustpub/trustpub/internal/retry"
+	"github.com/trustpub/trustpub/secret"
 )
 
 // Default values of the [Detector] fields.

@@ -1,7 +1,6 @@
 package ambient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,23 +52,13 @@ func (d *Detector) fetchGCPImpersonation(ctx context.Context, audience string) (
 	if err != nil {
 		return fail(fmt.Errorf("GCP: invalid metadata server URL %q: %w", metadata, err))
 	}
-	const whatAccess = "GCP: access token request"
-	resp, err := d.send(ctx, whatAccess, metadataRequest(tokenURL.String()))
+	resp, err := d.fetch(ctx, "GCP: access token request", metadataRequest(tokenURL.String()))
 	if err != nil {
-		return fail(requestFailure(whatAccess, err))
+		return fail(err)
 	}
-	if resp.status != http.StatusOK {
-		return fail(statusFailure(whatAccess, resp))
-	}
-	var access struct {
-		AccessToken any `json:"access_token"`
-	}
-	if err := json.Unmarshal(resp.body, &access); err != nil {
-		return fail(errors.New("GCP: access token missing from response (the answer is not a JSON object)"))
-	}
-	accessStr, _ := access.AccessToken.(string)
-	if accessStr == "" {
-		return fail(errors.New("GCP: access token missing from response"))
+	accessStr, err := stringField(resp.body, "access_token", "GCP: access token")
+	if err != nil {
+		return fail(err)
 	}
 	accessToken := secret.New(accessStr)
 
@@ -80,31 +69,14 @@ func (d *Detector) fetchGCPImpersonation(ctx context.Context, audience string) (
 	if err != nil {
 		return fail(err)
 	}
-	const whatID = "GCP: OIDC token request"
-	resp, err = d.send(ctx, whatID, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, idURL, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+accessToken.Reveal())
-		req.Header.Set("Content-Type", "application/json")
-		return req, nil
-	})
+	resp, err = d.fetch(ctx, "GCP: OIDC token request", newRequest(http.MethodPost, idURL, body,
+		"Authorization", "Bearer "+accessToken.Reveal(), "Content-Type", "application/json"))
 	if err != nil {
-		return fail(requestFailure(whatID, err))
+		return fail(err)
 	}
-	if resp.status != http.StatusOK {
-		return fail(statusFailure(whatID, resp))
-	}
-	var id struct {
-		Token any `json:"token"`
-	}
-	if err := json.Unmarshal(resp.body, &id); err != nil {
-		return fail(errors.New("GCP: OIDC token missing from response (the answer is not a JSON object)"))
-	}
-	token, _ := id.Token.(string)
-	if token == "" {
-		return fail(errors.New("GCP: OIDC token missing from response"))
+	token, err := stringField(resp.body, "token", "GCP: OIDC token")
+	if err != nil {
+		return fail(err)
 	}
 	d.debug(ctx, "GCP: successfully requested OIDC token")
 	return token, nil
@@ -148,13 +120,9 @@ func (d *Detector) fetchGCE(ctx context.Context, audience string) (string, error
 	if err != nil {
 		return fail(fmt.Errorf("GCP: invalid metadata server URL %q: %w", metadata, err))
 	}
-	const what = "GCP: OIDC token request"
-	resp, err := d.send(ctx, what, metadataRequest(u.String()))
+	resp, err := d.fetch(ctx, "GCP: OIDC token request", metadataRequest(u.String()))
 	if err != nil {
-		return fail(requestFailure(what, err))
-	}
-	if resp.status != http.StatusOK {
-		return fail(statusFailure(what, resp))
+		return fail(err)
 	}
 	d.debug(ctx, "GCP: successfully requested OIDC token")
 	// `id` returns the body as is; surrounding whitespace is never part of
@@ -165,12 +133,19 @@ func (d *Detector) fetchGCE(ctx context.Context, audience string) (string, error
 // metadataRequest builds a GET to the metadata server, which answers only
 // requests that carry `Metadata-Flavor: Google`.
 func metadataRequest(u string) func(context.Context) (*http.Request, error) {
-	return func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Metadata-Flavor", "Google")
-		return req, nil
+	return newRequest(http.MethodGet, u, nil, "Metadata-Flavor", "Google")
+}
+
+// stringField reads the non-empty string key of a JSON object answer, or
+// says that what is missing from the response, as `id` does.
+func stringField(body []byte, key, what string) (string, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return "", errors.New(what + " missing from response (the answer is not a JSON object)")
 	}
+	s, _ := obj[key].(string)
+	if s == "" {
+		return "", errors.New(what + " missing from response")
+	}
+	return s, nil
 }

@@ -8,9 +8,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/trustpub/trustpub/secret"
-
 	"github.com/trustpub/trustpub/internal/ghactions"
+	"github.com/trustpub/trustpub/secret"
 )
 
 // GitHub Actions: GET $ACTIONS_ID_TOKEN_REQUEST_URL with the audience added
@@ -75,24 +74,14 @@ func (d *Detector) fetchGitHub(ctx context.Context, audience string) (string, er
 
 	d.debug(ctx, "GitHub: requesting OIDC token")
 	const what = "GitHub: OIDC token request"
-	resp, err := d.send(ctx, what, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "bearer "+reqToken.Reveal())
-		req.Header.Set("Accept", "application/json")
-		return req, nil
-	})
+	resp, err := d.fetch(ctx, what, newRequest(http.MethodGet, u.String(), nil,
+		"Authorization", "bearer "+reqToken.Reveal(), "Accept", "application/json"))
 	if err != nil {
-		return fail(githubServiceHint, requestFailure(what, err))
-	}
-	if resp.status != http.StatusOK {
 		hint := githubServiceHint
-		if resp.status >= 400 && resp.status < 500 {
+		if resp != nil && resp.status >= 400 && resp.status < 500 {
 			hint = githubRejectedHint
 		}
-		return fail(hint, statusFailure(what, resp))
+		return fail(hint, err)
 	}
 	var body struct {
 		Value json.RawMessage `json:"value"`

@@ -70,16 +70,6 @@ func yamlScalar(s string) string {
 	return pyrepr.JSONString(s) // a JSON string is a valid YAML double-quoted scalar
 }
 
-// gitlabHere is GitLab's first half: GITLAB_CI is set.
-func (d *Detector) gitlabHere(log func(string)) bool {
-	log("GitLab: looking for OIDC credentials")
-	if d.env("GITLAB_CI") == "" {
-		log("GitLab: environment doesn't look like GitLab CI/CD; giving up")
-		return false
-	}
-	return true
-}
-
 // fetchGitLab is GitLab's second half: the job's <AUD>_ID_TOKEN variable.
 func (d *Detector) fetchGitLab(ctx context.Context, audience string) (string, error) {
 	name := GitLabVariable(audience)

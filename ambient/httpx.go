@@ -1,6 +1,7 @@
 package ambient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
-
 	"github.com/trustpub/trustpub/internal/retry"
 )
 
@@ -149,4 +149,37 @@ func truncate(b []byte, n int) string {
 		return string(b)
 	}
 	return string(b[:n]) + fmt.Sprintf("… [%d more bytes]", len(b)-n)
+}
+
+// fetch sends the request and wants a 200: a transport failure is
+// requestFailure's error, another status statusFailure's (with the
+// response, for a caller that chooses its hint by status).
+func (d *Detector) fetch(ctx context.Context, what string, build func(context.Context) (*http.Request, error)) (*response, error) {
+	resp, err := d.send(ctx, what, build)
+	if err != nil {
+		return nil, requestFailure(what, err)
+	}
+	if resp.status != http.StatusOK {
+		return resp, statusFailure(what, resp)
+	}
+	return resp, nil
+}
+
+// newRequest returns a builder of a request with body (nil for none) and
+// headers given as name, value pairs.
+func newRequest(method, u string, body []byte, headers ...string) func(context.Context) (*http.Request, error) {
+	return func(ctx context.Context) (*http.Request, error) {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, rd)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		return req, nil
+	}
 }

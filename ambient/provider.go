@@ -26,11 +26,26 @@ type Provider struct {
 func Chain() []Provider {
 	return []Provider{
 		{ProviderGitHub, (*Detector).githubHere, (*Detector).fetchGitHub},
-		{ProviderGitLab, (*Detector).gitlabHere, (*Detector).fetchGitLab},
-		{ProviderBuildkite, (*Detector).buildkiteHere, (*Detector).fetchBuildkite},
-		{ProviderCircleCI, (*Detector).circleciHere, (*Detector).fetchCircleCI},
+		{ProviderGitLab, envSet(ProviderGitLab, "GITLAB_CI", "GitLab CI/CD"), (*Detector).fetchGitLab},
+		{ProviderBuildkite, envSet(ProviderBuildkite, "BUILDKITE", "BuildKite"), (*Detector).fetchBuildkite},
+		{ProviderCircleCI, envSet(ProviderCircleCI, "CIRCLECI", "CircleCI"), (*Detector).fetchCircleCI},
 		{ProviderGCP, (*Detector).gcpImpersonationHere, (*Detector).fetchGCPImpersonation},
 		{ProviderGCP, (*Detector).gceHere, (*Detector).fetchGCE},
+	}
+}
+
+// envSet is the first half of a provider that announces itself by a
+// non-empty variable, with `id`'s debug lines ("GitLab: looking for OIDC
+// credentials", "GitLab: environment doesn't look like GitLab CI/CD; giving
+// up"); looksLike is the platform as `id` spells it there.
+func envSet(name, variable, looksLike string) func(*Detector, func(string)) bool {
+	return func(d *Detector, log func(string)) bool {
+		log(name + ": looking for OIDC credentials")
+		if d.env(variable) == "" {
+			log(name + ": environment doesn't look like " + looksLike + "; giving up")
+			return false
+		}
+		return true
 	}
 }
 

@@ -8,9 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/trustpub/trustpub/secret"
-
 	"github.com/trustpub/trustpub/internal/jwtclaims"
+	"github.com/trustpub/trustpub/secret"
 )
 
 // ErrInvalidToken is matched (errors.Is) by every error that reports a token

@@ -33,9 +33,8 @@ import (
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/secret"
 
-	"github.com/trustpub/trustpub/internal/jsonhttp"
-
 	"github.com/trustpub/trustpub/internal/atomicfile"
+	"github.com/trustpub/trustpub/internal/jsonhttp"
 )
 
 // KeyBits is the size of keys made by GenerateKey.

@@ -9,23 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/trustpub/trustpub/devissuer"
+	"github.com/trustpub/trustpub/devissuer/devissuertest"
 	"github.com/trustpub/trustpub/secret"
 )
 
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := devissuer.GenerateKey()
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
+var testKey = devissuertest.Key
 
 // serve mounts an issuer at /_/dev-issuer/ of a loopback server, as
 // `trustpub serve --dev-issuer` does, with or without StripPrefix.

@@ -2,6 +2,7 @@ package index
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,8 +13,6 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/pydist/disttest"
-
-	"errors"
 )
 
 func TestRestartServesStoredFiles(t *testing.T) {

@@ -43,9 +43,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/trustpub/trustpub/secret"
-
 	"github.com/trustpub/trustpub/internal/jwtclaims"
+	"github.com/trustpub/trustpub/secret"
 )
 
 // Default issuers of the two supported providers, as PyPI knows them.

@@ -69,11 +69,7 @@ func (c Config) Validate() error {
 		if err := checkWorkflowFile(p.Workflow); err != nil {
 			return fmt.Errorf("%s: workflow: %w", where, err)
 		}
-		iss := orDefault(p.Issuer, GitHubIssuer)
-		if err := checkIssuer(iss); err != nil {
-			return fmt.Errorf("%s: issuer: %w", where, err)
-		}
-		if err := claimIssuer(kinds, iss, kindGitHub); err != nil {
+		if err := validIssuer(kinds, orDefault(p.Issuer, GitHubIssuer), kindGitHub); err != nil {
 			return fmt.Errorf("%s: issuer: %w", where, err)
 		}
 	}
@@ -97,15 +93,20 @@ func (c Config) Validate() error {
 		case !strings.HasSuffix(p.WorkflowFilepath, ".yml") && !strings.HasSuffix(p.WorkflowFilepath, ".yaml"):
 			return fmt.Errorf("%s: workflow_filepath %q must end in .yml or .yaml", where, p.WorkflowFilepath)
 		}
-		iss := orDefault(p.Issuer, GitLabIssuer)
-		if err := checkIssuer(iss); err != nil {
-			return fmt.Errorf("%s: issuer: %w", where, err)
-		}
-		if err := claimIssuer(kinds, iss, kindGitLab); err != nil {
+		if err := validIssuer(kinds, orDefault(p.Issuer, GitLabIssuer), kindGitLab); err != nil {
 			return fmt.Errorf("%s: issuer: %w", where, err)
 		}
 	}
 	return nil
+}
+
+// validIssuer checks iss (checkIssuer) and that no publisher of another
+// kind claims it (claimIssuer).
+func validIssuer(kinds map[string]string, iss, kind string) error {
+	if err := checkIssuer(iss); err != nil {
+		return err
+	}
+	return claimIssuer(kinds, iss, kind)
 }
 
 // checkPending refuses pending publishers when the index cannot say which

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/internal/jsonhttp"
-
 	"github.com/trustpub/trustpub/internal/jwtclaims"
 )
 

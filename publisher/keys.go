@@ -17,9 +17,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/trustpub/trustpub/internal/urlpolicy"
-
 	"github.com/trustpub/trustpub/internal/jwtclaims"
+	"github.com/trustpub/trustpub/internal/urlpolicy"
 )
 
 // fetchTimeout bounds each discovery and JWKS request (Warehouse: 5 s).

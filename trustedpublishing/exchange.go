@@ -30,21 +30,20 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/ambient"
+	"github.com/trustpub/trustpub/internal/ghactions"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/secret"
-
-	"github.com/trustpub/trustpub/internal/ghactions"
 )
 
-// DefaultTimeout bounds each of the two HTTP calls.
-const DefaultTimeout = 15 * time.Second
-
-// DefaultLifetime is assumed when the index's answer has no "expires"
-// (PyPI's tokens live 15 minutes; twine assumes the same).
-const DefaultLifetime = 15 * time.Minute
-
-// maxResponseBytes bounds what is read of an index answer.
-const maxResponseBytes = 1 << 20
+const (
+	// DefaultTimeout bounds each of the two HTTP calls.
+	DefaultTimeout = 15 * time.Second
+	// DefaultLifetime is assumed when the index's answer has no "expires"
+	// (PyPI's tokens live 15 minutes; twine assumes the same).
+	DefaultLifetime = 15 * time.Minute
+	// maxResponseBytes bounds what is read of an index answer.
+	maxResponseBytes = 1 << 20
+)
 
 // ErrNoCI is returned (wrapped) by Exchange when no supported CI is
 // detected, so a caller can fall back to other credentials with errors.Is.

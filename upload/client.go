@@ -16,10 +16,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/retry"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
-
-	"github.com/trustpub/trustpub/internal/retry"
 )
 
 // defaultStallTimeout bounds how long an attempt may make no progress.
@@ -164,10 +163,10 @@ func (p RetryPolicy) backoff(n int, rnd float64) time.Duration {
 	return retry.Backoff{Base: p.BaseDelay, Max: p.MaxDelay, Jitter: p.Jitter}.Delay(n, rnd)
 }
 
-// UploadObserved is Upload with progress and retry events sent to obs
-// (nil ignores them). The Result's digests are filled whenever the file was
-// read to the end, even when an error is returned.
-func (c *Client) UploadObserved(ctx context.Context, f *pydist.File, obs Observer) (Result, error) {
+// upload is Upload with progress and retry events sent to obs (nil ignores
+// them). The Result's digests are filled whenever the file was read to the
+// end, even when an error is returned.
+func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer) (Result, error) {
 	if obs == nil {
 		obs = NopObserver{}
 	}

@@ -184,7 +184,7 @@ func parseProjectPage(page *url.URL, r io.Reader) (*ProjectPage, error) {
 // It returns an error when that cannot be known (no hash yet computed, check
 // URL unreachable, file not listed or listed without a sha256).
 func (c *Client) verifyOnIndex(ctx context.Context, publish *url.URL, f *pydist.File, sha string) (bool, error) {
-	return c.verifyOnIndexAt(ctx, publish, c.CheckURL, f, sha)
+	return c.verifyOnIndexAt(ctx, publish, c.SimpleURL, f, sha)
 }
 
 // verifyOnIndexAt is verifyOnIndex against the given check URL ("" derives

@@ -33,12 +33,7 @@ func Str(s string) string {
 		case r == rune(quote) || r == '\\':
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
+		case writeEscape(&b, r):
 		case unicode.IsPrint(r):
 			b.WriteRune(r)
 		case r <= 0xff:
@@ -71,12 +66,7 @@ func Bytes(p []byte) string {
 		case c == q || c == '\\':
 			b.WriteByte('\\')
 			b.WriteByte(c)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\t':
-			b.WriteString(`\t`)
+		case writeEscape(&b, rune(c)):
 		case c < 0x20 || c >= 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, c)
 		default:
@@ -131,12 +121,7 @@ func JSONString(s string) string {
 		case r == '"' || r == '\\':
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
+		case writeEscape(&b, r):
 		case r == '\b':
 			b.WriteString(`\b`)
 		case r == '\f':
@@ -152,4 +137,20 @@ func JSONString(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+// writeEscape writes the escape of \t, \n or \r, which repr() and
+// json.dumps spell alike, and reports whether r was one of them.
+func writeEscape(b *strings.Builder, r rune) bool {
+	switch r {
+	case '\t':
+		b.WriteString(`\t`)
+	case '\n':
+		b.WriteString(`\n`)
+	case '\r':
+		b.WriteString(`\r`)
+	default:
+		return false
+	}
+	return true
 }

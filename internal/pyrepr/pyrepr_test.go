@@ -34,77 +34,40 @@ func TestStr(t *testing.T) {
 	}
 }
 
-// Expected values are what CPython 3.11 prints for repr() of the same bytes.
-func TestBytes(t *testing.T) {
-	for _, tc := range []struct {
-		in   []byte
-		want string
-	}{
-		{nil, "b''"},
-		{[]byte("abc"), "b'abc'"},
-		{[]byte("it's"), `b"it's"`},
-		{[]byte(`it's "x"`), `b'it\'s "x"'`},
-		{[]byte("\x00\n\r\t\x7f\xff"), `b'\x00\n\r\t\x7f\xff'`},
-		{[]byte(`a\b`), `b'a\\b'`},
-		{[]byte("é"), `b'\xc3\xa9'`},
+// Expected values are what CPython 3.11 prints for repr() of the same
+// bytes, float and list, and for json.dumps() of the same str.
+func TestRenderings(t *testing.T) {
+	for _, tc := range []struct{ call, got, want string }{
+		{"Bytes(nil)", Bytes(nil), "b''"},
+		{"Bytes(abc)", Bytes([]byte("abc")), "b'abc'"},
+		{"Bytes(it's)", Bytes([]byte("it's")), `b"it's"`},
+		{"Bytes(both quotes)", Bytes([]byte(`it's "x"`)), `b'it\'s "x"'`},
+		{"Bytes(controls)", Bytes([]byte("\x00\n\r\t\x7f\xff")), `b'\x00\n\r\t\x7f\xff'`},
+		{"Bytes(backslash)", Bytes([]byte(`a\b`)), `b'a\\b'`},
+		{"Bytes(utf-8)", Bytes([]byte("é")), `b'\xc3\xa9'`},
+		{"Float(0)", Float(0), "0.0"},
+		{"Float(1)", Float(1), "1.0"},
+		{"Float(-2.5)", Float(-2.5), "-2.5"},
+		{"Float(1e16)", Float(1e16), "1e+16"},
+		{"Float(1e-5)", Float(1e-5), "1e-05"},
+		{"Float(0.0001)", Float(0.0001), "0.0001"},
+		{"Float(long)", Float(123456789012345.6), "123456789012345.6"},
+		{"Float(1.5e300)", Float(1.5e300), "1.5e+300"},
+		{"Float(inf)", Float(math.Inf(1)), "inf"},
+		{"Float(-inf)", Float(math.Inf(-1)), "-inf"},
+		{"StrList(nil)", StrList(nil), "[]"},
+		{"StrList(a)", StrList([]string{"a"}), "['a']"},
+		{"StrList(a, it's)", StrList([]string{"a", "it's"}), `['a', "it's"]`},
+		{"JSONString(ascii)", JSONString("some-audience"), `"some-audience"`},
+		{"JSONString(escapes)", JSONString(`a"b\c`), `"a\"b\\c"`},
+		{"JSONString(é)", JSONString("é"), `"\u00e9"`},
+		{"JSONString(astral)", JSONString("😀"), `"\ud83d\ude00"`},
+		{"JSONString(DEL)", JSONString("\x7f"), `"\u007f"`},
+		{"JSONString(controls)", JSONString("\n\t\b\f\r\x01"), `"\n\t\b\f\r\u0001"`},
+		{"JSONString(html)", JSONString("<&>"), `"<&>"`},
 	} {
-		if got := Bytes(tc.in); got != tc.want {
-			t.Errorf("Bytes(%q) = %s, want %s", tc.in, got, tc.want)
-		}
-	}
-}
-
-// Expected values are CPython 3.11's repr() of the same float.
-func TestFloat(t *testing.T) {
-	for _, tc := range []struct {
-		in   float64
-		want string
-	}{
-		{0, "0.0"},
-		{1, "1.0"},
-		{-2.5, "-2.5"},
-		{1e16, "1e+16"},
-		{1e-5, "1e-05"},
-		{0.0001, "0.0001"},
-		{123456789012345.6, "123456789012345.6"},
-		{1.5e300, "1.5e+300"},
-		{math.Inf(1), "inf"},
-		{math.Inf(-1), "-inf"},
-	} {
-		if got := Float(tc.in); got != tc.want {
-			t.Errorf("Float(%v) = %s, want %s", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestStrList(t *testing.T) {
-	for _, tc := range []struct {
-		in   []string
-		want string
-	}{
-		{nil, "[]"},
-		{[]string{"a"}, "['a']"},
-		{[]string{"a", "it's"}, `['a', "it's"]`},
-	} {
-		if got := StrList(tc.in); got != tc.want {
-			t.Errorf("StrList(%q) = %s, want %s", tc.in, got, tc.want)
-		}
-	}
-}
-
-// Expected values are CPython 3.11's json.dumps() of the same str.
-func TestJSONString(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"some-audience", `"some-audience"`},
-		{`a"b\c`, `"a\"b\\c"`},
-		{"é", `"\u00e9"`},
-		{"😀", `"\ud83d\ude00"`},
-		{"\x7f", `"\u007f"`},
-		{"\n\t\b\f\r\x01", `"\n\t\b\f\r\u0001"`},
-		{"<&>", `"<&>"`},
-	} {
-		if got := JSONString(tc.in); got != tc.want {
-			t.Errorf("JSONString(%q) = %s, want %s", tc.in, got, tc.want)
+		if tc.got != tc.want {
+			t.Errorf("%s = %s, want %s", tc.call, tc.got, tc.want)
 		}
 	}
 }

@@ -10,9 +10,8 @@ import (
 
 	"gopkg.in/ini.v1"
 
-	"github.com/trustpub/trustpub/secret"
-
 	"github.com/trustpub/trustpub/internal/urlpolicy"
+	"github.com/trustpub/trustpub/secret"
 )
 
 // Well-known indexes, for --index and for .pypirc sections that name no URL.

@@ -13,9 +13,8 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/index"
-	"github.com/trustpub/trustpub/secret"
-
 	"github.com/trustpub/trustpub/internal/atomicfile"
+	"github.com/trustpub/trustpub/secret"
 )
 
 type serveCmd struct {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/trustpub/trustpub/ambient"
-
 	"github.com/trustpub/trustpub/internal/ghactions"
 )
 

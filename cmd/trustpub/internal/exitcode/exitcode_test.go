@@ -8,20 +8,25 @@ import (
 	"github.com/trustpub/trustpub/upload"
 )
 
+// Each stage a publish run stops at has its code, also when the
+// *upload.PublishError is wrapped; any other error is a plain failure.
 func TestForPublish(t *testing.T) {
-	for _, tt := range []struct {
-		err  error
-		want int
-	}{
-		{nil, OK},
-		{errors.New("other"), Failure},
-		{&upload.PublishError{Stage: upload.StageUpload}, Failure},
-		{fmt.Errorf("wrapped: %w", &upload.PublishError{Stage: upload.StageCheck}), Check},
-		{&upload.PublishError{Stage: upload.StageCredentials}, Credentials},
-		{&upload.PublishError{Stage: upload.StageConfig}, Usage},
-	} {
-		if got := ForPublish(tt.err); got != tt.want {
-			t.Errorf("ForPublish(%v) = %d, want %d", tt.err, got, tt.want)
+	byStage := map[upload.Stage]int{
+		upload.StageConfig:      Usage,
+		upload.StageCredentials: Credentials,
+		upload.StageCheck:       Check,
+		upload.StageUpload:      Failure,
+	}
+	for stage, want := range byStage {
+		err := fmt.Errorf("wrapped: %w", &upload.PublishError{Stage: stage})
+		if got := ForPublish(err); got != want {
+			t.Errorf("ForPublish(stage %s) = %d, want %d", stage, got, want)
 		}
+	}
+	if got := ForPublish(nil); got != OK {
+		t.Errorf("ForPublish(nil) = %d, want %d", got, OK)
+	}
+	if got := ForPublish(errors.New("other")); got != Failure {
+		t.Errorf("ForPublish(other) = %d, want %d", got, Failure)
 	}
 }

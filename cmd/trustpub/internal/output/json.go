@@ -6,11 +6,9 @@ import (
 	"io"
 	"os"
 
-	"github.com/trustpub/trustpub/upload"
-
-	"github.com/trustpub/trustpub/internal/atomicfile"
-
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
+	"github.com/trustpub/trustpub/internal/atomicfile"
+	"github.com/trustpub/trustpub/upload"
 )
 
 // JSONVersion is the version of the JSON report schema; it changes only
@@ -72,7 +70,7 @@ func NewJSONReport(rep *upload.Report, err error) JSONReport {
 	for _, f := range rep.Files {
 		out.Files = append(out.Files, JSONFile{
 			Name: f.Name, Path: f.Path, Size: f.Size, SHA256: f.SHA256, Outcome: string(f.Outcome),
-			URL: f.URL, Note: f.Note, Error: f.Error, Attempts: f.Attempts, Seconds: f.Duration.Seconds(),
+			URL: f.URL, Note: f.Note, Error: f.ErrorText(), Attempts: f.Attempts, Seconds: f.Duration.Seconds(),
 		})
 	}
 	return out

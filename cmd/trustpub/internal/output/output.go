@@ -214,9 +214,9 @@ func (r *Renderer) FileDone(rep upload.FileReport) {
 	case upload.OutcomeDryRun:
 		line = fmt.Sprintf("would upload %s (%s)", rep.Name, formatBytes(rep.Size))
 	case upload.OutcomeFailed:
-		line, level = fmt.Sprintf("FAILED %s: %s", rep.Name, rep.Error), Quiet
+		line, level = fmt.Sprintf("FAILED %s: %s", rep.Name, rep.ErrorText()), Quiet
 	case upload.OutcomeNotAttempted:
-		line = fmt.Sprintf("not uploaded %s: %s", rep.Name, rep.Error)
+		line = fmt.Sprintf("not uploaded %s: %s", rep.Name, rep.ErrorText())
 	default:
 		line = fmt.Sprintf("%s %s", rep.Outcome, rep.Name)
 	}

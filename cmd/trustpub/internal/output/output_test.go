@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
-
-	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 )
 
 const canary = "pypi-CANARY-0f3e9b1d"
@@ -46,7 +45,7 @@ func script(r *Renderer) *upload.Report {
 	r.FileDone(wr)
 	r.FileStarted(s)
 	sr := upload.FileReport{Name: s.Filename.Raw, Path: s.Path, Size: s.Size, Outcome: upload.OutcomeFailed,
-		Error: "upload of demo-1.0.tar.gz failed: 400 File already exists\nhint: bump the version (token " + canary + ")"}
+		Err: errors.New("upload of demo-1.0.tar.gz failed: 400 File already exists\nhint: bump the version (token " + canary + ")")}
 	r.FileDone(sr)
 	rep := &upload.Report{PublishURL: "https://upload.example.org/legacy/", Files: []upload.FileReport{wr, sr}}
 	r.Finish(rep)
@@ -130,7 +129,7 @@ func TestTTYMode(t *testing.T) {
 func TestJSONReport(t *testing.T) {
 	rep := &upload.Report{PublishURL: "https://upload.example.org/legacy/", Files: []upload.FileReport{
 		{Name: "a-1.0-py3-none-any.whl", Path: "dist/a-1.0-py3-none-any.whl", Size: 10, SHA256: "aa", Outcome: upload.OutcomeUploaded, URL: "https://files.example.org/a.whl", Duration: 1500 * time.Millisecond},
-		{Name: "a-1.0.tar.gz", Path: "dist/a-1.0.tar.gz", Size: 20, Outcome: upload.OutcomeNotAttempted, Error: "not attempted because another file failed"},
+		{Name: "a-1.0.tar.gz", Path: "dist/a-1.0.tar.gz", Size: 20, Outcome: upload.OutcomeNotAttempted, Err: errors.New("not attempted because another file failed")},
 	}}
 	runErr := &upload.PublishError{Stage: upload.StageUpload, NotAttempted: []string{"a-1.0.tar.gz"}}
 	path := filepath.Join(t.TempDir(), "report.json")

@@ -8,10 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
-
-	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 )
 
 func TestRedactor(t *testing.T) {
@@ -54,13 +53,13 @@ func TestRedactor(t *testing.T) {
 	}
 
 	rep := &upload.Report{PublishURL: "https://upload.example.org/legacy/", Files: []upload.FileReport{
-		{Name: "a.whl", Outcome: upload.OutcomeFailed, Error: "refused pypi-late", Err: errors.New("refused pypi-late"), Note: "pypi-short"},
+		{Name: "a.whl", Outcome: upload.OutcomeFailed, Err: errors.New("refused pypi-late"), Note: "pypi-short"},
 	}}
 	red := r.Report(rep)
-	if f := red.Files[0]; f.Error != "refused [REDACTED]" || f.Err.Error() != "refused [REDACTED]" || f.Note != "[REDACTED]" || f.Name != "a.whl" {
+	if f := red.Files[0]; f.Err.Error() != "refused [REDACTED]" || f.Note != "[REDACTED]" || f.Name != "a.whl" {
 		t.Errorf("Report file = %+v", f)
 	}
-	if rep.Files[0].Error != "refused pypi-late" {
+	if rep.Files[0].ErrorText() != "refused pypi-late" {
 		t.Error("Report changed its argument")
 	}
 	if r.Report(nil) != nil {
@@ -82,7 +81,7 @@ func TestRendererRedactsSecretsAddedLater(t *testing.T) {
 	wg.Wait()
 	f := file("demo-1.0.tar.gz", 10)
 	r.FileStarted(f)
-	r.FileDone(upload.FileReport{Name: f.Filename.Raw, Outcome: upload.OutcomeFailed, Error: "403 bad token pypi-MINTED-late, not " + canary})
+	r.FileDone(upload.FileReport{Name: f.Filename.Raw, Outcome: upload.OutcomeFailed, Err: errors.New("403 bad token pypi-MINTED-late, not " + canary)})
 	r.Finish(nil)
 	out := buf.String()
 	if strings.Contains(out, "MINTED") || strings.Contains(out, canary) || !strings.Contains(out, "403 bad token [REDACTED], not [REDACTED]") {
