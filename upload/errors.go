@@ -80,8 +80,8 @@ func (e *ServerError) FileExists() bool {
 // Temporary reports whether the status is worth retrying: 5xx and 429.
 func (e *ServerError) Temporary() bool {
 	switch e.StatusCode {
-	case http.StatusNotImplemented, http.StatusHTTPVersionNotSupported:
-		return false
+	case http.StatusNotImplemented, http.StatusHTTPVersionNotSupported, http.StatusInsufficientStorage:
+		return false // 507: the index is full until its operator acts
 	}
 	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
 }
