@@ -82,12 +82,19 @@ type ByteSize int64
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (b *ByteSize) UnmarshalText(t []byte) error {
+	n, err := sizeField("max_file_size", t)
+	*b = ByteSize(n)
+	return err
+}
+
+// sizeField parses the size t of a top-level field, naming the field in
+// its error.
+func sizeField(field string, t []byte) (int64, error) {
 	n, err := ParseSize(string(t))
 	if err != nil {
-		return &fieldError{"max_file_size", err}
+		return 0, &fieldError{field, err}
 	}
-	*b = ByteSize(n)
-	return nil
+	return n, nil
 }
 
 // Rate is a transfer rate in bytes per second, written in TOML like a
@@ -96,12 +103,9 @@ type Rate int64
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (r *Rate) UnmarshalText(t []byte) error {
-	n, err := ParseSize(string(t))
-	if err != nil {
-		return &fieldError{"min_transfer_rate", err}
-	}
+	n, err := sizeField("min_transfer_rate", t)
 	*r = Rate(n)
-	return nil
+	return err
 }
 
 // Duration is a time.Duration written in TOML as a string such as "15m".

@@ -41,8 +41,11 @@ func TestMain(m *testing.M) {
 func serveForTest(dir string) int {
 	srv, err := New(Options{
 		DataDir: dir,
-		Tokens:  []APIToken{{Name: "all", Token: secret.New(tokAll)}},
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Tokens: []APIToken{
+			{Name: "all", Token: secret.New(tokAll)},
+			{Name: "scoped", Token: secret.New(tokScoped), Projects: []string{"Scoped_Proj"}},
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

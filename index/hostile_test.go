@@ -5,13 +5,13 @@ import (
 	"encoding/json"
 
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trustpub/trustpub/devissuer"
+	"github.com/trustpub/trustpub/devissuer/devissuertest"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/pydist/disttest"
 )
@@ -165,18 +165,9 @@ func TestNosniffEverywhere(t *testing.T) {
 // token no longer uploads to it. A pending token also stops when an API
 // token creates the project after the mint.
 func TestPendingPublisherAtUpload(t *testing.T) {
-	key, err := devissuer.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var iss *devissuer.Issuer
-	issSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { iss.ServeHTTP(w, r) }))
-	defer issSrv.Close()
-	if iss, err = devissuer.New(issSrv.URL, key); err != nil {
-		t.Fatal(err)
-	}
+	iss := devissuertest.Serve(t, devissuertest.Key())
 	pend := func(project, repo string) publisher.GitHub {
-		return publisher.GitHub{Project: project, Owner: "octo", Repository: repo, Workflow: "release.yml", Issuer: issSrv.URL, Pending: true}
+		return publisher.GitHub{Project: project, Owner: "octo", Repository: repo, Workflow: "release.yml", Issuer: iss.URL(), Pending: true}
 	}
 	ti := newTestIndex(t, func(o *Options) {
 		o.Publishers = publisher.Publishers{GitHub: []publisher.GitHub{
@@ -185,7 +176,7 @@ func TestPendingPublisherAtUpload(t *testing.T) {
 	})
 	mint := func(repo string) string {
 		t.Helper()
-		jwt, err := iss.GitHubToken(devissuer.GitHubIdentity{Owner: "octo", Repository: repo, Workflow: "release.yml", Issuer: issSrv.URL})
+		jwt, err := iss.GitHubToken(devissuer.GitHubIdentity{Owner: "octo", Repository: repo, Workflow: "release.yml", Issuer: iss.URL()})
 		if err != nil {
 			t.Fatal(err)
 		}
