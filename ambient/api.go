@@ -49,11 +49,7 @@ func (t Token) Claims() (map[string]any, error) {
 //
 // The only other error is an empty audience, a caller's mistake.
 //
-// Providers that announce themselves by an environment variable are tried
-// first, in this order: GitHub Actions, GitLab CI/CD, Buildkite, CircleCI,
-// Google Cloud service-account impersonation (GOOGLE_SERVICE_ACCOUNT_NAME);
-// then the Google Compute Engine heuristic (the DMI product name). The
-// winning token is checked as `id` 1.6.1 does (three dot-separated parts,
+// Providers are tried in the order of [Chain]. The winning token is checked as `id` 1.6.1 does (three dot-separated parts,
 // a JSON object payload, an `aud` claim equal to audience) except that a
 // list-valued `aud` containing audience is accepted too.
 func (d *Detector) Detect(ctx context.Context, audience string) (tok Token, ok bool, err error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/pyrepr"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -21,51 +22,60 @@ const (
 	circleciErrorHint     = "To fix: `circleci run oidc get` only works inside a CircleCI job; make sure the job runs on CircleCI (not a local `circleci local execute`), that the project has OIDC tokens available (jobs that use a context), and that the CLI is recent enough to have `run oidc get`."
 )
 
-func (d *Detector) detectBuildkite(ctx context.Context, audience string) (string, bool, error) {
-	d.debug(ctx, "Buildkite: looking for OIDC credentials")
-	if d.env("BUILDKITE") == "" {
-		d.debug(ctx, "Buildkite: environment doesn't look like BuildKite; giving up")
-		return "", false, nil
-	}
-	fail := func(hint string, err error) (string, bool, error) {
-		return "", false, &ProviderError{Provider: ProviderBuildkite, Hint: hint, Err: err}
-	}
-	path, err := d.lookPath("buildkite-agent")
-	if err != nil {
-		return fail(buildkiteNotFoundHint, fmt.Errorf("Buildkite: could not find Buildkite agent in Buildkite environment: %w", err))
-	}
-	stdout, stderr, err := d.run(ctx, path, "oidc", "request-token", "--audience", audience)
-	if err != nil {
-		// Like `id`, the message quotes the agent's standard output; its
-		// standard error follows, since that is where the agent writes.
-		return fail(buildkiteErrorHint, commandFailure("Buildkite: the Buildkite agent encountered an error: ", stdout, stderr, err, d.timeout()))
-	}
-	return strings.TrimSpace(string(stdout)), true, nil
+// tool is a CI's command-line program that prints the token.
+type tool struct {
+	provider, program string
+	notFound          string // `id`'s message when the program is not on PATH
+	notFoundHint      string
+	failed            string // `id`'s message prefix when it fails
+	failedHint        string
+	// quoteStderr: `id` quotes the program's standard error (CircleCI)
+	// rather than its standard output (Buildkite); the other follows.
+	quoteStderr bool
 }
 
-func (d *Detector) detectCircleCI(ctx context.Context, audience string) (string, bool, error) {
-	d.debug(ctx, "CircleCI: looking for OIDC credentials")
-	if d.env("CIRCLECI") == "" {
-		d.debug(ctx, "CircleCI: environment doesn't look like CircleCI; giving up")
-		return "", false, nil
+// runTool runs t's program with args and returns its standard output,
+// trimmed, as the token.
+func (d *Detector) runTool(ctx context.Context, t tool, args ...string) (string, error) {
+	fail := func(hint string, err error) (string, error) {
+		return "", &ProviderError{Provider: t.provider, Hint: hint, Err: err}
 	}
-	fail := func(hint string, err error) (string, bool, error) {
-		return "", false, &ProviderError{Provider: ProviderCircleCI, Hint: hint, Err: err}
-	}
-	path, err := d.lookPath("circleci")
+	path, err := d.lookPath(t.program)
 	if err != nil {
-		return fail(circleciNotFoundHint, fmt.Errorf("CircleCI: could not find `circleci` in the environment: %w", err))
-	}
-	args := []string{"run", "oidc", "get", "--claims", `{"aud": ` + pyJSONString(audience) + `}`}
-	if !d.CircleCIProjectIssuer {
-		args = append(args, "--root-issuer")
+		return fail(t.notFoundHint, fmt.Errorf("%s: %w", t.notFound, err))
 	}
 	stdout, stderr, err := d.run(ctx, path, args...)
 	if err != nil {
-		// Like `id`, the message quotes the tool's standard error.
-		return fail(circleciErrorHint, commandFailure("CircleCI: the `circleci` tool encountered an error: ", stderr, stdout, err, d.timeout()))
+		primary, other := stdout, stderr
+		if t.quoteStderr {
+			primary, other = stderr, stdout
+		}
+		return fail(t.failedHint, commandFailure(t.failed, primary, other, err, d.timeout()))
 	}
-	return strings.TrimSpace(string(stdout)), true, nil
+	return strings.TrimSpace(string(stdout)), nil
+}
+
+// fetchBuildkite is Buildkite's second half: `buildkite-agent oidc request-token`.
+func (d *Detector) fetchBuildkite(ctx context.Context, audience string) (string, error) {
+	return d.runTool(ctx, tool{
+		provider: ProviderBuildkite, program: "buildkite-agent",
+		notFound: "Buildkite: could not find Buildkite agent in Buildkite environment", notFoundHint: buildkiteNotFoundHint,
+		failed: "Buildkite: the Buildkite agent encountered an error: ", failedHint: buildkiteErrorHint,
+	}, "oidc", "request-token", "--audience", audience)
+}
+
+// fetchCircleCI is CircleCI's second half: `circleci run oidc get`.
+func (d *Detector) fetchCircleCI(ctx context.Context, audience string) (string, error) {
+	args := []string{"run", "oidc", "get", "--claims", `{"aud": ` + pyrepr.JSONString(audience) + `}`}
+	if !d.CircleCIProjectIssuer {
+		args = append(args, "--root-issuer")
+	}
+	return d.runTool(ctx, tool{
+		provider: ProviderCircleCI, program: "circleci",
+		notFound: "CircleCI: could not find `circleci` in the environment", notFoundHint: circleciNotFoundHint,
+		failed: "CircleCI: the `circleci` tool encountered an error: ", failedHint: circleciErrorHint,
+		quoteStderr: true,
+	}, args...)
 }
 
 // commandFailure builds "<prefix><primary output>" as `id` does, then adds

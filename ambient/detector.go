@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/retry"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -74,7 +75,8 @@ type Detector struct {
 	// each command; default DefaultTimeout.
 	Timeout time.Duration
 	// Retries is how many times an HTTP request is retried after a
-	// transient failure (connection error, timeout, 429 or 5xx answer);
+	// temporary failure (connection error, timeout, 429 or 5xx answer but
+	// 501 and 505, as package retry decides for uploads too);
 	// 0 means DefaultRetries and a negative value means none.
 	Retries int
 	// Backoff returns the pause before retry n (1, 2, ...); default 250 ms
@@ -82,42 +84,22 @@ type Detector struct {
 	Backoff func(n int) time.Duration
 }
 
-// provider is one step of the detection chain. detect returns found=false
-// (and a nil error) when the environment is not that provider's.
-type provider struct {
-	name   string
-	detect func(d *Detector, ctx context.Context, audience string) (raw string, found bool, err error)
-}
-
-// chain returns the detection order: providers that announce themselves by
-// an environment variable first, the Compute Engine heuristic last, so that
-// a GitLab or Buildkite runner hosted on a Google VM gets its own token.
-func chain() []provider {
-	return []provider{
-		{ProviderGitHub, (*Detector).detectGitHub},
-		{ProviderGitLab, (*Detector).detectGitLab},
-		{ProviderBuildkite, (*Detector).detectBuildkite},
-		{ProviderCircleCI, (*Detector).detectCircleCI},
-		{ProviderGCP, (*Detector).detectGCPImpersonation},
-		{ProviderGCP, (*Detector).detectGCE},
-	}
-}
-
 func (d *Detector) detect(ctx context.Context, audience string) (Token, bool, error) {
 	if audience == "" {
 		return Token{}, false, errors.New(`ambient: empty audience; pass the audience the index expects (PyPI's is "pypi", see https://{index}/_/oidc/audience)`)
 	}
-	for _, p := range chain() {
-		raw, found, err := p.detect(d, ctx, audience)
+	log := func(msg string) { d.debug(ctx, msg) }
+	for _, p := range Chain() {
+		if !p.here(d, log) {
+			continue
+		}
+		raw, err := p.fetch(d, ctx, audience)
 		if err != nil {
 			return Token{}, false, err
 		}
-		if !found {
-			continue
-		}
-		tok := Token{s: secret.New(raw), provider: p.name}
+		tok := Token{s: secret.New(raw), provider: p.Name}
 		if err := tok.Validate(audience); err != nil {
-			return Token{}, false, &ProviderError{Provider: p.name, Hint: invalidTokenHint(p.name, audience, err), Err: err}
+			return Token{}, false, &ProviderError{Provider: p.Name, Hint: invalidTokenHint(p.Name, audience, err), Err: err}
 		}
 		return tok, true, nil
 	}
@@ -126,12 +108,16 @@ func (d *Detector) detect(ctx context.Context, audience string) (Token, bool, er
 
 // env returns the variable's value, "" when unset or empty (`id`'s truthiness).
 func (d *Detector) env(key string) string {
-	lookup := d.LookupEnv
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	v, _ := lookup(key)
+	v, _ := d.lookupEnv()(key)
 	return v
+}
+
+// lookupEnv is LookupEnv or os.LookupEnv.
+func (d *Detector) lookupEnv() func(string) (string, bool) {
+	if d.LookupEnv != nil {
+		return d.LookupEnv
+	}
+	return os.LookupEnv
 }
 
 func (d *Detector) debug(ctx context.Context, msg string) {
@@ -164,14 +150,14 @@ func (d *Detector) attempts() int {
 	return 1 + d.Retries
 }
 
+// defaultBackoff is the pause before each retry without Detector.Backoff.
+var defaultBackoff = retry.Backoff{Base: 250 * time.Millisecond, Max: 4 * time.Second}
+
 func (d *Detector) backoff(n int) time.Duration {
 	if d.Backoff != nil {
 		return d.Backoff(n)
 	}
-	if n < 1 || n > 5 {
-		return 4 * time.Second // also keeps the shift below from overflowing
-	}
-	return min(250*time.Millisecond<<(n-1), 4*time.Second)
+	return defaultBackoff.Delay(n, 0)
 }
 
 func (d *Detector) readFile(name string) ([]byte, error) {

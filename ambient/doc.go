@@ -11,11 +11,11 @@
 // with the fix. A Token never prints its value (fmt, JSON, slog, errors);
 // [Token.Reveal] is the one way to read it.
 //
-// Providers announced by an environment variable are tried before the Google
-// Compute Engine heuristic, in this order: GitHub Actions, GitLab CI/CD,
-// Buildkite, CircleCI, Google Cloud impersonation; then Compute Engine. HTTP
-// requests time out after 30 s per attempt and transient failures
-// (connection errors, timeouts, 429 and 5xx) are retried twice with backoff.
+// Each CI platform is a [Provider] of two halves ("is this my environment?"
+// and "fetch"); [Chain] is the order they are tried in, documented there.
+// HTTP requests time out after 30 s per attempt and transient failures
+// (connection errors, timeouts, 429 and 5xx but 501 and 505: the rule uploads
+// follow too) are retried twice with backoff.
 //
 // # Setting up each CI provider
 //

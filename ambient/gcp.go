@@ -1,7 +1,6 @@
 package ambient
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,16 +25,24 @@ const (
 	gcpMetadataHint      = `To fix: this machine looks like a Google Compute Engine VM (DMI product name %q), but its metadata server gave no identity token. Attach a service account to the VM (or the GKE workload), or set GOOGLE_SERVICE_ACCOUNT_NAME to impersonate another service account.`
 )
 
-func (d *Detector) detectGCPImpersonation(ctx context.Context, audience string) (string, bool, error) {
-	d.debug(ctx, "GCP: looking for OIDC credentials")
-	account := d.env("GOOGLE_SERVICE_ACCOUNT_NAME")
-	if account == "" {
-		d.debug(ctx, "GCP: GOOGLE_SERVICE_ACCOUNT_NAME not set; skipping impersonation")
-		return "", false, nil
+// gcpImpersonationHere is the first half of Google Cloud impersonation:
+// GOOGLE_SERVICE_ACCOUNT_NAME is set.
+func (d *Detector) gcpImpersonationHere(log func(string)) bool {
+	log("GCP: looking for OIDC credentials")
+	if d.env("GOOGLE_SERVICE_ACCOUNT_NAME") == "" {
+		log("GCP: GOOGLE_SERVICE_ACCOUNT_NAME not set; skipping impersonation")
+		return false
 	}
-	d.debug(ctx, "GCP: GOOGLE_SERVICE_ACCOUNT_NAME set; attempting impersonation")
-	fail := func(err error) (string, bool, error) {
-		return "", false, &ProviderError{Provider: ProviderGCP, Hint: fmt.Sprintf(gcpImpersonationHint, account), Err: err}
+	log("GCP: GOOGLE_SERVICE_ACCOUNT_NAME set; attempting impersonation")
+	return true
+}
+
+// fetchGCPImpersonation is its second half: an access token from the
+// metadata server, then generateIdToken for the named account.
+func (d *Detector) fetchGCPImpersonation(ctx context.Context, audience string) (string, error) {
+	account := d.env("GOOGLE_SERVICE_ACCOUNT_NAME")
+	fail := func(err error) (string, error) {
+		return "", &ProviderError{Provider: ProviderGCP, Hint: fmt.Sprintf(gcpImpersonationHint, account), Err: err}
 	}
 
 	d.debug(ctx, "GCP: requesting access token")
@@ -45,23 +52,13 @@ func (d *Detector) detectGCPImpersonation(ctx context.Context, audience string) 
 	if err != nil {
 		return fail(fmt.Errorf("GCP: invalid metadata server URL %q: %w", metadata, err))
 	}
-	const whatAccess = "GCP: access token request"
-	resp, err := d.send(ctx, whatAccess, metadataRequest(tokenURL.String()))
+	resp, err := d.fetch(ctx, "GCP: access token request", metadataRequest(tokenURL.String()))
 	if err != nil {
-		return fail(requestFailure(whatAccess, err))
+		return fail(err)
 	}
-	if resp.status != http.StatusOK {
-		return fail(statusFailure(whatAccess, resp))
-	}
-	var access struct {
-		AccessToken any `json:"access_token"`
-	}
-	if err := json.Unmarshal(resp.body, &access); err != nil {
-		return fail(errors.New("GCP: access token missing from response (the answer is not a JSON object)"))
-	}
-	accessStr, _ := access.AccessToken.(string)
-	if accessStr == "" {
-		return fail(errors.New("GCP: access token missing from response"))
+	accessStr, err := stringField(resp.body, "access_token", "GCP: access token")
+	if err != nil {
+		return fail(err)
 	}
 	accessToken := secret.New(accessStr)
 
@@ -72,51 +69,48 @@ func (d *Detector) detectGCPImpersonation(ctx context.Context, audience string) 
 	if err != nil {
 		return fail(err)
 	}
-	const whatID = "GCP: OIDC token request"
-	resp, err = d.send(ctx, whatID, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, idURL, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+accessToken.Reveal())
-		req.Header.Set("Content-Type", "application/json")
-		return req, nil
-	})
+	resp, err = d.fetch(ctx, "GCP: OIDC token request", newRequest(http.MethodPost, idURL, body,
+		"Authorization", "Bearer "+accessToken.Reveal(), "Content-Type", "application/json"))
 	if err != nil {
-		return fail(requestFailure(whatID, err))
+		return fail(err)
 	}
-	if resp.status != http.StatusOK {
-		return fail(statusFailure(whatID, resp))
-	}
-	var id struct {
-		Token any `json:"token"`
-	}
-	if err := json.Unmarshal(resp.body, &id); err != nil {
-		return fail(errors.New("GCP: OIDC token missing from response (the answer is not a JSON object)"))
-	}
-	token, _ := id.Token.(string)
-	if token == "" {
-		return fail(errors.New("GCP: OIDC token missing from response"))
+	token, err := stringField(resp.body, "token", "GCP: OIDC token")
+	if err != nil {
+		return fail(err)
 	}
 	d.debug(ctx, "GCP: successfully requested OIDC token")
-	return token, true, nil
+	return token, nil
 }
 
-func (d *Detector) detectGCE(ctx context.Context, audience string) (string, bool, error) {
-	// The "looking" and "not set; skipping impersonation" lines were logged
-	// by detectGCPImpersonation, so the GCP lines read as in `id`.
-	data, err := d.readFile(orDefault(d.ProductNamePath, DefaultProductNamePath))
+// gceHere is the first half of Compute Engine: the DMI product name reads
+// "Google" or "Google Compute Engine". The "looking" and "not set;
+// skipping impersonation" lines were logged by gcpImpersonationHere, so the
+// GCP lines read as in `id`.
+func (d *Detector) gceHere(log func(string)) bool {
+	name, err := d.productName()
 	if err != nil {
-		d.debug(ctx, "GCP: environment doesn't have GCP product name file; giving up")
-		return "", false, nil
+		log("GCP: environment doesn't have GCP product name file; giving up")
+		return false
 	}
-	name := strings.TrimSpace(string(data))
 	if name != "Google" && name != "Google Compute Engine" {
-		d.debug(ctx, fmt.Sprintf("GCP: product name file exists, but product name is %s; giving up", pyrepr.Str(name)))
-		return "", false, nil
+		log(fmt.Sprintf("GCP: product name file exists, but product name is %s; giving up", pyrepr.Str(name)))
+		return false
 	}
-	fail := func(err error) (string, bool, error) {
-		return "", false, &ProviderError{Provider: ProviderGCP, Hint: fmt.Sprintf(gcpMetadataHint, name), Err: err}
+	return true
+}
+
+// productName reads the DMI product name, trimmed.
+func (d *Detector) productName() (string, error) {
+	data, err := d.readFile(orDefault(d.ProductNamePath, DefaultProductNamePath))
+	return strings.TrimSpace(string(data)), err
+}
+
+// fetchGCE is Compute Engine's second half: the metadata server's identity
+// endpoint.
+func (d *Detector) fetchGCE(ctx context.Context, audience string) (string, error) {
+	name, _ := d.productName()
+	fail := func(err error) (string, error) {
+		return "", &ProviderError{Provider: ProviderGCP, Hint: fmt.Sprintf(gcpMetadataHint, name), Err: err}
 	}
 
 	d.debug(ctx, "GCP: requesting OIDC token")
@@ -126,29 +120,32 @@ func (d *Detector) detectGCE(ctx context.Context, audience string) (string, bool
 	if err != nil {
 		return fail(fmt.Errorf("GCP: invalid metadata server URL %q: %w", metadata, err))
 	}
-	const what = "GCP: OIDC token request"
-	resp, err := d.send(ctx, what, metadataRequest(u.String()))
+	resp, err := d.fetch(ctx, "GCP: OIDC token request", metadataRequest(u.String()))
 	if err != nil {
-		return fail(requestFailure(what, err))
-	}
-	if resp.status != http.StatusOK {
-		return fail(statusFailure(what, resp))
+		return fail(err)
 	}
 	d.debug(ctx, "GCP: successfully requested OIDC token")
 	// `id` returns the body as is; surrounding whitespace is never part of
 	// a JWT, so it is dropped.
-	return strings.TrimSpace(string(resp.body)), true, nil
+	return strings.TrimSpace(string(resp.body)), nil
 }
 
 // metadataRequest builds a GET to the metadata server, which answers only
 // requests that carry `Metadata-Flavor: Google`.
 func metadataRequest(u string) func(context.Context) (*http.Request, error) {
-	return func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Metadata-Flavor", "Google")
-		return req, nil
+	return newRequest(http.MethodGet, u, nil, "Metadata-Flavor", "Google")
+}
+
+// stringField reads the non-empty string key of a JSON object answer, or
+// says that what is missing from the response, as `id` does.
+func stringField(body []byte, key, what string) (string, error) {
+	var obj map[string]any
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return "", errors.New(what + " missing from response (the answer is not a JSON object)")
 	}
+	s, _ := obj[key].(string)
+	if s == "" {
+		return "", errors.New(what + " missing from response")
+	}
+	return s, nil
 }

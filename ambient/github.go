@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/trustpub/trustpub/internal/ghactions"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -42,14 +43,20 @@ To fix: publish from a workflow that runs in this repository instead, triggered 
 	githubRejectedHint = `To fix: GitHub's token service refused the request token; make sure the job has "permissions: id-token: write" and that the workflow does not overwrite ACTIONS_ID_TOKEN_REQUEST_TOKEN or ACTIONS_ID_TOKEN_REQUEST_URL.`
 )
 
-func (d *Detector) detectGitHub(ctx context.Context, audience string) (string, bool, error) {
-	d.debug(ctx, "GitHub: looking for OIDC credentials")
-	if d.env("GITHUB_ACTIONS") == "" {
-		d.debug(ctx, "GitHub: environment doesn't look like a GH action; giving up")
-		return "", false, nil
+// githubHere is GitHub's first half: GITHUB_ACTIONS is exactly "true".
+func (d *Detector) githubHere(log func(string)) bool {
+	log("GitHub: looking for OIDC credentials")
+	if !ghactions.InActions(d.lookupEnv()) {
+		log("GitHub: environment doesn't look like a GH action; giving up")
+		return false
 	}
-	fail := func(hint string, err error) (string, bool, error) {
-		return "", false, &ProviderError{Provider: ProviderGitHub, Hint: hint, Err: err}
+	return true
+}
+
+// fetchGitHub is GitHub's second half: ask the runner's token service.
+func (d *Detector) fetchGitHub(ctx context.Context, audience string) (string, error) {
+	fail := func(hint string, err error) (string, error) {
+		return "", &ProviderError{Provider: ProviderGitHub, Hint: hint, Err: err}
 	}
 	reqToken := secret.New(d.env("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
 	if reqToken.IsZero() {
@@ -67,24 +74,14 @@ func (d *Detector) detectGitHub(ctx context.Context, audience string) (string, b
 
 	d.debug(ctx, "GitHub: requesting OIDC token")
 	const what = "GitHub: OIDC token request"
-	resp, err := d.send(ctx, what, func(ctx context.Context) (*http.Request, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "bearer "+reqToken.Reveal())
-		req.Header.Set("Accept", "application/json")
-		return req, nil
-	})
+	resp, err := d.fetch(ctx, what, newRequest(http.MethodGet, u.String(), nil,
+		"Authorization", "bearer "+reqToken.Reveal(), "Accept", "application/json"))
 	if err != nil {
-		return fail(githubServiceHint, requestFailure(what, err))
-	}
-	if resp.status != http.StatusOK {
 		hint := githubServiceHint
-		if resp.status >= 400 && resp.status < 500 {
+		if resp != nil && resp.status >= 400 && resp.status < 500 {
 			hint = githubRejectedHint
 		}
-		return fail(hint, statusFailure(what, resp))
+		return fail(hint, err)
 	}
 	var body struct {
 		Value json.RawMessage `json:"value"`
@@ -97,7 +94,7 @@ func (d *Detector) detectGitHub(ctx context.Context, audience string) (string, b
 		return fail(githubServiceHint, errors.New(`GitHub: malformed or incomplete JSON: the answer has no string "value"`))
 	}
 	d.debug(ctx, "GitHub: successfully requested OIDC token")
-	return value, true, nil
+	return value, nil
 }
 
 // githubPermissionHint explains a missing request variable: for a pull

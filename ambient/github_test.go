@@ -118,6 +118,11 @@ func TestGitHub(t *testing.T) {
 			wantErr: "no CI", wantLogs: "GitHub: looking for OIDC credentials|GitHub: environment doesn't look like a GH action; giving up"},
 		{name: "empty_env_is_absent", env: func(e map[string]string, _ string) { e["GITHUB_ACTIONS"] = "" },
 			wantErr: "no CI", wantLogs: "GitHub: looking for OIDC credentials|GitHub: environment doesn't look like a GH action; giving up"},
+		// The runner sets exactly "true"; like ambient-id, any other value
+		// is not GitHub Actions, so GitHub is detected exactly when the
+		// exchange masks the token it mints.
+		{name: "one_is_not_github", env: func(e map[string]string, _ string) { e["GITHUB_ACTIONS"] = "1" },
+			wantErr: "no CI", wantLogs: "GitHub: looking for OIDC credentials|GitHub: environment doesn't look like a GH action; giving up"},
 		{name: "bad_request_token", env: func(e map[string]string, _ string) { delete(e, "ACTIONS_ID_TOKEN_REQUEST_TOKEN") },
 			wantErr: "GitHub: missing or insufficient OIDC token permissions, the ACTIONS_ID_TOKEN_REQUEST_TOKEN environment variable was unset",
 			wantIs:  ambient.ErrPermission, wantHint: "id-token: write", wantLogs: "GitHub: looking for OIDC credentials"},
@@ -147,6 +152,9 @@ func TestGitHub(t *testing.T) {
 		{name: "5xx_exhausted", override: answer(500, "oops"), wantHits: 3,
 			wantErr: "GitHub: OIDC token request failed (code=500, body='oops') after 3 attempts", wantLogs: "-"},
 		{name: "429_retried", override: answer(429, "slow down", 1), wantHits: 2, wantLogs: "-"},
+		// 501 is not temporary (package retry), for uploads and here alike.
+		{name: "501_not_retried", override: answer(501, "no"), wantHits: 1,
+			wantErr: "GitHub: OIDC token request failed (code=501, body='no')", wantLogs: "-"},
 		{name: "retries_configurable", override: answer(502, "bad gateway"), retries: 4, wantHits: 5,
 			wantErr: "code=502, body='bad gateway') after 5 attempts", wantLogs: "-"},
 		{name: "connection_refused", env: func(e map[string]string, _ string) {

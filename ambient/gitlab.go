@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
 )
 
 // GitLab CI/CD: the job declares the token under `id_tokens:` and GitLab
@@ -37,9 +39,9 @@ func GitLabVariable(audience string) string {
 	return b.String() + "_ID_TOKEN"
 }
 
-// GitLabHint is the fix for a GitLab job that lacks the ID token for
+// gitlabHint is the fix for a GitLab job that lacks the ID token for
 // audience: the `id_tokens:` YAML that declares it.
-func GitLabHint(audience string) string {
+func gitlabHint(audience string) string {
 	return fmt.Sprintf(`To fix: declare the ID token in the job that publishes, in .gitlab-ci.yml:
 
   publish:
@@ -65,24 +67,20 @@ func yamlScalar(s string) string {
 	if plain {
 		return s
 	}
-	return pyJSONString(s) // a JSON string is a valid YAML double-quoted scalar
+	return pyrepr.JSONString(s) // a JSON string is a valid YAML double-quoted scalar
 }
 
-func (d *Detector) detectGitLab(ctx context.Context, audience string) (string, bool, error) {
-	d.debug(ctx, "GitLab: looking for OIDC credentials")
-	if d.env("GITLAB_CI") == "" {
-		d.debug(ctx, "GitLab: environment doesn't look like GitLab CI/CD; giving up")
-		return "", false, nil
-	}
+// fetchGitLab is GitLab's second half: the job's <AUD>_ID_TOKEN variable.
+func (d *Detector) fetchGitLab(ctx context.Context, audience string) (string, error) {
 	name := GitLabVariable(audience)
 	token := d.env(name)
 	if token == "" {
-		return "", false, &ProviderError{
+		return "", &ProviderError{
 			Provider: ProviderGitLab,
-			Hint:     GitLabHint(audience),
+			Hint:     gitlabHint(audience),
 			Err:      fmt.Errorf("GitLab: Environment variable %s not found", name),
 		}
 	}
 	d.debug(ctx, "GitLab: Found token in environment variable "+name)
-	return token, true, nil
+	return token, nil
 }

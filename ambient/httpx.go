@@ -1,6 +1,7 @@
 package ambient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
+	"github.com/trustpub/trustpub/internal/retry"
 )
 
 // maxBody bounds what is read of any answer: tokens are a few KiB.
@@ -39,8 +41,9 @@ func (e *transportError) timedOut() bool {
 }
 
 // send performs the request that build makes, once per attempt, each
-// attempt bounded by the Detector's Timeout. Connection errors, timeouts
-// and 429/5xx answers are retried up to Retries times after a backoff;
+// attempt bounded by the Detector's Timeout. Temporary failures (see
+// package retry: connection errors, timeouts, 429 and most 5xx answers)
+// are retried up to Retries times after a backoff;
 // any other answer, whatever its status, is returned as is. what names the
 // request in debug lines ("GitHub: OIDC token request").
 func (d *Detector) send(ctx context.Context, what string, build func(context.Context) (*http.Request, error)) (*response, error) {
@@ -57,8 +60,11 @@ func (d *Detector) send(ctx context.Context, what string, build func(context.Con
 			if errors.As(err, &be) {
 				return nil, be.err
 			}
+			if !retry.TemporaryError(err) { // an unknown host, a bad certificate
+				return nil, &transportError{attempts: i, timeout: d.timeout(), err: err}
+			}
 			reason = err.Error()
-		case resp.status == http.StatusTooManyRequests || resp.status >= 500 && resp.status <= 599:
+		case retry.TemporaryStatus(resp.status):
 			reason = fmt.Sprintf("code=%d", resp.status)
 		default:
 			resp.attempts = i
@@ -73,12 +79,8 @@ func (d *Detector) send(ctx context.Context, what string, build func(context.Con
 		}
 		delay := d.backoff(i)
 		d.debug(ctx, fmt.Sprintf("%s: attempt %d of %d failed (%s); retrying in %s", what, i, n, reason, delay))
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if retry.Sleep(ctx, delay) != nil {
 			return nil, &transportError{attempts: i, timeout: d.timeout(), err: ctx.Err()}
-		case <-t.C:
 		}
 	}
 }
@@ -147,4 +149,37 @@ func truncate(b []byte, n int) string {
 		return string(b)
 	}
 	return string(b[:n]) + fmt.Sprintf("… [%d more bytes]", len(b)-n)
+}
+
+// fetch sends the request and wants a 200: a transport failure is
+// requestFailure's error, another status statusFailure's (with the
+// response, for a caller that chooses its hint by status).
+func (d *Detector) fetch(ctx context.Context, what string, build func(context.Context) (*http.Request, error)) (*response, error) {
+	resp, err := d.send(ctx, what, build)
+	if err != nil {
+		return nil, requestFailure(what, err)
+	}
+	if resp.status != http.StatusOK {
+		return resp, statusFailure(what, resp)
+	}
+	return resp, nil
+}
+
+// newRequest returns a builder of a request with body (nil for none) and
+// headers given as name, value pairs.
+func newRequest(method, u string, body []byte, headers ...string) func(context.Context) (*http.Request, error) {
+	return func(ctx context.Context) (*http.Request, error) {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, rd)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		return req, nil
+	}
 }

@@ -1,49 +1,13 @@
 package ambient
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 )
 
-// This file reproduces the few Python behaviours whose output is part of
-// `id`'s observable contract: repr() of a response body in messages,
-// json.dumps() of CircleCI's claims argument, and the query merge of its
-// GitHub request URL.
-
-// pyJSONString renders s as a JSON string the way Python's json.dumps does
-// by default (ensure_ascii): every character outside printable ASCII is a
-// \u escape, surrogate pairs above the BMP.
-func pyJSONString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r >= ' ' && r <= '~':
-			b.WriteRune(r)
-		case r > 0xffff:
-			r -= 0x10000
-			fmt.Fprintf(&b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+// This file reproduces the query merge of `id`'s GitHub request URL, a
+// Python behaviour whose output is part of `id`'s observable contract
+// (repr() and json.dumps() live in internal/pyrepr).
 
 // mergeQuery adds fields to the query of raw as `id` 1.6.1 does for GET
 // requests: the existing query is parsed with blank values dropped and

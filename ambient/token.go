@@ -1,16 +1,14 @@
 package ambient
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/trustpub/trustpub/internal/jwtclaims"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -113,27 +111,15 @@ func describeClaim(v any) string {
 	return string(b)
 }
 
-// decodePayload splits a JWT and decodes its payload into the raw JSON and
-// the claims map. Like `id`, it tolerates base64 padding; it also accepts
-// the standard alphabet (+ and /), which Python's decoder lets through.
+// decodePayload decodes a JWT's payload into the raw JSON and the claims
+// map, as `id` does (see [jwtclaims.Lenient]), with `id`'s error texts.
 func decodePayload(raw string) ([]byte, map[string]any, error) {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return nil, nil, &tokenError{msg: msgMalformed}
-	}
-	seg := strings.TrimRight(parts[1], "=")
-	seg = strings.NewReplacer("+", "-", "/", "_").Replace(seg)
-	payload, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil || !utf8.Valid(payload) {
-		return nil, nil, &tokenError{msg: msgMalformed}
-	}
-	var v any
-	if err := json.Unmarshal(payload, &v); err != nil {
-		return nil, nil, &tokenError{msg: msgMalformed}
-	}
-	claims, ok := v.(map[string]any)
-	if !ok {
+	payload, claims, err := jwtclaims.Lenient(raw)
+	switch {
+	case errors.Is(err, jwtclaims.ErrNotObject):
 		return nil, nil, &tokenError{msg: msgNotObject}
+	case err != nil:
+		return nil, nil, &tokenError{msg: msgMalformed}
 	}
 	return payload, claims, nil
 }

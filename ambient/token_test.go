@@ -186,10 +186,10 @@ func TestErrorsAndLogsNeverHoldTokens(t *testing.T) {
 		env      map[string]string
 		audience string
 	}{
-		{map[string]string{"GITHUB_ACTIONS": "1", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": canary, "ACTIONS_ID_TOKEN_REQUEST_URL": gh.URL + "/?api-version=2.0"}, "wrong"},
-		{map[string]string{"GITHUB_ACTIONS": "1", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": canary, "ACTIONS_ID_TOKEN_REQUEST_URL": gh.URL + "/?api-version=2.0"}, "fail"},
-		{map[string]string{"GITHUB_ACTIONS": "1", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": canary, "ACTIONS_ID_TOKEN_REQUEST_URL": gh.URL + "/?api-version=2.0"}, "pypi"},
-		{map[string]string{"GITHUB_ACTIONS": "1", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": canary}, "pypi"},
+		{map[string]string{"GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": canary, "ACTIONS_ID_TOKEN_REQUEST_URL": gh.URL + "/?api-version=2.0"}, "wrong"},
+		{map[string]string{"GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": canary, "ACTIONS_ID_TOKEN_REQUEST_URL": gh.URL + "/?api-version=2.0"}, "fail"},
+		{map[string]string{"GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": canary, "ACTIONS_ID_TOKEN_REQUEST_URL": gh.URL + "/?api-version=2.0"}, "pypi"},
+		{map[string]string{"GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": canary}, "pypi"},
 		{map[string]string{"GITLAB_CI": "1", "PYPI_ID_TOKEN": canaryJWT("other")}, "pypi"},
 		{map[string]string{"GITLAB_CI": "1", "PYPI_ID_TOKEN": canary + "." + canary}, "pypi"},
 		{map[string]string{"GITLAB_CI": "1", "PYPI_ID_TOKEN": canaryJWT("pypi")}, "pypi"},

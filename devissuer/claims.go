@@ -66,7 +66,7 @@ func GitHubClaims(id GitHubIdentity) (map[string]any, error) {
 	}
 	switch {
 	case owner == "":
-		return nil, errors.New("github identity: owner is empty (give --owner, or the repository as owner/name)")
+		return nil, errors.New("github identity: owner is empty (set Owner, or give Repository as owner/name)")
 	case repo == "":
 		return nil, errors.New("github identity: repository is empty")
 	case id.Workflow == "" || strings.Contains(id.Workflow, "/"):

@@ -9,23 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/trustpub/trustpub/devissuer"
+	"github.com/trustpub/trustpub/devissuer/devissuertest"
 	"github.com/trustpub/trustpub/secret"
 )
 
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := devissuer.GenerateKey()
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
+var testKey = devissuertest.Key
 
 // serve mounts an issuer at /_/dev-issuer/ of a loopback server, as
 // `trustpub serve --dev-issuer` does, with or without StripPrefix.
@@ -94,8 +88,10 @@ func TestRoutes(t *testing.T) {
 	iss, url := serve(t, false)
 	iss.GitHub = &devissuer.GitHubIdentity{Owner: "octo", Repository: "repo", Workflow: "release.yml", Environment: "pypi"}
 	iss.RequestToken = secret.New("request-token")
+	iss.Hosts = []string{"index.example"}
 	tests := []struct {
 		name, method, path, body, auth, remote string
+		host, contentType                      string
 		status                                 int
 		check                                  func(t *testing.T, body map[string]any)
 	}{
@@ -119,6 +115,13 @@ func TestRoutes(t *testing.T) {
 		}},
 		{name: "mint from another host", method: "POST", path: "/mint", body: `{}`, remote: "192.0.2.7:5000", status: 403},
 		{name: "mint not an object", method: "POST", path: "/mint", body: `[1]`, status: 400},
+		{name: "mint without a content type", method: "POST", path: "/mint", body: `{}`, contentType: "-", status: 415},
+		{name: "mint as text/plain (a page's simple request)", method: "POST", path: "/mint", body: `{}`, contentType: "text/plain", status: 415},
+		{name: "mint as a form", method: "POST", path: "/mint", body: `{}`, contentType: "application/x-www-form-urlencoded", status: 415},
+		{name: "mint with JSON and charset", method: "POST", path: "/mint", body: `{}`, contentType: "application/json; charset=utf-8", status: 200},
+		{name: "mint for a rebound host name", method: "POST", path: "/mint", body: `{}`, host: "rebind.example:80", status: 403},
+		{name: "mint for a configured host", method: "POST", path: "/mint", body: `{}`, host: "INDEX.example", status: 200},
+		{name: "github token for a rebound host name", method: "GET", path: "/github/token?audience=pypi", auth: "bearer request-token", host: "rebind.example", status: 403},
 		{name: "mint by GET", method: "GET", path: "/mint", status: 405},
 		{name: "github token", method: "GET", path: "/github/token?audience=testpypi", auth: "bearer request-token", status: 200, check: func(t *testing.T, b map[string]any) {
 			c := claimsOf(t, b["value"].(string))
@@ -139,6 +142,16 @@ func TestRoutes(t *testing.T) {
 			}
 			if tc.auth != "" {
 				req.Header.Set("Authorization", tc.auth)
+			}
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			switch {
+			case tc.contentType == "-":
+			case tc.contentType != "":
+				req.Header.Set("Content-Type", tc.contentType)
+			case tc.method == "POST":
+				req.Header.Set("Content-Type", "application/json")
 			}
 			rec := httptest.NewRecorder()
 			iss.ServeHTTP(rec, req)
@@ -332,12 +345,12 @@ func TestMintClient(t *testing.T) {
 	// Not a dev issuer.
 	plain := httptest.NewServer(http.NotFoundHandler())
 	defer plain.Close()
-	if _, err := devissuer.Mint(ctx, nil, plain.URL, map[string]any{}); err == nil || !strings.Contains(err.Error(), "--dev-issuer") {
+	if _, err := devissuer.Mint(ctx, nil, plain.URL, map[string]any{}); err == nil || !strings.Contains(err.Error(), "not a dev issuer") {
 		t.Fatalf("no dev issuer: %v", err)
 	}
 	// Nothing listening.
 	plain.Close()
-	if _, err := devissuer.Mint(ctx, nil, plain.URL, map[string]any{}); err == nil || !strings.Contains(err.Error(), "is `trustpub serve --dev-issuer` running?") {
+	if _, err := devissuer.Mint(ctx, nil, plain.URL, map[string]any{}); err == nil || !strings.Contains(err.Error(), "asking the dev issuer at "+plain.URL) {
 		t.Fatalf("closed server: %v", err)
 	}
 	if _, err := devissuer.Mint(ctx, nil, "http://example.invalid/_/dev-issuer", map[string]any{}); err == nil || !strings.Contains(err.Error(), "plain http") {

@@ -56,6 +56,9 @@ type Options struct {
 	// ReleaseUploadWindow is how long after its first file a release
 	// accepts new files; default 14 days (PyPI); negative: no limit.
 	ReleaseUploadWindow time.Duration
+	// Limits bound connections and transfer times (see HTTPServer); zero
+	// fields take the defaults.
+	Limits Limits
 	// Logger receives request and upload logs; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -76,6 +79,10 @@ type Server struct {
 	mux    *http.ServeMux
 	h      http.Handler // mux wrapped in request logging
 
+	// pendingOwner maps a project created by a pending publisher's token
+	// to that publisher; guarded by store.commitMu (see pendingRefusal).
+	pendingOwner map[string]string
+
 	// bufs recycles the receive buffers of uploads by size, so that
 	// uploads reuse memory already faulted in.
 	bufs bufpool.Pool
@@ -89,7 +96,7 @@ type Server struct {
 // returns a Server. Only one Server may use a data directory at a time.
 func New(opts Options) (*Server, error) {
 	if opts.DataDir == "" {
-		return nil, errors.New("index: Options.DataDir is empty: give the data directory (trustpub serve --data DIR)")
+		return nil, errors.New("index: Options.DataDir is empty: give the data directory")
 	}
 	if opts.Audience == "" {
 		opts.Audience = "pypi"
@@ -106,6 +113,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	opts.Limits = opts.Limits.withDefaults()
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -117,7 +125,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, store: st, tokens: tokens}
+	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, store: st, tokens: tokens, pendingOwner: map[string]string{}}
 	if opts.Verifier == nil && (len(opts.Publishers.GitHub) > 0 || len(opts.Publishers.GitLab) > 0) {
 		v, err := publisher.NewVerifier(publisher.Config{
 			Audience:   opts.Audience,
@@ -135,17 +143,32 @@ func New(opts Options) (*Server, error) {
 		s.opts.Verifier = v
 	}
 	s.mux = s.routes()
-	s.h = s.logRequests(s.mux)
+	s.h = nosniff(s.logRequests(s.mux))
 	projects, files := st.projectList(), 0
 	for _, p := range projects {
-		files += len(p.files)
+		files += p.files
 	}
 	s.log.Info("index opened", "data", opts.DataDir, "projects", len(projects), "files", files,
 		"tokens", len(opts.Tokens), "trusted_publishing", s.opts.Verifier != nil)
-	if len(opts.Tokens) == 0 && s.opts.Verifier == nil {
-		s.log.Warn("no API token and no trusted publisher is configured: every upload will be refused (add [[tokens]] or [[publishers.github]] to the config, or use --token-file)")
-	}
 	return s, nil
+}
+
+// LockedError is returned by [New] when another Server (in this process or
+// another) holds the data directory's lock.
+type LockedError struct {
+	// Lock is the lock file's path.
+	Lock string
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("another trustpub server is using it (lock %s is held): stop it or use another data directory", e.Lock)
+}
+
+// AcceptsUploads reports whether any upload can succeed: the Server has an
+// API token or trusted publishing. Without either every upload is refused
+// (403); a program that runs a Server tells its user how to add one.
+func (s *Server) AcceptsUploads() bool {
+	return len(s.opts.Tokens) > 0 || s.opts.Verifier != nil
 }
 
 // ServeHTTP implements http.Handler. Every request is logged with its method,

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/trustpub/trustpub/devissuer"
+	"github.com/trustpub/trustpub/devissuer/devissuertest"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/pydist/disttest"
 )
@@ -74,20 +74,10 @@ func TestMintedTokens(t *testing.T) {
 // TestTrustedPublishingEndToEnd exchanges a real RS256 token from a dev
 // issuer on loopback at /_/oidc/mint-token and uploads with the result.
 func TestTrustedPublishingEndToEnd(t *testing.T) {
-	key, err := devissuer.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var iss *devissuer.Issuer
-	issSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { iss.ServeHTTP(w, r) }))
-	defer issSrv.Close()
-	iss, err = devissuer.New(issSrv.URL, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	iss := devissuertest.Serve(t, devissuertest.Key())
 	ti := newTestIndex(t, func(o *Options) {
 		o.Publishers = publisher.Publishers{GitHub: []publisher.GitHub{{
-			Project: "tp-demo", Owner: "octo", Repository: "tp-demo", Workflow: "release.yml", Issuer: issSrv.URL,
+			Project: "tp-demo", Owner: "octo", Repository: "tp-demo", Workflow: "release.yml", Issuer: iss.URL(),
 		}}}
 	})
 
@@ -107,7 +97,7 @@ func TestTrustedPublishingEndToEnd(t *testing.T) {
 		return resp.StatusCode, out
 	}
 
-	jwt, err := iss.GitHubToken(devissuer.GitHubIdentity{Owner: "octo", Repository: "tp-demo", Workflow: "release.yml", Issuer: issSrv.URL})
+	jwt, err := iss.GitHubToken(devissuer.GitHubIdentity{Owner: "octo", Repository: "tp-demo", Workflow: "release.yml", Issuer: iss.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func lockDir(path string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another trustpub server is using it (lock %s is held): stop it or use another --data directory", path)
+			return nil, &LockedError{Lock: path}
 		}
 		return nil, fmt.Errorf("locking %s: %w", path, err)
 	}

@@ -43,6 +43,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/jwtclaims"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -200,7 +201,7 @@ func (v *Verifier) Audience() string { return v.cfg.Audience }
 // publisher, or an *Error with PyPI's code and description. On success the
 // token's jti is recorded, so the same token is refused next time.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Match, error) {
-	_, unverified, err := ParseUnverified(token)
+	_, unverified, err := jwtclaims.Strict(token)
 	if err != nil {
 		return nil, &Error{Code: CodeInvalidPayload, Description: "malformed JWT"}
 	}

@@ -37,7 +37,7 @@ func (p Publishers) Warnings() []string {
 	var out []string
 	for i, g := range p.GitHub {
 		if g.OwnerID == "" {
-			out = append(out, fmt.Sprintf("trusted publisher github[%d] (project %q, %s/%s) has no owner_id: any account that owns the name %q when a token is issued matches it, where PyPI also checks the owner's ID; set owner_id to the repository_owner_id claim (trustpub token pypi --claims in the workflow shows it)", i, g.Project, g.Owner, g.Repository, g.Owner))
+			out = append(out, fmt.Sprintf("trusted publisher github[%d] (project %q, %s/%s) has no owner_id: any account that owns the name %q when a token is issued matches it, where PyPI also checks the owner's ID; set owner_id to the repository_owner_id claim of the workflow's OIDC token", i, g.Project, g.Owner, g.Repository, g.Owner))
 		}
 	}
 	return out
@@ -69,11 +69,7 @@ func (c Config) Validate() error {
 		if err := checkWorkflowFile(p.Workflow); err != nil {
 			return fmt.Errorf("%s: workflow: %w", where, err)
 		}
-		iss := orDefault(p.Issuer, GitHubIssuer)
-		if err := checkIssuer(iss); err != nil {
-			return fmt.Errorf("%s: issuer: %w", where, err)
-		}
-		if err := claimIssuer(kinds, iss, kindGitHub); err != nil {
+		if err := validIssuer(kinds, orDefault(p.Issuer, GitHubIssuer), kindGitHub); err != nil {
 			return fmt.Errorf("%s: issuer: %w", where, err)
 		}
 	}
@@ -97,15 +93,20 @@ func (c Config) Validate() error {
 		case !strings.HasSuffix(p.WorkflowFilepath, ".yml") && !strings.HasSuffix(p.WorkflowFilepath, ".yaml"):
 			return fmt.Errorf("%s: workflow_filepath %q must end in .yml or .yaml", where, p.WorkflowFilepath)
 		}
-		iss := orDefault(p.Issuer, GitLabIssuer)
-		if err := checkIssuer(iss); err != nil {
-			return fmt.Errorf("%s: issuer: %w", where, err)
-		}
-		if err := claimIssuer(kinds, iss, kindGitLab); err != nil {
+		if err := validIssuer(kinds, orDefault(p.Issuer, GitLabIssuer), kindGitLab); err != nil {
 			return fmt.Errorf("%s: issuer: %w", where, err)
 		}
 	}
 	return nil
+}
+
+// validIssuer checks iss (checkIssuer) and that no publisher of another
+// kind claims it (claimIssuer).
+func validIssuer(kinds map[string]string, iss, kind string) error {
+	if err := checkIssuer(iss); err != nil {
+		return err
+	}
+	return claimIssuer(kinds, iss, kind)
 }
 
 // checkPending refuses pending publishers when the index cannot say which

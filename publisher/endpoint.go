@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/internal/jsonhttp"
+	"github.com/trustpub/trustpub/internal/jwtclaims"
 )
 
 // TokenLifetime is how long a minted upload token is valid (PyPI: 900 s).
@@ -117,7 +118,7 @@ func (e *Endpoint) mint(w http.ResponseWriter, r *http.Request) {
 // disabledRefusal is PyPI's answer to a well-formed body while OIDC is
 // disabled.
 func disabledRefusal(token string) *Error {
-	_, claims, err := ParseUnverified(token)
+	_, claims, err := jwtclaims.Strict(token)
 	if err != nil || claims["iss"] == nil {
 		return &Error{Code: CodeInvalidPayload, Description: "malformed JWT"}
 	}

@@ -404,15 +404,7 @@ func TestGitLab(t *testing.T) {
 	}
 	signed := func(edit func(map[string]any)) string {
 		c, err := devissuer.GitLabClaims(devissuer.GitLabIdentity{Namespace: "group/sub", Project: "sample", WorkflowFilepath: "ci/release.yml", Issuer: iss.URL()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		edit(c)
-		tok, err := iss.Sign(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
+		return signEdited(t, iss, c, err, edit)
 	}
 	host := strings.TrimPrefix(is.srv.URL, "http://")
 	notFound := "valid token, but no corresponding publisher (Publisher with matching claims was not found)"

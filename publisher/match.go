@@ -248,7 +248,7 @@ func (v *Verifier) verifyGitHub(p *githubPublisher, claims map[string]any, iss s
 	base := repo + "/.github/workflows/" + p.workflow
 	if !matchesOneOf(jwr, base, 0, len(repo), ref, sha) {
 		return invalidPublisher("The job_workflow_ref claim does not match, expecting one of " +
-			pyStrList(expectedRefs(base, ref, sha)) + ", got " + pyrepr.Str(jwr))
+			pyrepr.StrList(expectedRefs(base, ref, sha)) + ", got " + pyrepr.Str(jwr))
 	}
 	if v.replay.exists(replayKey(iss, claims["jti"]), v.cfg.Now()) {
 		return errReused
@@ -321,7 +321,7 @@ func (v *Verifier) verifyGitLab(p *gitlabPublisher, claims map[string]any, iss s
 	base := host + "/" + path + "//" + p.filepath
 	if !matchesOneOf(uri, base, len(host)+1, len(host)+1+len(path), refPath, sha) {
 		return invalidPublisher("The ci_config_ref_uri claim does not match, expecting one of " +
-			pyStrList(expectedRefs(base, refPath, sha)) + ", got " + pyrepr.Str(uri))
+			pyrepr.StrList(expectedRefs(base, refPath, sha)) + ", got " + pyrepr.Str(uri))
 	}
 	if v.replay.exists(replayKey(iss, claims["jti"]), v.cfg.Now()) {
 		return errReused

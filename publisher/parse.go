@@ -2,62 +2,14 @@ package publisher
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
 )
-
-// ParseUnverified decodes a compact JWS without verifying it: three
-// base64url segments, a JSON object header and a JSON object payload. It is
-// what Warehouse's unverified decode accepts before it looks at "iss"; an
-// error here is "malformed JWT".
-func ParseUnverified(token string) (header, claims map[string]any, err error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, nil, fmt.Errorf("a JWT has 3 dot-separated parts, this has %d", len(parts))
-	}
-	hb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return nil, nil, fmt.Errorf("header: %w", err)
-	}
-	pb, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, nil, fmt.Errorf("payload: %w", err)
-	}
-	if _, err := base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
-		return nil, nil, fmt.Errorf("signature: %w", err)
-	}
-	if err := decodeObject(hb, &header); err != nil {
-		return nil, nil, fmt.Errorf("header: %w", err)
-	}
-	if err := decodeObject(pb, &claims); err != nil {
-		return nil, nil, fmt.Errorf("payload: %w", err)
-	}
-	return header, claims, nil
-}
-
-// decodeObject decodes b, which must be one JSON object, keeping numbers
-// exact.
-func decodeObject(b []byte, dst *map[string]any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(dst); err != nil {
-		return err
-	}
-	if *dst == nil {
-		return errors.New("not a JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON object")
-	}
-	return nil
-}
 
 // pydantic's documentation URL for the version Warehouse pins (2.13).
 const pydanticURL = "https://errors.pydantic.dev/2.13/v/"
@@ -78,7 +30,7 @@ func ParseMintRequest(body []byte) (string, *Error) {
 			}
 			msg = jsonErrorText(body, err)
 		}
-		return "", payloadErr("", "Invalid JSON: "+msg, "json_invalid", pyBytesRepr(body), "bytes")
+		return "", payloadErr("", "Invalid JSON: "+msg, "json_invalid", pyrepr.Bytes(body), "bytes")
 	}
 	obj, ok := v.(orderedObject)
 	if !ok {
@@ -274,7 +226,7 @@ func pyRepr(v any) string {
 		if err != nil {
 			return "inf"
 		}
-		return pyFloat(f)
+		return pyrepr.Float(f)
 	case string:
 		return pyrepr.Str(v)
 	case []any:
@@ -291,62 +243,4 @@ func pyRepr(v any) string {
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return fmt.Sprint(v)
-}
-
-// pyFloat renders a float as Python's repr: shortest round-trip digits,
-// ".0" on integral values, exponent form from 1e16 and below 1e-4.
-func pyFloat(f float64) string {
-	abs := f
-	if abs < 0 {
-		abs = -abs
-	}
-	if abs != 0 && (abs >= 1e16 || abs < 1e-4) {
-		s := strconv.FormatFloat(f, 'e', -1, 64)
-		// Go writes e+16 / e-05; Python writes e+16 / e-05 too.
-		return s
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.Contains(s, ".") {
-		s += ".0"
-	}
-	return s
-}
-
-// pyBytesRepr renders a byte string as Python's repr of bytes (b'...').
-func pyBytesRepr(p []byte) string {
-	q := byte('\'')
-	if bytes.IndexByte(p, '\'') >= 0 && bytes.IndexByte(p, '"') < 0 {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteString("b")
-	b.WriteByte(q)
-	for _, c := range p {
-		switch {
-		case c == q || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\t':
-			b.WriteString(`\t`)
-		case c < 0x20 || c >= 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte(q)
-	return b.String()
-}
-
-// pyStrList renders a sorted list of strings as Python's repr.
-func pyStrList(ss []string) string {
-	parts := make([]string, len(ss))
-	for i, s := range ss {
-		parts[i] = pyrepr.Str(s)
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
 }

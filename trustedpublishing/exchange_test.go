@@ -143,7 +143,7 @@ func TestRefusals(t *testing.T) {
 			if !errors.As(err, &me) {
 				t.Fatalf("err %v, want *MintError", err)
 			}
-			if me.StatusCode != 422 || me.Message != "Token request failed" || len(me.Errors) != 1 || me.Errors[0] != (tp.ServerError{Code: tc.code, Description: tc.desc}) {
+			if me.StatusCode != 422 || me.Message != "Token request failed" || len(me.Errors) != 1 || me.Errors[0] != (tp.Refusal{Code: tc.code, Description: tc.desc}) {
 				t.Fatalf("got %+v", me)
 			}
 			msg := err.Error()

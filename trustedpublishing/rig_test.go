@@ -2,7 +2,6 @@ package trustedpublishing_test
 
 import (
 	"context"
-	"crypto/rsa"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,30 +12,14 @@ import (
 
 	"github.com/trustpub/trustpub/ambient"
 	"github.com/trustpub/trustpub/devissuer"
+	"github.com/trustpub/trustpub/devissuer/devissuertest"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/secret"
 )
 
-var testKey = sync.OnceValue(func() *rsa.PrivateKey {
-	k, err := devissuer.GenerateKey()
-	if err != nil {
-		panic(err)
-	}
-	return k
-})
-
 // newIssuer serves a dev issuer on loopback.
 func newIssuer(t *testing.T) *devissuer.Issuer {
-	t.Helper()
-	var h atomic.Pointer[devissuer.Issuer]
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Load().ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	iss, err := devissuer.New(srv.URL, testKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Store(iss)
-	return iss
+	return devissuertest.Serve(t, devissuertest.Key())
 }
 
 // fakeWarehouse is the index side: the real publisher.Endpoint, verifying

@@ -7,7 +7,15 @@
 // part, and the request carries an exact Content-Length computed from the
 // multipart framing, so memory stays flat whatever the file size.
 //
-// Transient failures are retried with exponential backoff and jitter. An
+// [Client.Upload] sends one file; [Client.Publish] sends a release (wheels
+// first, the first file of each new release before the rest of it, then up
+// to PublishOptions.Concurrency at once) and reports every file's outcome.
+// Credentials come from a [CredentialSource] asked before every request:
+// [StaticCredentials] for an API token, [TrustedPublishing] for tokens
+// minted by a trustedpublishing.TokenSource.
+//
+// Temporary failures (see internal/retry) are retried with exponential
+// backoff and jitter. An
 // attempt whose answer was lost after the whole body was sent is
 // "ambiguous": the file may have landed. PyPI answers an identical
 // re-upload with 200, so the retry settles it; if the retry is told "File
@@ -19,6 +27,7 @@ package upload
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -103,12 +112,13 @@ type Client struct {
 	// Credentials is asked for credentials before each request. Nil means
 	// no Authorization header.
 	Credentials CredentialSource
-	// CheckURL is the simple-API index URL (e.g. https://pypi.org/simple/)
-	// used to verify, after an ambiguous failure, whether a file landed.
-	// Empty: derived as {scheme}://{host}/simple/ of URL (pypi.org for
-	// upload.pypi.org); when that fails the upload is reported as
-	// unverified, never as success.
-	CheckURL string
+	// SimpleURL is the index's simple-API URL (PEP 691), e.g.
+	// https://pypi.org/simple/. It is read to settle an ambiguous failure
+	// (did the file land?) and, with PublishOptions.PreCheck, before any
+	// upload. Empty: derived as {scheme}://{host}/simple/ of URL (pypi.org
+	// for upload.pypi.org); when that cannot be read a lost answer is
+	// reported as unverified, never as success.
+	SimpleURL string
 	// HTTPClient sends the requests; nil uses a client with dial, TLS and
 	// response-header timeouts. Its CheckRedirect is never used for the
 	// upload POST: redirects are always reported, never followed.
@@ -118,8 +128,16 @@ type Client struct {
 	// Retry bounds retries; the zero value means DefaultRetryPolicy.
 	Retry RetryPolicy
 	// StallTimeout aborts (and retries) an attempt when no body byte was
-	// taken by the connection for this long; 0 means 2 minutes.
+	// taken by the connection, or no answer came, for this long; 0 means
+	// DefaultStallTimeout.
 	StallTimeout time.Duration
+	// MinRate is the slowest the index may take the body, in bytes per
+	// second averaged from the attempt's start (after StallTimeout);
+	// slower is a stall. 0 means DefaultMinRate.
+	MinRate int64
+	// FileTimeout bounds the time spent on one file, every attempt and the
+	// waits between them included; 0 means DefaultFileTimeout.
+	FileTimeout time.Duration
 	// Logger receives debug/info records (never secrets); nil discards.
 	Logger *slog.Logger
 	// Sleep waits between attempts; nil uses a timer honouring ctx. Tests
@@ -167,8 +185,8 @@ type Observer interface {
 	// with err and the next attempt starts after delay.
 	Retrying(f *pydist.File, attempt int, err error, delay time.Duration)
 	// FileDone reports a file's final outcome. Files skipped before any
-	// upload (already on the index per the check URL) get FileDone without
-	// FileStarted.
+	// upload (already on the index per PublishOptions.PreCheck) get
+	// FileDone without FileStarted.
 	FileDone(r FileReport)
 }
 
@@ -194,11 +212,11 @@ const (
 	// OutcomeUploaded: the index has the file now (sent by this run).
 	OutcomeUploaded Outcome = "uploaded"
 	// OutcomeSkippedExisting: the index already had the file (same sha256
-	// via the check URL, or "File already exists" with SkipExisting).
+	// per PreCheck, or "File already exists" with SkipExisting).
 	OutcomeSkippedExisting Outcome = "skipped-existing"
 	// OutcomeDryRun: every check passed; nothing was sent (DryRun).
 	OutcomeDryRun Outcome = "dry-run"
-	// OutcomeFailed: the upload (or a check) failed; see FileReport.Error.
+	// OutcomeFailed: the upload (or a check) failed; see FileReport.Err.
 	OutcomeFailed Outcome = "failed"
 	// OutcomeNotAttempted: not sent because another file failed first or
 	// the run was cancelled; the file is NOT on the index (from this run).
@@ -227,13 +245,29 @@ type FileReport struct {
 	Attempts int `json:"attempts,omitempty"`
 	// Duration is how long the file took, send and answer included.
 	Duration time.Duration `json:"duration_ns,omitempty"`
-	// Err is the failure (nil unless OutcomeFailed or OutcomeNotAttempted).
+	// Err is the failure (nil unless OutcomeFailed or OutcomeNotAttempted);
+	// in JSON, its message as "error".
 	Err error `json:"-"`
-	// Error is Err's message, for JSON.
-	Error string `json:"error,omitempty"`
 }
 
-// Report is the result of Publish: one entry per file, in upload order.
+// ErrorText is Err's message, or "" without a failure.
+func (r FileReport) ErrorText() string {
+	if r.Err == nil {
+		return ""
+	}
+	return r.Err.Error()
+}
+
+// MarshalJSON writes the report with Err as its message, "error".
+func (r FileReport) MarshalJSON() ([]byte, error) {
+	type plain FileReport // without this method
+	return json.Marshal(struct {
+		plain
+		Error string `json:"error,omitempty"`
+	}{plain(r), r.ErrorText()})
+}
+
+// Report is the result of [Client.Publish]: one entry per file, in upload order.
 type Report struct {
 	// PublishURL is where files were (or would have been) sent.
 	PublishURL string `json:"publish_url"`
@@ -243,7 +277,7 @@ type Report struct {
 	Files []FileReport `json:"files"`
 }
 
-// PublishOptions tunes Publish.
+// PublishOptions tunes [Client.Publish].
 type PublishOptions struct {
 	// Concurrency is how many files are sent at once; 0 means
 	// DefaultConcurrency.
@@ -251,11 +285,11 @@ type PublishOptions struct {
 	// SkipExisting treats "File already exists" (400) and 409 as skipped,
 	// as twine --skip-existing does.
 	SkipExisting bool
-	// CheckURL is a simple-API index URL (PEP 691 JSON). When set, each
-	// project's page is read before any upload: a file there with the same
-	// sha256 is skipped, with a different sha256 is an error before any
-	// byte is sent.
-	CheckURL string
+	// PreCheck reads each project's page on the index's simple API
+	// (Client.SimpleURL) before any upload: a file there with the same
+	// sha256 is skipped, one with a different sha256 is an error before any
+	// byte is sent, and uploaded files get their download URL.
+	PreCheck bool
 	// DryRun does every check and resolves credentials but sends no file.
 	DryRun bool
 	// Observer receives progress events; nil ignores them.
@@ -272,14 +306,22 @@ const DefaultConcurrency = 8
 // Upload sends one file (see the package doc for streaming, retries and the
 // lost-answer case). On failure the error is a *ServerError when the index
 // answered, or wraps the transport error; it never contains a credential.
-func (c *Client) Upload(ctx context.Context, f *pydist.File) (Result, error) {
-	return c.UploadObserved(ctx, f, nil)
+// The Result's digests are filled whenever the file was read to the end,
+// even when an error is returned.
+func (c *Client) Upload(ctx context.Context, f *pydist.File, opts ...UploadOption) (Result, error) {
+	var o uploadOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return c.upload(ctx, f, o.observer)
 }
 
-// Publish uploads files in order (wheels before sdists; the first file of a
-// new release alone, then up to Concurrency at once) and reports every
-// file's outcome. The returned Report is never nil; err is non-nil when any
-// file failed or was not attempted, and names them.
-func Publish(ctx context.Context, c *Client, files []*pydist.File, opts PublishOptions) (*Report, error) {
-	return publish(ctx, c, files, opts)
+// An UploadOption tunes one [Client.Upload].
+type UploadOption func(*uploadOptions)
+
+type uploadOptions struct{ observer Observer }
+
+// WithObserver sends the upload's progress and retry events to obs.
+func WithObserver(obs Observer) UploadOption {
+	return func(o *uploadOptions) { o.observer = obs }
 }

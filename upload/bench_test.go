@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
@@ -42,17 +43,22 @@ func discardServer(b *testing.B) *httptest.Server {
 	return srv
 }
 
+// benchUpload builds a wheel of about def bytes (benchFileSize) and returns
+// a Client for a loopback index that discards what it receives, with the
+// benchmark's bytes set to the file's size.
+func benchUpload(b *testing.B, name string, def int64) (*Client, *pydist.File) {
+	path := disttest.BuildWheel(b, b.TempDir(), name, "1.0", disttest.Options{PayloadSize: benchFileSize(b, def)})
+	f := openDist(b, path)
+	b.SetBytes(f.Size)
+	return &Client{URL: discardServer(b).URL + "/legacy/"}, f
+}
+
 // BenchmarkUploadStream measures streaming upload throughput (multipart
 // framing, sha256 and blake2b-256 in the same pass, loopback HTTP) of a
 // 64 MiB wheel; compare with BenchmarkHashOnly (the target is >= 70 %).
 func BenchmarkUploadStream(b *testing.B) {
-	size := benchFileSize(b, 64<<20)
-	path := disttest.BuildWheel(b, b.TempDir(), "bench", "1.0", disttest.Options{PayloadSize: size})
-	f := openDist(b, path)
-	srv := discardServer(b)
-	c := &Client{URL: srv.URL + "/legacy/"}
+	c, f := benchUpload(b, "bench", 64<<20)
 	ctx := context.Background()
-	b.SetBytes(f.Size)
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := c.Upload(ctx, f); err != nil {
@@ -83,13 +89,8 @@ func BenchmarkHashOnly(b *testing.B) {
 // reports the peak Go heap during the upload, which must stay flat (a few
 // MiB) whatever the file size, and the process's peak RSS.
 func BenchmarkUploadMemory(b *testing.B) {
-	size := benchFileSize(b, 256<<20)
-	path := disttest.BuildWheel(b, b.TempDir(), "bigbench", "1.0", disttest.Options{PayloadSize: size})
-	f := openDist(b, path)
-	srv := discardServer(b)
-	c := &Client{URL: srv.URL + "/legacy/"}
+	c, f := benchUpload(b, "bigbench", 256<<20)
 	ctx := context.Background()
-	b.SetBytes(f.Size)
 	runtime.GC()
 	base := heapBytes()
 	var peak atomic.Uint64

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/trustpub/trustpub/internal/retry"
 )
 
 // maxErrorBody bounds how much of an error response body is read and kept.
@@ -77,13 +79,10 @@ func (e *ServerError) FileExists() bool {
 		strings.Contains(strings.ToLower(e.Body), "already exist")
 }
 
-// Temporary reports whether the status is worth retrying: 5xx and 429.
+// Temporary reports whether the status is worth retrying (see
+// retry.TemporaryStatus: 429 and 5xx but 501 and 505).
 func (e *ServerError) Temporary() bool {
-	switch e.StatusCode {
-	case http.StatusNotImplemented, http.StatusHTTPVersionNotSupported:
-		return false
-	}
-	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
+	return retry.TemporaryStatus(e.StatusCode)
 }
 
 // IsFileExists reports whether err is (or wraps) a ServerError for a file

@@ -1,14 +1,8 @@
 package upload
 
 import (
-	"archive/tar"
-	"archive/zip"
-	"bufio"
-	"compress/gzip"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -17,8 +11,6 @@ import (
 	mrand "math/rand/v2"
 	"mime"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -31,6 +23,7 @@ import (
 	"github.com/trustpub/trustpub/secret"
 
 	"github.com/trustpub/trustpub/internal/testutil"
+	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
 // canaryToken is the token every test uses: no output may ever contain it.
@@ -62,103 +55,27 @@ A description with *markdown*.
 `, name, version, name, name, name)
 }
 
-// underscore is the filename form of a project name.
-func underscore(name string) string {
-	return strings.NewReplacer("-", "_", ".", "_").Replace(strings.ToLower(name))
-}
-
-// buildWheel writes a real wheel (METADATA, WHEEL, RECORD and a module;
-// payload random bytes stored uncompressed) into dir and returns its path.
+// buildWheel builds a real wheel (pydist/disttest) with testMetadata and
+// payload pseudo-random bytes into dir and returns its path.
 func buildWheel(t testing.TB, dir, name, version string, payload int64) string {
 	t.Helper()
 	return buildWheelTag(t, dir, name, version, "py3", payload)
 }
 
-// buildWheelTag is buildWheel with the python tag given.
+// buildWheelTag is buildWheel with the python tag given. Each build has its
+// own payload bytes (a fresh seed), so two builds of one name differ.
 func buildWheelTag(t testing.TB, dir, name, version, pytag string, payload int64) string {
 	t.Helper()
-	base := underscore(name) + "-" + version
-	path := filepath.Join(dir, base+"-"+pytag+"-none-any.whl")
-	fh, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	zw := zip.NewWriter(bufio.NewWriterSize(fh, 1<<20))
-	var record strings.Builder
-	add := func(name string, method uint16, write func(w io.Writer) error) {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: method})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := sha256.New()
-		cw := &countWriter{}
-		if err := write(io.MultiWriter(w, h, cw)); err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&record, "%s,sha256=%s,%d\n", name, base64.RawURLEncoding.EncodeToString(h.Sum(nil)), cw.n)
-	}
-	str := func(s string) func(io.Writer) error {
-		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
-	}
-	pkg := underscore(name)
-	add(pkg+"/__init__.py", zip.Deflate, str("__version__ = \""+version+"\"\n"))
-	if payload > 0 {
-		add(pkg+"/data.bin", zip.Store, func(w io.Writer) error {
-			_, err := io.CopyN(w, randReader(), payload)
-			return err
-		})
-	}
-	di := base + ".dist-info/"
-	add(di+"METADATA", zip.Deflate, str(testMetadata(name, version)))
-	add(di+"WHEEL", zip.Deflate, str("Wheel-Version: 1.0\nGenerator: trustpub-test\nRoot-Is-Purelib: true\nTag: "+pytag+"-none-any\n"))
-	w, err := zw.Create(di + "RECORD")
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(w, record.String()+di+"RECORD,,\n")
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return disttest.BuildWheel(t, dir, name, version, disttest.Options{
+		PythonTag: pytag, Metadata: []byte(testMetadata(name, version)), PayloadSize: payload, Seed: mrand.Uint64(),
+	})
 }
 
-// randReader is a fast non-cryptographic stream of incompressible bytes.
-func randReader() io.Reader {
-	var seed [32]byte
-	rand.Read(seed[:])
-	return mrand.NewChaCha8(seed)
-}
-
-// buildSdist writes a real sdist ({name}-{version}/PKG-INFO and
-// pyproject.toml in a .tar.gz) into dir and returns its path.
+// buildSdist builds a real sdist (pydist/disttest) with testMetadata into
+// dir and returns its path.
 func buildSdist(t testing.TB, dir, name, version string) string {
 	t.Helper()
-	base := underscore(name) + "-" + version
-	path := filepath.Join(dir, base+".tar.gz")
-	fh, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	gz := gzip.NewWriter(fh)
-	tw := tar.NewWriter(gz)
-	for _, m := range []struct{ name, body string }{
-		{base + "/PKG-INFO", testMetadata(name, version)},
-		{base + "/pyproject.toml", "[project]\nname = \"" + name + "\"\nversion = \"" + version + "\"\n"},
-	} {
-		if err := tw.WriteHeader(&tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.body)), Typeflag: tar.TypeReg, ModTime: time.Unix(1700000000, 0)}); err != nil {
-			t.Fatal(err)
-		}
-		io.WriteString(tw, m.body)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return disttest.BuildSdist(t, dir, name, version, disttest.Options{Metadata: []byte(testMetadata(name, version))})
 }
 
 // openDist opens a built file with the dist package, as the CLI does.

@@ -17,7 +17,7 @@ import (
 	"github.com/trustpub/trustpub/pydist"
 )
 
-// Stage is where a Publish run stopped.
+// Stage is where a [Client.Publish] run stopped.
 type Stage string
 
 const (
@@ -26,14 +26,14 @@ const (
 	// StageCredentials: no credential could be obtained, or it may not be
 	// sent to this URL (plain http).
 	StageCredentials Stage = "credentials"
-	// StageCheck: a file is unreadable or conflicts with the index (check
-	// URL) — found before any byte was sent.
+	// StageCheck: a file is unreadable or conflicts with the index
+	// (PublishOptions.PreCheck) — found before any byte was sent.
 	StageCheck Stage = "check"
 	// StageUpload: a file failed while uploading (or the run was cancelled).
 	StageUpload Stage = "upload"
 )
 
-// PublishError is returned by Publish when the release is not complete on
+// PublishError is returned by [Client.Publish] when the release is not complete on
 // the index. It names every file by what happened to it, so a partly
 // uploaded release is never silent.
 type PublishError struct {
@@ -62,14 +62,14 @@ func (e *PublishError) Error() string {
 	}
 	if e.Cause == nil || e.Stage == StageUpload {
 		for _, f := range e.Failed {
-			fmt.Fprintf(&b, "\n  %s: %s", f.Name, indent(f.Error))
+			fmt.Fprintf(&b, "\n  %s: %s", f.Name, indent(f.ErrorText()))
 		}
 	}
 	if len(e.NotAttempted) > 0 {
 		fmt.Fprintf(&b, "\nnot uploaded (not attempted): %s", strings.Join(e.NotAttempted, ", "))
 	}
 	if len(e.Landed) > 0 {
-		fmt.Fprintf(&b, "\nalready on the index: %s\nthe release is incomplete: fix the error and run again (files already there are accepted again when identical, or use --skip-existing)", strings.Join(e.Landed, ", "))
+		fmt.Fprintf(&b, "\nalready on the index: %s\nthe release is incomplete: fix the error and run again (files already there are accepted again when identical, or skipped with PublishOptions.SkipExisting)", strings.Join(e.Landed, ", "))
 	}
 	return b.String()
 }
@@ -90,10 +90,10 @@ func (e *PublishError) Unwrap() []error {
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }
 
-// OrderFiles returns files in upload order: wheels first, then sdists (as
+// orderFiles returns files in upload order: wheels first, then sdists (as
 // twine does: installers prefer wheels, so a release is usable as soon as
 // possible), keeping the given order within each group.
-func OrderFiles(files []*pydist.File) []*pydist.File {
+func orderFiles(files []*pydist.File) []*pydist.File {
 	out := append([]*pydist.File(nil), files...)
 	sort.SliceStable(out, func(i, j int) bool {
 		return out[i].Filename.Kind == pydist.Wheel && out[j].Filename.Kind != pydist.Wheel
@@ -122,216 +122,313 @@ func releaseVersion(f *pydist.File) string {
 	return ""
 }
 
-func publish(ctx context.Context, c *Client, files []*pydist.File, opts PublishOptions) (*Report, error) {
-	obs := opts.Observer
-	if obs == nil {
-		obs = NopObserver{}
+// Publish uploads files in order (wheels before sdists) and reports every
+// file's outcome. The first file of each release that the index does not
+// have yet goes before the rest of that release (it creates the project or
+// release, and PyPI races badly when several uploads create one at once);
+// the first files of different releases go together, and then up to
+// Concurrency files at once. The returned Report is never nil; err is a
+// *PublishError when any file failed or was not attempted, and names them.
+func (c *Client) Publish(ctx context.Context, files []*pydist.File, opts PublishOptions) (*Report, error) {
+	r := c.newRun(files, opts)
+	if err := r.configure(); err != nil {
+		return r.fail(err)
 	}
-	order := OrderFiles(files)
-	rep := &Report{PublishURL: c.URL, DryRun: opts.DryRun, Files: make([]FileReport, len(order))}
-	for i, f := range order {
-		rep.Files[i] = FileReport{Name: distName(f), Path: f.Path, Size: f.Size, Outcome: OutcomeNotAttempted}
+	if len(r.order) == 0 {
+		return r.rep, nil
 	}
-	stage := StageConfig
-	fail := func(cause error) (*Report, error) {
-		for i := range rep.Files {
-			if rep.Files[i].Outcome == OutcomeNotAttempted {
-				rep.Files[i].Err = cause
-				rep.Files[i].Error = "not attempted: " + cause.Error()
-			}
+	if err := r.resolveCredentials(ctx); err != nil {
+		return r.fail(err)
+	}
+	if err := r.checkFiles(); err != nil {
+		return r.fail(err)
+	}
+	if opts.PreCheck {
+		if err := r.precheck(ctx); err != nil {
+			return r.fail(err)
 		}
-		return rep, finalError(rep, cause, stage)
 	}
-	if opts.Concurrency < 0 {
-		return fail(fmt.Errorf("concurrency must be at least 1, got %d", opts.Concurrency))
+	pending := r.pending()
+	if opts.DryRun {
+		r.dryRun(pending)
+		return r.rep, finalError(r.rep, nil, StageCheck)
 	}
-	conc := opts.Concurrency
-	if conc == 0 {
-		conc = DefaultConcurrency
-	}
-	u, err := ParsePublishURL(c.URL)
-	if err != nil {
-		return fail(err)
-	}
-	rep.PublishURL = u.Redacted()
-	if len(order) == 0 {
-		return rep, nil
-	}
+	r.send(ctx, r.schedule(pending))
+	return r.finish(ctx)
+}
 
-	stage = StageCredentials
-	// Credentials are resolved once up front, so a bad token source or a
-	// token over plain http fails before the first byte.
-	if c.Credentials != nil {
-		creds, err := c.Credentials.Credentials(ctx)
-		if err != nil {
-			return fail(fmt.Errorf("getting credentials for %s: %w", u.Redacted(), err))
-		}
-		if !creds.IsZero() {
-			if err := urlpolicy.CheckSecure("publish URL", u); err != nil {
-				return fail(err)
-			}
+// run is one Publish call: its files in upload order, their reports, and
+// what the index's simple API said about their projects.
+type run struct {
+	c     *Client
+	opts  PublishOptions
+	obs   Observer
+	conc  int
+	u     *url.URL
+	order []*pydist.File
+	rep   *Report
+	pages map[string]*ProjectPage // by normalised project name (PreCheck)
+	stage Stage                   // where a failure now stops the run
+}
+
+func (c *Client) newRun(files []*pydist.File, opts PublishOptions) *run {
+	r := &run{c: c, opts: opts, obs: opts.Observer, order: orderFiles(files), pages: map[string]*ProjectPage{}, stage: StageConfig}
+	if r.obs == nil {
+		r.obs = NopObserver{}
+	}
+	r.rep = &Report{PublishURL: c.URL, DryRun: opts.DryRun, Files: make([]FileReport, len(r.order))}
+	for i, f := range r.order {
+		r.rep.Files[i] = FileReport{Name: distName(f), Path: f.Path, Size: f.Size, Outcome: OutcomeNotAttempted}
+	}
+	return r
+}
+
+// fail ends the run before any upload: every file not yet decided is not
+// attempted because of cause.
+func (r *run) fail(cause error) (*Report, error) {
+	for i := range r.rep.Files {
+		if f := &r.rep.Files[i]; f.Outcome == OutcomeNotAttempted {
+			f.Err = fmt.Errorf("not attempted: %w", cause)
 		}
 	}
-	stage = StageCheck
-	for _, f := range order {
+	return r.rep, finalError(r.rep, cause, r.stage)
+}
+
+// configure checks the options and the publish URL (StageConfig).
+func (r *run) configure() error {
+	if r.opts.Concurrency < 0 {
+		return fmt.Errorf("concurrency must be at least 1, got %d", r.opts.Concurrency)
+	}
+	r.conc = r.opts.Concurrency
+	if r.conc == 0 {
+		r.conc = DefaultConcurrency
+	}
+	u, err := urlpolicy.ParseIndexURL("publish URL", r.c.URL)
+	if err != nil {
+		return err
+	}
+	r.u, r.rep.PublishURL = u, u.Redacted()
+	return nil
+}
+
+// resolveCredentials asks for credentials once up front, so that a bad
+// token source or a token over plain http fails before the first byte
+// (StageCredentials).
+func (r *run) resolveCredentials(ctx context.Context) error {
+	r.stage = StageCredentials
+	if r.c.Credentials == nil {
+		return nil
+	}
+	creds, err := r.c.Credentials.Credentials(ctx)
+	if err != nil {
+		return fmt.Errorf("getting credentials for %s: %w", r.u.Redacted(), err)
+	}
+	if !creds.IsZero() {
+		return urlpolicy.CheckSecure("publish URL", r.u)
+	}
+	return nil
+}
+
+// checkFiles makes sure every file can be described and read (StageCheck).
+func (r *run) checkFiles() error {
+	r.stage = StageCheck
+	for _, f := range r.order {
 		if _, err := formFields(f); err != nil {
-			return fail(err)
+			return err
 		}
 		if _, err := os.Stat(f.Path); err != nil {
-			return fail(fmt.Errorf("reading %s: %w", f.Path, err))
+			return fmt.Errorf("reading %s: %w", f.Path, err)
 		}
 	}
+	return nil
+}
 
-	// What the index already has, when a check URL is known.
-	pages := map[string]*ProjectPage{}
-	if opts.CheckURL != "" {
-		cu, _, err := c.checkURL(u, opts.CheckURL)
+// precheck reads each project's simple-API page before any upload: a file
+// there with the same sha256 is skipped, one with another sha256 fails the
+// run before any byte is sent.
+func (r *run) precheck(ctx context.Context) error {
+	cu, _, err := r.c.checkURL(r.u, r.c.SimpleURL)
+	if err != nil {
+		r.stage = StageConfig // a bad simple-API URL is a usage error, not a refused file
+		return err
+	}
+	for _, f := range r.order {
+		key := pydist.NormalizeName(projectName(f))
+		if _, ok := r.pages[key]; ok {
+			continue
+		}
+		p, err := r.c.FetchProject(ctx, cu.String(), projectName(f))
 		if err != nil {
-			stage = StageConfig // a bad --check-url is a usage error, not a refused file
-			return fail(err)
+			r.stage = StageUpload // the index could not be asked: a failure, not a refused file
+			return fmt.Errorf("checking what the index has: %w", err)
 		}
-		for _, f := range order {
-			key := pydist.NormalizeName(projectName(f))
-			if _, ok := pages[key]; ok {
-				continue
-			}
-			p, err := c.FetchProject(ctx, cu.String(), projectName(f))
-			if err != nil {
-				// The index could not be asked: a failure, not a refused file.
-				stage = StageUpload
-				return fail(fmt.Errorf("checking what the index has: %w", err))
-			}
-			pages[key] = p
+		r.pages[key] = p
+	}
+	var conflicts []error
+	for i, f := range r.order {
+		have, ok := r.page(f).Files[distName(f)]
+		if !ok {
+			continue
 		}
-		var conflicts []error
-		for i, f := range order {
-			p := pages[pydist.NormalizeName(projectName(f))]
-			have, ok := p.Files[distName(f)]
-			if !ok {
-				continue
-			}
-			sha, _, err := fileDigests(f.Path)
-			if err != nil {
-				return fail(err)
-			}
-			r := &rep.Files[i]
-			r.SHA256, r.URL = sha, have.URL
-			switch {
-			case have.SHA256 == "":
-				conflicts = append(conflicts, fmt.Errorf("%s is already on the index without a sha256 to compare with: it cannot be uploaded again; bump the version", r.Name))
-			case have.SHA256 == sha:
-				r.Outcome = OutcomeSkippedExisting
-				r.Note = "already on the index with the same sha256"
-			default:
-				e := fmt.Errorf("%s is already on the index with different content (sha256 %s there, %s here): PyPI never allows re-using a filename; bump the version", r.Name, have.SHA256, sha)
-				r.Outcome, r.Err, r.Error = OutcomeFailed, e, e.Error()
-				conflicts = append(conflicts, e)
-			}
+		sha, _, err := fileDigests(f.Path)
+		if err != nil {
+			return err
 		}
-		if len(conflicts) > 0 {
-			return fail(errors.Join(conflicts...))
+		fr := &r.rep.Files[i]
+		fr.SHA256, fr.URL = sha, have.URL
+		switch {
+		case have.SHA256 == "":
+			conflicts = append(conflicts, fmt.Errorf("%s is already on the index without a sha256 to compare with: it cannot be uploaded again; bump the version", fr.Name))
+		case have.SHA256 == sha:
+			fr.Outcome = OutcomeSkippedExisting
+			fr.Note = "already on the index with the same sha256"
+		default:
+			fr.Outcome = OutcomeFailed
+			fr.Err = fmt.Errorf("%s is already on the index with different content (sha256 %s there, %s here): PyPI never allows re-using a filename; bump the version", fr.Name, have.SHA256, sha)
+			conflicts = append(conflicts, fr.Err)
 		}
 	}
+	return errors.Join(conflicts...)
+}
 
+// page is what the precheck read about f's project (nil without one).
+func (r *run) page(f *pydist.File) *ProjectPage {
+	return r.pages[pydist.NormalizeName(projectName(f))]
+}
+
+// pending returns the files still to send; those the precheck settled are
+// reported done (they never start).
+func (r *run) pending() []int {
 	var pending []int
-	for i := range order {
-		if rep.Files[i].Outcome == OutcomeNotAttempted {
+	for i := range r.order {
+		if r.rep.Files[i].Outcome == OutcomeNotAttempted {
 			pending = append(pending, i)
 		} else {
-			obs.FileDone(rep.Files[i]) // skipped by the check: never started
+			r.obs.FileDone(r.rep.Files[i])
 		}
 	}
+	return pending
+}
 
-	if opts.DryRun {
-		for _, i := range pending {
-			f, r := order[i], &rep.Files[i]
-			obs.FileStarted(f)
-			sha, _, err := fileDigests(f.Path)
-			if err != nil {
-				r.Outcome, r.Err, r.Error = OutcomeFailed, err, err.Error()
-			} else {
-				r.SHA256, r.Outcome = sha, OutcomeDryRun
-			}
-			obs.FileDone(*r)
-		}
-		return rep, finalError(rep, nil, StageCheck)
-	}
-
-	// The first file of each release not known to be on the index goes
-	// alone: it creates the project or release, and PyPI races badly when
-	// several uploads create it at once.
-	var first, rest []int
-	seen := map[string]bool{}
+// dryRun hashes each pending file, as an upload would, and sends nothing.
+func (r *run) dryRun(pending []int) {
 	for _, i := range pending {
-		f := order[i]
-		key := pydist.NormalizeName(projectName(f)) + "==" + releaseVersion(f)
-		p := pages[pydist.NormalizeName(projectName(f))]
-		if !seen[key] && !p.HasVersion(releaseVersion(f)) {
-			first = append(first, i)
+		f, fr := r.order[i], &r.rep.Files[i]
+		r.obs.FileStarted(f)
+		if sha, _, err := fileDigests(f.Path); err != nil {
+			fr.Outcome, fr.Err = OutcomeFailed, err
 		} else {
-			rest = append(rest, i)
+			fr.SHA256, fr.Outcome = sha, OutcomeDryRun
 		}
-		seen[key] = true
+		r.obs.FileDone(*fr)
 	}
+}
 
+// job is one file to send; after, when not nil, is closed once the first
+// file of its release is done.
+type job struct {
+	i     int
+	after chan struct{}
+	done  chan struct{} // closed when this job ends (for a release's first file)
+}
+
+// schedule orders the pending files for sending: the first file of every
+// release the index does not have yet (in upload order), then every other
+// file (in upload order), each waiting for its release's first file.
+func (r *run) schedule(pending []int) []job {
+	var firsts, rest []job
+	opened := map[string]chan struct{}{} // release key -> its first file's done
+	for _, i := range pending {
+		f := r.order[i]
+		key := pydist.NormalizeName(projectName(f)) + "==" + releaseVersion(f)
+		done, seen := opened[key]
+		switch {
+		case !seen && !r.page(f).HasVersion(releaseVersion(f)):
+			done = make(chan struct{})
+			opened[key] = done
+			firsts = append(firsts, job{i: i, done: done})
+		default:
+			if !seen {
+				opened[key] = nil // the release exists: its files need not wait
+			}
+			rest = append(rest, job{i: i, after: done})
+		}
+	}
+	return append(firsts, rest...)
+}
+
+// send runs the jobs in their order, up to Concurrency at once. After a
+// failure (or once ctx ends) no new file starts; those already sending
+// finish.
+func (r *run) send(ctx context.Context, jobs []job) {
 	var stopped atomic.Bool
-	one := func(i int) {
-		f := order[i]
-		obs.FileStarted(f)
-		start := time.Now()
-		r := c.publishOne(ctx, u, f, opts)
-		r.Duration = time.Since(start)
-		rep.Files[i] = r // each goroutine writes its own element
-		if r.Outcome == OutcomeFailed {
-			stopped.Store(true)
-		}
-		obs.FileDone(r)
-	}
-	for _, i := range first {
-		if stopped.Load() || ctx.Err() != nil {
-			break
-		}
-		one(i)
-	}
+	halted := func() bool { return stopped.Load() || ctx.Err() != nil }
 	var g errgroup.Group
-	g.SetLimit(conc)
-	for _, i := range rest {
-		if stopped.Load() || ctx.Err() != nil {
+	g.SetLimit(r.conc)
+	for _, j := range jobs {
+		if j.after != nil {
+			select {
+			case <-j.after:
+			case <-ctx.Done():
+			}
+		}
+		if halted() {
 			break
 		}
 		g.Go(func() error {
-			if stopped.Load() || ctx.Err() != nil {
+			if j.done != nil {
+				defer close(j.done)
+			}
+			if halted() {
 				return nil
 			}
-			one(i)
+			if r.sendOne(ctx, j.i).Outcome == OutcomeFailed {
+				stopped.Store(true)
+			}
 			return nil
 		})
 	}
 	_ = g.Wait()
+}
 
+// sendOne uploads file i and records its report.
+func (r *run) sendOne(ctx context.Context, i int) FileReport {
+	f := r.order[i]
+	r.obs.FileStarted(f)
+	start := time.Now()
+	fr := r.c.publishOne(ctx, r.u, f, r.opts)
+	fr.Duration = time.Since(start)
+	r.rep.Files[i] = fr // each goroutine writes its own element
+	r.obs.FileDone(fr)
+	return fr
+}
+
+// finish explains the files never sent, gives the uploaded ones their URL
+// when the index's simple API was read, and summarises the run.
+func (r *run) finish(ctx context.Context) (*Report, error) {
 	var cause error
 	if ctx.Err() != nil {
 		cause = fmt.Errorf("publishing was cancelled: %w", context.Cause(ctx))
 	}
-	for i := range rep.Files {
-		if r := &rep.Files[i]; r.Outcome == OutcomeNotAttempted {
+	for i := range r.rep.Files {
+		if fr := &r.rep.Files[i]; fr.Outcome == OutcomeNotAttempted {
 			reason := "not attempted because another file failed"
 			if cause != nil {
 				reason = "not attempted: publishing was cancelled"
 			}
-			r.Err, r.Error = errors.New(reason), reason
+			fr.Err = errors.New(reason)
 		}
 	}
-	if opts.CheckURL != "" {
-		c.fillURLs(ctx, u, opts.CheckURL, order, rep)
+	if r.opts.PreCheck {
+		r.c.fillURLs(ctx, r.u, r.order, r.rep)
 	}
-	return rep, finalError(rep, cause, StageUpload)
+	return r.rep, finalError(r.rep, cause, StageUpload)
 }
 
 // publishOne uploads one file and turns the result into a FileReport.
 func (c *Client) publishOne(ctx context.Context, u *url.URL, f *pydist.File, opts PublishOptions) FileReport {
 	r := FileReport{Name: distName(f), Path: f.Path, Size: f.Size}
-	res, err := c.UploadObserved(ctx, f, opts.Observer)
+	res, err := c.upload(ctx, f, opts.Observer)
 	r.SHA256, r.Attempts = res.SHA256, res.Attempts
 	if res.Size != 0 {
 		r.Size = res.Size
@@ -347,26 +444,26 @@ func (c *Client) publishOne(ctx context.Context, u *url.URL, f *pydist.File, opt
 		}
 	case opts.SkipExisting && IsFileExists(err):
 		r.Outcome = OutcomeSkippedExisting
-		r.Note = "the index says it already exists (--skip-existing)"
+		r.Note = "the index says it already exists (skip existing)"
 	default:
 		// Another run may have uploaded the same file meanwhile (the check
 		// was done before): same sha256 on the index is not a failure.
-		if opts.CheckURL != "" && IsFileExists(err) {
-			if same, verr := c.verifyOnIndexAt(ctx, u, opts.CheckURL, f, res.SHA256); verr == nil && same {
+		if opts.PreCheck && IsFileExists(err) {
+			if same, verr := c.verifyOnIndex(ctx, u, f, res.SHA256); verr == nil && same {
 				r.Outcome = OutcomeSkippedExisting
 				r.Note = "already on the index with the same sha256 (uploaded meanwhile by another run)"
 				return r
 			}
 		}
-		r.Outcome, r.Err, r.Error = OutcomeFailed, err, err.Error()
+		r.Outcome, r.Err = OutcomeFailed, err
 	}
 	return r
 }
 
 // fillURLs reads the index once more to give uploaded files their URL.
 // It is best effort: an index's simple API may lag behind its uploads.
-func (c *Client) fillURLs(ctx context.Context, u *url.URL, checkURL string, order []*pydist.File, rep *Report) {
-	cu, _, err := c.checkURL(u, checkURL)
+func (c *Client) fillURLs(ctx context.Context, u *url.URL, order []*pydist.File, rep *Report) {
+	cu, _, err := c.checkURL(u, c.SimpleURL)
 	if err != nil {
 		return
 	}

@@ -56,7 +56,7 @@ func TestPublishOrderAndConcurrency(t *testing.T) {
 	files := release(t, t.TempDir(), "conc-pkg", "1.0", 5) // sdist first in the input
 	c, _, _ := testClient(srv.URL + "/legacy/")
 	obs := &recObserver{}
-	rep, err := Publish(context.Background(), c, files, PublishOptions{Concurrency: 3, Observer: obs})
+	rep, err := c.Publish(context.Background(), files, PublishOptions{Concurrency: 3, Observer: obs})
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
@@ -123,7 +123,8 @@ func TestPublishCheckURL(t *testing.T) {
 			srv := httptest.NewServer(pypi)
 			defer srv.Close()
 			c, _, _ := testClient(srv.URL + "/legacy/")
-			rep, err := Publish(context.Background(), c, files, PublishOptions{CheckURL: srv.URL + "/simple/"})
+			c.SimpleURL = srv.URL + "/simple/"
+			rep, err := c.Publish(context.Background(), files, PublishOptions{PreCheck: true})
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
@@ -136,7 +137,7 @@ func TestPublishCheckURL(t *testing.T) {
 					want = tt.wantOutcome
 				}
 				if r.Outcome != want {
-					t.Errorf("%s: outcome %s, want %s (%s)", r.Name, r.Outcome, want, r.Error)
+					t.Errorf("%s: outcome %s, want %s (%s)", r.Name, r.Outcome, want, r.ErrorText())
 				}
 				if r.Outcome == OutcomeUploaded || r.Outcome == OutcomeSkippedExisting {
 					if !strings.HasPrefix(r.URL, srv.URL+"/files/") {
@@ -153,12 +154,12 @@ func TestPublishSkipExisting(t *testing.T) {
 	for _, skip := range []bool{true, false} {
 		t.Run(fmt.Sprint("skip=", skip), func(t *testing.T) {
 			pypi := newFakePyPI(t)
-			taken := OrderFiles(files)[1].Filename.Raw // second wheel
+			taken := orderFiles(files)[1].Filename.Raw // second wheel
 			pypi.seed(taken, "skipper", "1.0", []byte("a different build"))
 			srv := httptest.NewServer(pypi)
 			defer srv.Close()
 			c, _, _ := testClient(srv.URL + "/legacy/")
-			rep, err := Publish(context.Background(), c, files, PublishOptions{SkipExisting: skip, Concurrency: 1})
+			rep, err := c.Publish(context.Background(), files, PublishOptions{SkipExisting: skip, Concurrency: 1})
 			got := map[string]Outcome{}
 			for _, r := range rep.Files {
 				got[r.Name] = r.Outcome
@@ -176,7 +177,7 @@ func TestPublishSkipExisting(t *testing.T) {
 			if !errors.As(err, &pe) || got[taken] != OutcomeFailed || len(pe.Landed) != 1 || len(pe.NotAttempted) != 2 {
 				t.Fatalf("err %v outcomes %v", err, got)
 			}
-			for _, want := range []string{"bump the version", "not uploaded (not attempted)", "already on the index: " + OrderFiles(files)[0].Filename.Raw, "release is incomplete"} {
+			for _, want := range []string{"bump the version", "not uploaded (not attempted)", "already on the index: " + orderFiles(files)[0].Filename.Raw, "release is incomplete"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error lacks %q:\n%s", want, err)
 				}
@@ -193,7 +194,7 @@ func TestPublishSkipExisting(t *testing.T) {
 func TestPublishFailureStopsNewUploads(t *testing.T) {
 	pypi := newFakePyPI(t)
 	files := release(t, t.TempDir(), "halfway", "1.0", 7)
-	bad := OrderFiles(files)[2].Filename.Raw
+	bad := orderFiles(files)[2].Filename.Raw
 	// Each upload takes 50 ms, so the failure is known while most files
 	// are still waiting for a slot.
 	srv := httptest.NewServer(&timing{next: pypi, delay: 50 * time.Millisecond})
@@ -209,7 +210,7 @@ func TestPublishFailureStopsNewUploads(t *testing.T) {
 		}
 	}
 	c, _, _ := testClient(srv.URL + "/legacy/")
-	rep, err := Publish(context.Background(), c, files, PublishOptions{Concurrency: 2})
+	rep, err := c.Publish(context.Background(), files, PublishOptions{Concurrency: 2})
 	var pe *PublishError
 	if !errors.As(err, &pe) || len(pe.Failed) != 1 || pe.Failed[0].Name != bad {
 		t.Fatalf("err = %v", err)
@@ -223,7 +224,7 @@ func TestPublishFailureStopsNewUploads(t *testing.T) {
 		if r.Outcome == OutcomeNotAttempted && pypi.file(r.Name) != nil {
 			t.Errorf("%s reported not attempted but on the index", r.Name)
 		}
-		if r.Outcome == OutcomeNotAttempted && r.Error == "" {
+		if r.Outcome == OutcomeNotAttempted && r.Err == nil {
 			t.Errorf("%s: not attempted without a reason", r.Name)
 		}
 	}
@@ -247,7 +248,8 @@ func TestPublishDryRun(t *testing.T) {
 		return StaticCredentials(TokenCredentials(secret.New(canaryToken))).Credentials(ctx)
 	})
 	obs := &recObserver{}
-	rep, err := Publish(context.Background(), c, files, PublishOptions{DryRun: true, CheckURL: srv.URL + "/simple/", Observer: obs})
+	c.SimpleURL = srv.URL + "/simple/"
+	rep, err := c.Publish(context.Background(), files, PublishOptions{DryRun: true, PreCheck: true, Observer: obs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +272,7 @@ func TestPublishDryRun(t *testing.T) {
 	c.Credentials = CredentialFunc(func(context.Context) (Credentials, error) {
 		return Credentials{}, errors.New("no OIDC token: id-token permission missing")
 	})
-	rep, err = Publish(context.Background(), c, files, PublishOptions{})
+	rep, err = c.Publish(context.Background(), files, PublishOptions{})
 	if err == nil || !strings.Contains(err.Error(), "nothing was uploaded") || !strings.Contains(err.Error(), "id-token") || pypi.postCount() != 0 {
 		t.Fatalf("err = %v", err)
 	}
@@ -296,7 +298,7 @@ func TestPublishCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c, _, _ := testClient(srv.URL + "/legacy/")
-	rep, err := Publish(ctx, c, release(t, t.TempDir(), "cancel", "1.0", 3), PublishOptions{Observer: cancelAfterFirst{cancel: cancel}})
+	rep, err := c.Publish(ctx, release(t, t.TempDir(), "cancel", "1.0", 3), PublishOptions{Observer: cancelAfterFirst{cancel: cancel}})
 	if err == nil || !strings.Contains(err.Error(), "cancelled") {
 		t.Fatalf("err = %v", err)
 	}
@@ -315,14 +317,14 @@ func TestOrderFiles(t *testing.T) {
 	}
 	in := []*pydist.File{mk("a.tar.gz", pydist.Sdist), mk("b.whl", pydist.Wheel), mk("c.tar.gz", pydist.Sdist), mk("d.whl", pydist.Wheel)}
 	var got []string
-	for _, f := range OrderFiles(in) {
+	for _, f := range orderFiles(in) {
 		got = append(got, f.Path)
 	}
 	if strings.Join(got, " ") != "b.whl d.whl a.tar.gz c.tar.gz" {
 		t.Errorf("order %v", got)
 	}
 	if in[0].Path != "a.tar.gz" {
-		t.Error("OrderFiles changed its input")
+		t.Error("orderFiles changed its input")
 	}
 }
 
@@ -335,7 +337,8 @@ func TestPublishExistingReleaseInParallel(t *testing.T) {
 	srv := httptest.NewServer(tm)
 	defer srv.Close()
 	c, _, _ := testClient(srv.URL + "/legacy/")
-	rep, err := Publish(context.Background(), c, release(t, t.TempDir(), "old-rel", "1.0", 2), PublishOptions{Concurrency: 3, CheckURL: srv.URL + "/simple/"})
+	c.SimpleURL = srv.URL + "/simple/"
+	rep, err := c.Publish(context.Background(), release(t, t.TempDir(), "old-rel", "1.0", 2), PublishOptions{Concurrency: 3, PreCheck: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,13 +375,15 @@ func TestCheckURLCredentials(t *testing.T) {
 	defer srv.Close()
 	c, _, _ := testClient(srv.URL + "/legacy/")
 	files := release(t, t.TempDir(), "creds", "1.0", 1)
-	if _, err := Publish(context.Background(), c, files, PublishOptions{DryRun: true, CheckURL: other.URL + "/simple/"}); err != nil {
+	c.SimpleURL = other.URL + "/simple/"
+	if _, err := c.Publish(context.Background(), files, PublishOptions{DryRun: true, PreCheck: true}); err != nil {
 		t.Fatal(err)
 	}
 	if sawAuth.Load() {
 		t.Error("credentials sent to a check URL on another host")
 	}
-	if _, err := Publish(context.Background(), c, files, PublishOptions{DryRun: true, CheckURL: srv.URL + "/simple/"}); err != nil {
+	c.SimpleURL = srv.URL + "/simple/"
+	if _, err := c.Publish(context.Background(), files, PublishOptions{DryRun: true, PreCheck: true}); err != nil {
 		t.Fatal(err)
 	}
 	if !sameAuth.Load() {
@@ -395,7 +400,7 @@ func TestPublishDefaultConcurrency(t *testing.T) {
 	defer srv.Close()
 	c, _, _ := testClient(srv.URL + "/legacy/")
 	files := release(t, t.TempDir(), "many", "1.0", DefaultConcurrency+3)
-	if _, err := Publish(context.Background(), c, files, PublishOptions{}); err != nil {
+	if _, err := c.Publish(context.Background(), files, PublishOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if tm.maxConc != DefaultConcurrency {
@@ -409,5 +414,113 @@ func TestPublishDefaultConcurrency(t *testing.T) {
 	}
 	if pypi.count() != len(files) {
 		t.Errorf("index has %d files, want %d", pypi.count(), len(files))
+	}
+}
+
+// firstsGate holds the first upload POST until a second one is in flight
+// (or a bound passes), so that a test sees whether two uploads can overlap
+// without measuring time.
+type firstsGate struct {
+	next     http.Handler
+	mu       sync.Mutex
+	posts    int
+	arrived  chan struct{} // closed when the second POST arrives
+	overlaps bool          // the second POST came while the first was held
+}
+
+func (g *firstsGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		g.next.ServeHTTP(w, r)
+		return
+	}
+	g.mu.Lock()
+	g.posts++
+	n := g.posts
+	if n == 2 {
+		close(g.arrived)
+	}
+	g.mu.Unlock()
+	if n == 1 {
+		select {
+		case <-g.arrived:
+			g.mu.Lock()
+			g.overlaps = true
+			g.mu.Unlock()
+		case <-time.After(5 * time.Second): // bounds a regression, not a measurement
+		}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// eventLog records FileStarted/FileDone in the order they happen.
+type eventLog struct {
+	NopObserver
+	mu     sync.Mutex
+	events []string
+}
+
+func (o *eventLog) FileStarted(f *pydist.File) { o.add("start " + distName(f)) }
+func (o *eventLog) FileDone(r FileReport)      { o.add("done " + r.Name) }
+func (o *eventLog) add(e string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.events = append(o.events, e)
+}
+
+// The first files of two new releases go to the index together; within
+// each release the first file is done before any other file of it starts.
+func TestPublishFirstFilesOfReleasesTogether(t *testing.T) {
+	gate := &firstsGate{next: newFakePyPI(t), arrived: make(chan struct{})}
+	srv := httptest.NewServer(gate)
+	defer srv.Close()
+	dir := t.TempDir()
+	a := release(t, dir, "rel-a", "1.0", 2)
+	b := release(t, dir, "rel-b", "2.0", 2)
+	c, _, _ := testClient(srv.URL + "/legacy/")
+	obs := &eventLog{}
+	rep, err := c.Publish(context.Background(), append(a, b...), PublishOptions{Concurrency: 4, Observer: obs})
+	if err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if len(rep.Files) != 6 {
+		t.Fatalf("%d files reported", len(rep.Files))
+	}
+	if !gate.overlaps {
+		t.Error("the first file of the second release waited for the first release's first file")
+	}
+	pos := map[string]int{}
+	for i, e := range obs.events {
+		pos[e] = i
+	}
+	for _, rel := range [][]*pydist.File{a, b} {
+		ordered := orderFiles(rel)
+		first := distName(ordered[0])
+		for _, f := range ordered[1:] {
+			if pos["start "+distName(f)] < pos["done "+first] {
+				t.Errorf("%s started before %s, the first file of its release, was done:\n%s", distName(f), first, strings.Join(obs.events, "\n"))
+			}
+		}
+	}
+}
+
+// A FileReport holds its failure once (Err); JSON carries its message.
+func TestFileReportJSON(t *testing.T) {
+	for _, tc := range []struct {
+		r    FileReport
+		want string
+	}{
+		{FileReport{Name: "a.whl", Outcome: OutcomeFailed, Err: errors.New("400 File already exists")}, `"error":"400 File already exists"`},
+		{FileReport{Name: "a.whl", Outcome: OutcomeUploaded}, `"outcome":"uploaded"}`},
+	} {
+		b, err := json.Marshal(tc.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), tc.want) || strings.Contains(string(b), `"Err"`) {
+			t.Errorf("JSON %s, want it to contain %s", b, tc.want)
+		}
+		if tc.r.ErrorText() != "" && tc.r.ErrorText() != tc.r.Err.Error() {
+			t.Errorf("ErrorText %q", tc.r.ErrorText())
+		}
 	}
 }

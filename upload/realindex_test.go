@@ -77,8 +77,9 @@ func TestRealIndexPublish(t *testing.T) {
 	}
 	c, _, logs := testClient(hs.URL + "/legacy/")
 	obs := &recObserver{}
-	opts := PublishOptions{CheckURL: hs.URL + "/simple/", Observer: obs}
-	rep, err := Publish(context.Background(), c, files, opts)
+	c.SimpleURL = hs.URL + "/simple/"
+	opts := PublishOptions{PreCheck: true, Observer: obs}
+	rep, err := c.Publish(context.Background(), files, opts)
 	if err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
@@ -98,7 +99,7 @@ func TestRealIndexPublish(t *testing.T) {
 	}
 
 	// Again with the check URL: everything is skipped, nothing sent.
-	rep, err = Publish(context.Background(), c, files, opts)
+	rep, err = c.Publish(context.Background(), files, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestRealIndexPublish(t *testing.T) {
 		}
 	}
 	// Again without: identical re-uploads are accepted, nothing doubles.
-	rep, err = Publish(context.Background(), c, files, PublishOptions{})
+	rep, err = c.Publish(context.Background(), files, PublishOptions{})
 	if err != nil {
 		t.Fatalf("identical re-upload: %v", err)
 	}
@@ -140,7 +141,7 @@ func TestRealIndexConflicts(t *testing.T) {
 	}
 
 	// --skip-existing: skipped, the sdist still goes.
-	rep, err := Publish(context.Background(), c, []*pydist.File{sdist, b}, PublishOptions{SkipExisting: true})
+	rep, err := c.Publish(context.Background(), []*pydist.File{sdist, b}, PublishOptions{SkipExisting: true})
 	if err != nil || rep.Files[0].Outcome != OutcomeSkippedExisting || rep.Files[1].Outcome != OutcomeUploaded {
 		t.Fatalf("skip-existing: err %v report %+v", err, rep.Files)
 	}
@@ -149,7 +150,8 @@ func TestRealIndexConflicts(t *testing.T) {
 	c2, _, _ := testClient(hs.URL + "/legacy/")
 	var posts int
 	c2.HTTPClient = &http.Client{Transport: countPosts{http.DefaultTransport, &posts}}
-	rep, err = Publish(context.Background(), c2, []*pydist.File{b}, PublishOptions{CheckURL: hs.URL + "/simple/"})
+	c2.SimpleURL = hs.URL + "/simple/"
+	_, err = c2.Publish(context.Background(), []*pydist.File{b}, PublishOptions{PreCheck: true})
 	var pe *PublishError
 	if !errors.As(err, &pe) || pe.Stage != StageCheck || posts != 0 || !strings.Contains(err.Error(), "different content") {
 		t.Fatalf("check-url: err %v posts %d", err, posts)
@@ -226,7 +228,8 @@ func TestRealIndexFaults(t *testing.T) {
 				c.StallTimeout = time.Second
 			}
 			f := openDist(t, disttest.BuildWheel(t, t.TempDir(), "faulty", "1.0", disttest.Options{PayloadSize: 512 << 10}))
-			rep, err := Publish(context.Background(), c, []*pydist.File{f}, PublishOptions{CheckURL: hs.URL + "/simple/"})
+			c.SimpleURL = hs.URL + "/simple/"
+			rep, err := c.Publish(context.Background(), []*pydist.File{f}, PublishOptions{PreCheck: true})
 			if err != nil {
 				t.Fatalf("Publish: %v", err)
 			}

@@ -84,15 +84,8 @@ type simplePage struct {
 // whether it was derived from the publish URL rather than configured.
 func (c *Client) checkURL(publish *url.URL, configured string) (*url.URL, bool, error) {
 	if configured != "" {
-		u, err := url.Parse(configured)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			// The URL as given may embed a password: it is not repeated.
-			return nil, false, errors.New("the check URL must be an absolute http(s) simple-API URL such as https://pypi.org/simple/")
-		}
-		if u.User != nil {
-			return nil, false, fmt.Errorf("check URL %q contains credentials: remove them", u.Redacted())
-		}
-		return u, false, nil
+		u, err := urlpolicy.ParseIndexURL("check URL", configured)
+		return u, false, err
 	}
 	u := &url.URL{Scheme: publish.Scheme, Host: publish.Host, Path: "/simple/"}
 	switch strings.ToLower(publish.Hostname()) {
@@ -196,7 +189,7 @@ func parseProjectPage(page *url.URL, r io.Reader) (*ProjectPage, error) {
 // It returns an error when that cannot be known (no hash yet computed, check
 // URL unreachable, file not listed or listed without a sha256).
 func (c *Client) verifyOnIndex(ctx context.Context, publish *url.URL, f *pydist.File, sha string) (bool, error) {
-	return c.verifyOnIndexAt(ctx, publish, c.CheckURL, f, sha)
+	return c.verifyOnIndexAt(ctx, publish, c.SimpleURL, f, sha)
 }
 
 // verifyOnIndexAt is verifyOnIndex against the given check URL ("" derives
@@ -219,7 +212,7 @@ func (c *Client) verifyOnIndexAt(ctx context.Context, publish *url.URL, checkURL
 	page, err := c.FetchProject(ctx, cu.String(), project)
 	if err != nil {
 		if derived {
-			return false, fmt.Errorf("%w (check URL derived from the publish URL; set it with --check-url)", err)
+			return false, fmt.Errorf("%w (check URL derived from the publish URL; configure the index's simple-API URL)", err)
 		}
 		return false, err
 	}

@@ -43,7 +43,7 @@ func TestCheckIndexStateAgainstRealIndex(t *testing.T) {
 	md := disttest.Options{Fields: []disttest.Field{{Name: "Description-Content-Type", Value: "text/markdown"}}}
 
 	first := openDist(t, disttest.BuildWheel(t, t.TempDir(), "state", "1.0", md))
-	if _, err := Publish(ctx, c, []*pydist.File{first}, PublishOptions{}); err != nil {
+	if _, err := c.Publish(ctx, []*pydist.File{first}, PublishOptions{}); err != nil {
 		t.Fatalf("first upload: %v", err)
 	}
 	sc := StateCheck{IndexURL: hs.URL + "/simple/", Now: now(), ReleaseWindow: pydist.PyPIReleaseWindow}
@@ -59,7 +59,7 @@ func TestCheckIndexStateAgainstRealIndex(t *testing.T) {
 	if len(ps) != 1 || ps[0].Code != pydist.CodeFileExists || ps[0].Path != other.Path {
 		t.Fatalf("problems %v, want one %s for the reused name", ps, pydist.CodeFileExists)
 	}
-	_, perr := Publish(ctx, c, []*pydist.File{other}, PublishOptions{})
+	_, perr := c.Publish(ctx, []*pydist.File{other}, PublishOptions{})
 	if perr == nil || !strings.Contains(perr.Error(), "File already exists") {
 		t.Fatalf("index answer to the reused name: %v", perr)
 	}
@@ -78,7 +78,7 @@ func TestCheckIndexStateAgainstRealIndex(t *testing.T) {
 	if len(ps) != 1 || ps[0].Code != pydist.CodeReleaseClosed {
 		t.Fatalf("problems %v, want %s", ps, pydist.CodeReleaseClosed)
 	}
-	_, perr = Publish(ctx, c, []*pydist.File{late}, PublishOptions{})
+	_, perr = c.Publish(ctx, []*pydist.File{late}, PublishOptions{})
 	var pe *PublishError
 	if !errors.As(perr, &pe) || !strings.Contains(perr.Error(), "Uploading new files to releases older than 14 days is not allowed.") {
 		t.Fatalf("index answer to the late file: %v", perr)

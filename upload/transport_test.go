@@ -80,7 +80,8 @@ func TestCheckURLFailureStages(t *testing.T) {
 		{"ftp://user:SECRET@host/simple/", StageConfig},
 		{"http://127.0.0.1:1/simple/", StageUpload},
 	} {
-		_, err := Publish(t.Context(), c, []*pydist.File{f}, PublishOptions{CheckURL: tc.checkURL})
+		c.SimpleURL = tc.checkURL
+		_, err := c.Publish(t.Context(), []*pydist.File{f}, PublishOptions{PreCheck: true})
 		var pe *PublishError
 		if !errors.As(err, &pe) || pe.Stage != tc.want {
 			t.Errorf("check URL %s: %v (stage %v), want stage %s", tc.checkURL, err, pe, tc.want)

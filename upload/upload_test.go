@@ -52,7 +52,7 @@ func TestUploadSendsEveryFieldAndDigests(t *testing.T) {
 			c, sleeps, logs := testClient(srv.URL + "/legacy/")
 			f := openDist(t, tt.path)
 			obs := &recObserver{}
-			res, err := c.UploadObserved(context.Background(), f, obs)
+			res, err := c.Upload(context.Background(), f, WithObserver(obs))
 			if err != nil {
 				t.Fatalf("Upload: %v", err)
 			}
@@ -233,7 +233,7 @@ func TestPlainHTTPRefusedBeforeDial(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "plain http") {
 			t.Errorf("%s: err = %v, want plain-http refusal", u, err)
 		}
-		rep, err := Publish(context.Background(), c, []*pydist.File{f}, PublishOptions{DryRun: true})
+		rep, err := c.Publish(context.Background(), []*pydist.File{f}, PublishOptions{DryRun: true})
 		if err == nil || rep.Files[0].Outcome != OutcomeNotAttempted {
 			t.Errorf("%s: dry run err = %v, outcome %s", u, err, rep.Files[0].Outcome)
 		}
@@ -410,7 +410,7 @@ func TestRetries(t *testing.T) {
 			}
 			f := openDist(t, buildWheel(t, t.TempDir(), "retry", "1.0", payload))
 			obs := &recObserver{}
-			res, err := c.UploadObserved(context.Background(), f, obs)
+			res, err := c.Upload(context.Background(), f, WithObserver(obs))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -537,22 +537,6 @@ func TestFileChangedDuringUpload(t *testing.T) {
 	}
 	if pypi.postCount() != 0 {
 		t.Error("a changed file was sent")
-	}
-}
-
-func TestRetryAfterParsing(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for _, tt := range []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", 0}, {"0", 0}, {"12", 12 * time.Second}, {"-3", 0}, {"soon", 0},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
-	} {
-		if got := parseRetryAfter(tt.in, now); got != tt.want {
-			t.Errorf("parseRetryAfter(%q) = %s, want %s", tt.in, got, tt.want)
-		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/trustpub/trustpub/internal/atomicfile"
 )
 
 // File is one generated distribution file on disk.
@@ -178,25 +180,13 @@ func hashFile(path string) (string, error) {
 // writeFile writes name in dir through a temporary file, renamed into place
 // only when complete, and returns its size, sha256 and mtime.
 func writeFile(ctx context.Context, dir, name string, write func(io.Writer) error) (File, error) {
-	tmp, err := os.CreateTemp(dir, ".tmp-"+name)
-	if err != nil {
-		return File{}, fmt.Errorf("%s: %w", name, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op once renamed
-	hw := &hashingWriter{w: ctxWriter{ctx, tmp}, h: sha256.New()}
-	if err := write(hw); err != nil {
-		tmp.Close()
-		return File{}, err
-	}
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600
-		tmp.Close()
-		return File{}, fmt.Errorf("%s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return File{}, fmt.Errorf("%s: %w", name, err)
-	}
 	path := filepath.Join(dir, name)
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	var hw *hashingWriter
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		hw = &hashingWriter{w: ctxWriter{ctx, w}, h: sha256.New()}
+		return write(hw)
+	})
+	if err != nil {
 		return File{}, fmt.Errorf("%s: %w", name, err)
 	}
 	fi, err := os.Stat(path)

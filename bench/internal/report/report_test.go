@@ -189,7 +189,7 @@ func TestMarkdown(t *testing.T) {
 		}
 	}
 	// trustpub's row comes first in each case even when twine was recorded first.
-	if strings.Index(out, "| (a) 1 small sdist, 2.05 KiB | trustpub") < 0 {
+	if !strings.Contains(out, "| (a) 1 small sdist, 2.05 KiB | trustpub") {
 		t.Error("trustpub is not the first row of case (a)")
 	}
 }

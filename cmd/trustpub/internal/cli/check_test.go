@@ -15,7 +15,7 @@ func TestCheckWarningsStrictJSON(t *testing.T) {
 	dir := t.TempDir()
 	// disttest's default description has no Description-Content-Type.
 	disttest.BuildWheel(t, dir, "warned", "1.0", disttest.Options{})
-	disttest.BuildSdist(t, dir, "bare", "1.0", disttest.Options{Description: " "})
+	disttest.BuildSdist(t, dir, "bare", "1.0", disttest.Options{Metadata: []byte("Metadata-Version: 2.1\nName: bare\nVersion: 1.0\n")})
 
 	r := run(t, nil, "check", dir)
 	if r.code != 0 {

@@ -13,20 +13,18 @@ import (
 	"strings"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
+	"github.com/trustpub/trustpub/internal/version"
 )
 
-// Exit codes of trustpub, documented in README.md.
+// The exit codes, by their names in package exitcode (their one home).
 const (
-	// ExitOK: everything asked for was done (or there was nothing to do).
-	ExitOK = 0
-	// ExitFailure: an upload or exchange failed; the report says which files landed.
-	ExitFailure = 1
-	// ExitUsage: bad flags, configuration or environment.
-	ExitUsage = 2
-	// ExitCheck: a distribution file was refused before any byte was sent.
-	ExitCheck = 3
-	// ExitCredentials: no usable credential, or trusted publishing failed.
-	ExitCredentials = 4
+	ExitOK          = exitcode.OK
+	ExitFailure     = exitcode.Failure
+	ExitUsage       = exitcode.Usage
+	ExitCheck       = exitcode.Check
+	ExitCredentials = exitcode.Credentials
 )
 
 // App is what the commands touch outside the process, injectable for tests.
@@ -64,10 +62,13 @@ type silentExit int
 
 func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-// Version is set at build time with -ldflags "-X github.com/trustpub/trustpub/cmd/trustpub/internal/cli.Version=...".
-var Version = "dev"
+// Version is this binary's version (internal/version: stamped by
+// scripts/release, else the module version), as sent in the User-Agent.
+var Version = version.Read().Version
 
 type root struct {
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
+
 	Publish  publishCmd  `cmd:"" help:"Check and upload distributions (wheels, sdists) to an index."`
 	Check    checkCmd    `cmd:"" help:"Run every check on distribution files and report all problems at once."`
 	Serve    serveCmd    `cmd:"" help:"Run a PyPI-compatible index with trusted publishing on this machine."`
@@ -80,19 +81,27 @@ type root struct {
 type versionCmd struct{}
 
 func (versionCmd) Run(a *App) error {
-	fmt.Fprintln(a.Stdout, "trustpub", Version)
+	fmt.Fprintln(a.Stdout, versionLine())
 	return nil
 }
+
+// versionLine is what `trustpub --version` and `trustpub version` print.
+func versionLine() string { return "trustpub " + version.Read().String() }
 
 // Main runs trustpub with args (without the program name) and returns the
 // process exit code.
 func Main(ctx context.Context, args []string, a *App) int {
+	return run(ctx, args, a, grammarFor(args))
+}
+
+// run is Main with the grammar kong builds its parser from (see
+// grammarFor).
+func run(ctx context.Context, args []string, a *App, grammar any) int {
 	if a.HTTPClient == nil {
 		a.HTTPClient = &http.Client{}
 	}
-	var cli root
 	exitCode := -1
-	parser, err := kong.New(&cli,
+	parser, err := kong.New(grammar,
 		kong.Name("trustpub"),
 		kong.Description("Publish Python distributions with Trusted Publishing: no long-lived token."),
 		kong.Writers(a.Stdout, a.Stderr),
@@ -100,6 +109,7 @@ func Main(ctx context.Context, args []string, a *App) int {
 		kong.UsageOnError(),
 		kong.Bind(a),
 		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Vars{"version": versionLine()},
 	)
 	if err != nil {
 		fmt.Fprintln(a.Stderr, "trustpub:", err)

@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/ini.v1"
 
+	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/secret"
 )
 
@@ -180,21 +181,18 @@ func resolveTarget(f TargetFlags, env Env, home string) (Target, error) {
 	return t, nil
 }
 
-// parsePublishURL checks an upload URL's shape; the https rule is enforced
-// by the upload and trusted-publishing clients where credentials are sent.
+// parsePublishURL checks an upload URL's shape (urlpolicy.ParseIndexURL)
+// and words the error for the command line: where the URL came from and,
+// for credentials in it, the flags that carry them instead. The https rule
+// is enforced by the upload and trusted-publishing clients where
+// credentials are sent.
 func parsePublishURL(raw, src string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		// url.Parse's error repeats the URL, which may embed a password.
-		return nil, fmt.Errorf("publish URL from %s is not a valid URL: use the form https://upload.pypi.org/legacy/", src)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("publish URL %q from %s must be an absolute http(s) URL such as https://upload.pypi.org/legacy/", u.Redacted(), src)
-	}
-	if u.User != nil {
+	u, err := urlpolicy.ParseIndexURL("publish URL from "+src, raw)
+	var ue *urlpolicy.URLError
+	if errors.As(err, &ue) && ue.Problem == urlpolicy.HasCredentials {
 		return nil, fmt.Errorf("publish URL from %s contains credentials: pass them with --token or TRUSTPUB_TOKEN instead of in the URL", src)
 	}
-	return u, nil
+	return u, err
 }
 
 // sameURL compares two upload URLs, ignoring a trailing slash.

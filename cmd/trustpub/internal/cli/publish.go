@@ -2,11 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
@@ -99,7 +101,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 	client := &upload.Client{
 		URL:         t.PublishURL.String(),
 		Credentials: creds,
-		CheckURL:    checkURL,
+		SimpleURL:   checkURL,
 		UserAgent:   "trustpub/" + Version,
 	}
 	if checkURL != "" {
@@ -124,10 +126,10 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 	}
 	obs := output.New(output.Options{Out: a.Stderr, TTY: a.IsTerminal, Level: level, Redactor: red})
 	obs.Start(t.PublishURL.Redacted(), len(files), c.DryRun)
-	report, perr := upload.Publish(ctx, client, files, upload.PublishOptions{
+	report, perr := client.Publish(ctx, files, upload.PublishOptions{
 		Concurrency:  c.Concurrency,
 		SkipExisting: c.SkipExisting,
-		CheckURL:     explicitCheck,
+		PreCheck:     explicitCheck != "",
 		DryRun:       c.DryRun,
 		Observer:     obs,
 	})
@@ -142,7 +144,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		}
 	}
 	if perr != nil {
-		return withCode(output.ExitCode(perr), perr)
+		return withCode(exitcode.ForPublish(perr), perr)
 	}
 	return nil
 }
@@ -212,7 +214,7 @@ func refusedReport(publishURL string, passed []*pydist.File, problems []pydist.P
 		byPath[p.Path] = append(byPath[p.Path], msg)
 	}
 	for _, path := range order {
-		fr := upload.FileReport{Name: filepath.Base(path), Path: path, Outcome: upload.OutcomeFailed, Error: strings.Join(byPath[path], "; ")}
+		fr := upload.FileReport{Name: filepath.Base(path), Path: path, Outcome: upload.OutcomeFailed, Err: errors.New(strings.Join(byPath[path], "; "))}
 		if st, err := os.Stat(path); err == nil {
 			fr.Size = st.Size()
 		}
@@ -220,9 +222,12 @@ func refusedReport(publishURL string, passed []*pydist.File, problems []pydist.P
 		perr.Failed = append(perr.Failed, fr)
 	}
 	for _, f := range passed {
-		rep.Files = append(rep.Files, upload.FileReport{Name: f.Filename.Raw, Path: f.Path, Size: f.Size, Outcome: upload.OutcomeNotAttempted, Error: "not sent: other files were refused by the checks"})
+		rep.Files = append(rep.Files, upload.FileReport{Name: f.Filename.Raw, Path: f.Path, Size: f.Size, Outcome: upload.OutcomeNotAttempted, Err: errNotSentChecks})
 		perr.NotAttempted = append(perr.NotAttempted, f.Filename.Raw)
 	}
 	perr.Cause = fmt.Errorf("%d file(s) refused by the checks", len(order))
 	return rep, perr
 }
+
+// errNotSentChecks is why the files that passed the checks were not sent.
+var errNotSentChecks = errors.New("not sent: other files were refused by the checks")

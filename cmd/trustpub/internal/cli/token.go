@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/trustpub/trustpub/ambient"
+	"github.com/trustpub/trustpub/internal/ghactions"
 )
 
 type tokenCmd struct {
@@ -45,8 +46,8 @@ func (c *tokenCmd) Run(ctx context.Context, a *App) error {
 // to stderr (the runner reads both streams) so that stdout holds only the
 // value, for $(trustpub token AUD).
 func (a *App) mask(value string) {
-	if v, _ := a.Env.get("GITHUB_ACTIONS"); v == "true" {
-		fmt.Fprintf(a.Stderr, "::add-mask::%s\n", value)
+	if ghactions.InActions(a.Env) {
+		_ = ghactions.AddMask(a.Stderr, value)
 	}
 }
 

@@ -70,13 +70,7 @@ func (a *App) credentialSource(ctx context.Context, t Target, mode string, dryRu
 		return upload.StaticCredentials(upload.Credentials{}), "trusted publishing (dry run: OIDC token for audience " + aud + " found, not exchanged)", nil
 	}
 	ts := trustedpublishing.NewTokenSource(x, url)
-	src := redactedCredentials(red, upload.CredentialFunc(func(ctx context.Context) (upload.Credentials, error) {
-		tok, err := ts.Token(ctx)
-		if err != nil {
-			return upload.Credentials{}, err
-		}
-		return upload.TokenCredentials(tok.Token), nil
-	}))
+	src := redactedCredentials(red, upload.TrustedPublishing(ts))
 	// Mint before the first byte, so that a refusal stops the run early.
 	if _, err := src.Credentials(ctx); err != nil {
 		return nil, "", a.tpFailure(t, mode, err)

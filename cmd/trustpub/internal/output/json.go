@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
+	"github.com/trustpub/trustpub/internal/atomicfile"
 	"github.com/trustpub/trustpub/upload"
 )
 
@@ -24,7 +25,7 @@ type JSONReport struct {
 	DryRun bool `json:"dry_run"`
 	// OK is true when every file is on the index (or would be, dry run).
 	OK bool `json:"ok"`
-	// ExitCode is the process exit code (see the Exit* constants).
+	// ExitCode is the process exit code (see package exitcode).
 	ExitCode int `json:"exit_code"`
 	// Error is the overall error message, "" when OK.
 	Error string `json:"error,omitempty"`
@@ -58,7 +59,7 @@ type JSONFile struct {
 
 // NewJSONReport builds the JSON report from Publish's results.
 func NewJSONReport(rep *upload.Report, err error) JSONReport {
-	out := JSONReport{Version: JSONVersion, OK: err == nil, ExitCode: ExitCode(err), Files: []JSONFile{}}
+	out := JSONReport{Version: JSONVersion, OK: err == nil, ExitCode: exitcode.ForPublish(err), Files: []JSONFile{}}
 	if err != nil {
 		out.Error = err.Error()
 	}
@@ -69,7 +70,7 @@ func NewJSONReport(rep *upload.Report, err error) JSONReport {
 	for _, f := range rep.Files {
 		out.Files = append(out.Files, JSONFile{
 			Name: f.Name, Path: f.Path, Size: f.Size, SHA256: f.SHA256, Outcome: string(f.Outcome),
-			URL: f.URL, Note: f.Note, Error: f.Error, Attempts: f.Attempts, Seconds: f.Duration.Seconds(),
+			URL: f.URL, Note: f.Note, Error: f.ErrorText(), Attempts: f.Attempts, Seconds: f.Duration.Seconds(),
 		})
 	}
 	return out
@@ -92,24 +93,8 @@ func WriteJSONFile(path string, rep *upload.Report, err error) error {
 	if path == "-" {
 		return WriteJSON(os.Stdout, rep, err)
 	}
-	tmp, e := os.CreateTemp(filepath.Dir(path), ".trustpub-report-*.json")
-	if e != nil {
-		return fmt.Errorf("writing JSON report %s: %w", path, e)
-	}
-	defer os.Remove(tmp.Name())
-	if e := WriteJSON(tmp, rep, err); e != nil {
-		tmp.Close()
-		return fmt.Errorf("writing JSON report %s: %w", path, e)
-	}
-	if e := tmp.Chmod(0o644); e != nil {
-		tmp.Close()
-		return fmt.Errorf("writing JSON report %s: %w", path, e)
-	}
-	if e := tmp.Close(); e != nil {
-		return fmt.Errorf("writing JSON report %s: %w", path, e)
-	}
-	if e := os.Rename(tmp.Name(), path); e != nil {
-		return fmt.Errorf("writing JSON report %s: %w", path, e)
+	if e := atomicfile.Write(path, 0o644, func(w io.Writer) error { return WriteJSON(w, rep, err) }); e != nil {
+		return fmt.Errorf("JSON report: %w", e)
 	}
 	return nil
 }

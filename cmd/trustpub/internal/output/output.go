@@ -9,7 +9,6 @@
 package output
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -215,9 +214,9 @@ func (r *Renderer) FileDone(rep upload.FileReport) {
 	case upload.OutcomeDryRun:
 		line = fmt.Sprintf("would upload %s (%s)", rep.Name, formatBytes(rep.Size))
 	case upload.OutcomeFailed:
-		line, level = fmt.Sprintf("FAILED %s: %s", rep.Name, rep.Error), Quiet
+		line, level = fmt.Sprintf("FAILED %s: %s", rep.Name, rep.ErrorText()), Quiet
 	case upload.OutcomeNotAttempted:
-		line = fmt.Sprintf("not uploaded %s: %s", rep.Name, rep.Error)
+		line = fmt.Sprintf("not uploaded %s: %s", rep.Name, rep.ErrorText())
 	default:
 		line = fmt.Sprintf("%s %s", rep.Outcome, rep.Name)
 	}
@@ -385,42 +384,4 @@ func eta(sent, total int64, d time.Duration) string {
 	}
 	left := time.Duration(float64(d) * float64(total-sent) / float64(sent))
 	return left.Round(time.Second).String()
-}
-
-// Exit codes of `trustpub publish`. They match internal/cli's constants.
-const (
-	// ExitOK: every file is on the index (uploaded or already there), or
-	// the dry run found nothing wrong.
-	ExitOK = 0
-	// ExitFailure: at least one file failed to upload or was not attempted
-	// because of a failure or cancellation; the report says which landed.
-	ExitFailure = 1
-	// ExitUsage: invalid flags or configuration (e.g. a malformed URL).
-	ExitUsage = 2
-	// ExitCheck: a file was refused before any byte was sent (unreadable,
-	// or on the index with a different sha256 per --check-url).
-	ExitCheck = 3
-	// ExitCredentials: no usable credential, or it may not be sent to the
-	// publish URL (plain http to a non-loopback host).
-	ExitCredentials = 4
-)
-
-// ExitCode maps Publish's error to the process exit code.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var pe *upload.PublishError
-	if !errors.As(err, &pe) {
-		return ExitFailure
-	}
-	switch pe.Stage {
-	case upload.StageConfig:
-		return ExitUsage
-	case upload.StageCredentials:
-		return ExitCredentials
-	case upload.StageCheck:
-		return ExitCheck
-	}
-	return ExitFailure
 }

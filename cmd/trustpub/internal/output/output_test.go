@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
@@ -44,7 +45,7 @@ func script(r *Renderer) *upload.Report {
 	r.FileDone(wr)
 	r.FileStarted(s)
 	sr := upload.FileReport{Name: s.Filename.Raw, Path: s.Path, Size: s.Size, Outcome: upload.OutcomeFailed,
-		Error: "upload of demo-1.0.tar.gz failed: 400 File already exists\nhint: bump the version (token " + canary + ")"}
+		Err: errors.New("upload of demo-1.0.tar.gz failed: 400 File already exists\nhint: bump the version (token " + canary + ")")}
 	r.FileDone(sr)
 	rep := &upload.Report{PublishURL: "https://upload.example.org/legacy/", Files: []upload.FileReport{wr, sr}}
 	r.Finish(rep)
@@ -128,7 +129,7 @@ func TestTTYMode(t *testing.T) {
 func TestJSONReport(t *testing.T) {
 	rep := &upload.Report{PublishURL: "https://upload.example.org/legacy/", Files: []upload.FileReport{
 		{Name: "a-1.0-py3-none-any.whl", Path: "dist/a-1.0-py3-none-any.whl", Size: 10, SHA256: "aa", Outcome: upload.OutcomeUploaded, URL: "https://files.example.org/a.whl", Duration: 1500 * time.Millisecond},
-		{Name: "a-1.0.tar.gz", Path: "dist/a-1.0.tar.gz", Size: 20, Outcome: upload.OutcomeNotAttempted, Error: "not attempted because another file failed"},
+		{Name: "a-1.0.tar.gz", Path: "dist/a-1.0.tar.gz", Size: 20, Outcome: upload.OutcomeNotAttempted, Err: errors.New("not attempted because another file failed")},
 	}}
 	runErr := &upload.PublishError{Stage: upload.StageUpload, NotAttempted: []string{"a-1.0.tar.gz"}}
 	path := filepath.Join(t.TempDir(), "report.json")
@@ -143,7 +144,7 @@ func TestJSONReport(t *testing.T) {
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatalf("invalid JSON: %v\n%s", err, b)
 	}
-	if got.Version != 1 || got.OK || got.ExitCode != ExitFailure || len(got.Files) != 2 || got.PublishURL != rep.PublishURL {
+	if got.Version != 1 || got.OK || got.ExitCode != exitcode.Failure || len(got.Files) != 2 || got.PublishURL != rep.PublishURL {
 		t.Errorf("report %+v", got)
 	}
 	f := got.Files[0]
@@ -159,24 +160,6 @@ func TestJSONReport(t *testing.T) {
 	}
 	if err := WriteJSONFile(filepath.Join(t.TempDir(), "missing", "r.json"), rep, nil); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("unwritable path: err = %v", err)
-	}
-}
-
-func TestExitCode(t *testing.T) {
-	for _, tt := range []struct {
-		err  error
-		want int
-	}{
-		{nil, ExitOK},
-		{errors.New("other"), ExitFailure},
-		{&upload.PublishError{Stage: upload.StageUpload}, ExitFailure},
-		{fmt.Errorf("wrapped: %w", &upload.PublishError{Stage: upload.StageCheck}), ExitCheck},
-		{&upload.PublishError{Stage: upload.StageCredentials}, ExitCredentials},
-		{&upload.PublishError{Stage: upload.StageConfig}, ExitUsage},
-	} {
-		if got := ExitCode(tt.err); got != tt.want {
-			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
-		}
 	}
 }
 

@@ -95,7 +95,7 @@ func (r *Redactor) Report(rep *upload.Report) *upload.Report {
 	out.PublishURL = r.Redact(rep.PublishURL)
 	out.Files = make([]upload.FileReport, len(rep.Files))
 	for i, f := range rep.Files {
-		f.Error, f.Note, f.URL = r.Redact(f.Error), r.Redact(f.Note), r.Redact(f.URL)
+		f.Note, f.URL = r.Redact(f.Note), r.Redact(f.URL)
 		if f.Err != nil {
 			f.Err = r.Error(f.Err)
 		}

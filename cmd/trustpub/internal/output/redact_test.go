@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
 )
@@ -44,7 +45,7 @@ func TestRedactor(t *testing.T) {
 		t.Errorf("Error() = %q", err)
 	}
 	var got2 *upload.PublishError
-	if !errors.As(err, &got2) || got2 != pe || ExitCode(err) != ExitCredentials {
+	if !errors.As(err, &got2) || got2 != pe || exitcode.ForPublish(err) != exitcode.Credentials {
 		t.Errorf("chain lost: %v", err)
 	}
 	if r.Error(nil) != nil {
@@ -52,13 +53,13 @@ func TestRedactor(t *testing.T) {
 	}
 
 	rep := &upload.Report{PublishURL: "https://upload.example.org/legacy/", Files: []upload.FileReport{
-		{Name: "a.whl", Outcome: upload.OutcomeFailed, Error: "refused pypi-late", Err: errors.New("refused pypi-late"), Note: "pypi-short"},
+		{Name: "a.whl", Outcome: upload.OutcomeFailed, Err: errors.New("refused pypi-late"), Note: "pypi-short"},
 	}}
 	red := r.Report(rep)
-	if f := red.Files[0]; f.Error != "refused [REDACTED]" || f.Err.Error() != "refused [REDACTED]" || f.Note != "[REDACTED]" || f.Name != "a.whl" {
+	if f := red.Files[0]; f.Err.Error() != "refused [REDACTED]" || f.Note != "[REDACTED]" || f.Name != "a.whl" {
 		t.Errorf("Report file = %+v", f)
 	}
-	if rep.Files[0].Error != "refused pypi-late" {
+	if rep.Files[0].ErrorText() != "refused pypi-late" {
 		t.Error("Report changed its argument")
 	}
 	if r.Report(nil) != nil {
@@ -80,7 +81,7 @@ func TestRendererRedactsSecretsAddedLater(t *testing.T) {
 	wg.Wait()
 	f := file("demo-1.0.tar.gz", 10)
 	r.FileStarted(f)
-	r.FileDone(upload.FileReport{Name: f.Filename.Raw, Outcome: upload.OutcomeFailed, Error: "403 bad token pypi-MINTED-late, not " + canary})
+	r.FileDone(upload.FileReport{Name: f.Filename.Raw, Outcome: upload.OutcomeFailed, Err: errors.New("403 bad token pypi-MINTED-late, not " + canary)})
 	r.Finish(nil)
 	out := buf.String()
 	if strings.Contains(out, "MINTED") || strings.Contains(out, canary) || !strings.Contains(out, "403 bad token [REDACTED], not [REDACTED]") {
