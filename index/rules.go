@@ -243,7 +243,7 @@ func variantOf(ct string) string { return paramOf(ct, "variant") }
 // metadata rules applied to the file's own metadata).
 var fileStage = []string{
 	pydist.CodeArchiveInvalid, pydist.CodeArchiveRatio, pydist.CodeArchiveCompression, pydist.CodeArchiveTopLevel,
-	pydist.CodeWheelFileMissing, pydist.CodeArchiveSparse, pydist.CodeFilenameInvalid,
+	pydist.CodeWheelFileMissing, pydist.CodeZipFraming, pydist.CodeArchiveSparse, pydist.CodeFilenameInvalid,
 	pydist.CodePlatformTagUnsupported, pydist.CodeFilenameNameMismatch, pydist.CodeFilenameNotNormalized,
 	pydist.CodeFilenameVersionMismatch, pydist.CodeLicenseFileMissing, pydist.CodeRecordMissing,
 	pydist.CodeMetadataFileMissing, pydist.CodeFilenameTooLong,
@@ -331,6 +331,8 @@ func fileAnswer(p pydist.Problem, rec *record, meta *uploadMeta, displayName str
 		return invalidDist(reason)
 	case pydist.CodeArchiveSparse:
 		return invalidDist("tar archive not accepted: Sparse members are not allowed. See https://docs.pypi.org/archives for more information")
+	case pydist.CodeZipFraming:
+		return invalidDist("ZIP archive not accepted: " + p.Want + ". See https://docs.pypi.org/archives for more information")
 	case pydist.CodeWheelFileMissing:
 		return invalidDist("WHEEL not found at " + p.Want)
 	case pydist.CodeFilenameInvalid:

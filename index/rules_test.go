@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"fmt"
 	"math/rand/v2"
@@ -14,20 +15,30 @@ import (
 
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/pydist/disttest"
+
+	"github.com/trustpub/trustpub/internal/zipwrite"
 )
 
 type member struct {
-	name string
-	data []byte
-	link string // tar: a symlink to this target
+	name     string
+	data     []byte
+	link     string // tar: a symlink to this target
+	streamed bool   // zip: written with a data descriptor (archive/zip's CreateHeader)
 }
 
-// zipBytes builds a zip with the members in order (duplicates allowed).
+// zipBytes builds a zip with the members in order (duplicates allowed),
+// written as Python's zipfile writes them unless streamed.
 func zipBytes(t testing.TB, ms []member) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	for _, m := range ms {
+		if !m.streamed {
+			if err := zipwrite.Deflated(zw, &zip.FileHeader{Name: m.name}, m.data, flate.DefaultCompression); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: m.name, Method: zip.Deflate})
 		if err != nil {
 			t.Fatal(err)
@@ -96,6 +107,8 @@ func TestUploadHostileArchives(t *testing.T) {
 			`Invalid distribution file. Member '..\\evil.py' has an unsafe path`},
 		{"wheel with duplicate member", asWheel(zipBytes(t, wheelMembers(meta, member{name: "demo/__init__.py", data: []byte("evil")}))), nil,
 			"Invalid distribution file. Member 'demo/__init__.py' occurs more than once"},
+		{"wheel written with data descriptors", asWheel(zipBytes(t, wheelMembers(meta, member{name: "demo/streamed.py", data: []byte("x"), streamed: true}))), nil,
+			"Invalid distribution file. ZIP archive not accepted: ZIP contains a data descriptor. See https://docs.pypi.org/archives for more information"},
 		{"wheel with two METADATA", asWheel(zipBytes(t, wheelMembers(meta, member{name: "demo-2.0.dist-info/METADATA", data: meta}))), nil,
 			"Invalid distribution file. Member 'demo-2.0.dist-info/METADATA' occurs more than once"},
 		{"sdist with symlink", dfile{name: "demo", version: "2.0", filename: "demo-2.0.tar.gz", filetype: "sdist", pyversion: "source",

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Limits PyPI applies to archives (warehouse/forklift): a file whose
@@ -26,17 +27,21 @@ const (
 // ArchiveInfo summarises an archive's members: what Check needs to apply
 // PyPI's "Invalid distribution file" rules without reopening the file.
 type ArchiveInfo struct {
-	Entries          int             // number of members
-	UncompressedSize int64           // sum of member sizes (declared, for zip)
-	UnsupportedComp  []string        // zip members not STORED or DEFLATE
-	TopLevel         []string        // sorted distinct first path components (sdist)
-	Unsafe           []string        // absolute paths, "..", backslashes, devices
-	Duplicates       []string        // member names that occur more than once
-	Sparse           []string        // tar sparse members (PyPI refuses them)
-	Links            []string        // symbolic and hard links (tar), symlinks (zip)
-	DistInfo         string          // wheel: the .dist-info directory used
-	MetadataPath     string          // member the metadata was read from
-	Members          map[string]bool // every member name (tar: without a trailing '/')
+	Entries          int      // number of members
+	UncompressedSize int64    // sum of member sizes (declared, for zip)
+	UnsupportedComp  []string // zip members not STORED or DEFLATE
+	TopLevel         []string // sorted distinct first path components (sdist)
+	Unsafe           []string // absolute paths, "..", backslashes, devices
+	Duplicates       []string // member names that occur more than once
+	Sparse           []string // tar sparse members (PyPI refuses them)
+	Links            []string // symbolic and hard links (tar), symlinks (zip)
+	// ZipFraming is the first reason PyPI's zip framing check
+	// (warehouse/utils/zipfiles.py) refuses the archive, with the member
+	// it concerns, or "".
+	ZipFraming, ZipFramingMember string
+	DistInfo                     string          // wheel: the .dist-info directory used
+	MetadataPath                 string          // member the metadata was read from
+	Members                      map[string]bool // every member name (tar: without a trailing '/')
 }
 
 // has reports whether the archive has a member with this exact name.
@@ -240,6 +245,12 @@ func readWheel(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		}
 		if zf.Mode()&os.ModeSymlink != 0 {
 			info.Links = appendCapped(info.Links, n)
+		}
+		if info.ZipFraming == "" {
+			info.ZipFraming = zipFraming(zf)
+			if info.ZipFraming != "" {
+				info.ZipFramingMember = n
+			}
 		}
 		if dir, _, ok := strings.Cut(n, "/"); ok && strings.HasSuffix(dir, ".dist-info") {
 			distInfos[dir] = true
@@ -490,6 +501,24 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		return nil, info, tooLarge(fn.Raw, info.MetadataPath, mdLimit)
 	}
 	return pkgData, info, nil
+}
+
+// zipFraming is the part of PyPI's zip framing validation that the
+// central directory shows: control characters or invalid UTF-8 in a
+// name, a member comment, a data descriptor (streamed writing). It returns
+// PyPI's reason, or "".
+func zipFraming(zf *zip.File) string {
+	switch {
+	case strings.ContainsFunc(zf.Name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "Invalid character in filename"
+	case !utf8.ValidString(zf.Name):
+		return "Filename not valid UTF-8"
+	case zf.Comment != "":
+		return "Comment in central directory"
+	case zf.Flags&0x8 != 0:
+		return "ZIP contains a data descriptor"
+	}
+	return ""
 }
 
 // looksLikeTar reports whether the contents start with a tar header,

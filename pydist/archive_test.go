@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/pydist/disttest"
+
+	"github.com/trustpub/trustpub/internal/zipwrite"
 )
 
 const goodMetadata = "Metadata-Version: 2.4\nName: pkg\nVersion: 1.0\nSummary: s\n\nbody\n"
@@ -31,6 +34,10 @@ type zipEntry struct {
 	usize  uint64 // declared uncompressed size (raw only)
 	crc    uint32 // raw only
 	mode   os.FileMode
+	// streamed writes the member as archive/zip's CreateHeader does, with
+	// a data descriptor (PyPI refuses those); the others are written as
+	// Python's zipfile writes them.
+	streamed bool
 }
 
 func buildZip(t testing.TB, entries []zipEntry) []byte {
@@ -51,6 +58,18 @@ func buildZip(t testing.TB, entries []zipEntry) []byte {
 				t.Fatal(err)
 			}
 			w.Write(e.data)
+			continue
+		}
+		if !e.streamed {
+			var err error
+			if e.method == zip.Store {
+				_, err = zipwrite.Stored(zw, hdr, func() io.Reader { return bytes.NewReader(e.data) })
+			} else {
+				err = zipwrite.Deflated(zw, hdr, e.data, flate.DefaultCompression)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 			continue
 		}
 		w, err := zw.CreateHeader(hdr)

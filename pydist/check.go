@@ -458,6 +458,10 @@ func (c *checker) archive() {
 	if len(a.Links) > 0 {
 		c.add(CodeArchiveLink, "archive", a.Links[0], "sdist contains links (%s); installers may follow them out of the tree: rebuild without symlinks or hard links", strings.Join(firstN(a.Links, 5), ", "))
 	}
+	if a.ZipFraming != "" {
+		p := c.add(CodeZipFraming, "archive", a.ZipFramingMember, "ZIP archive not accepted: %s (member %s); PyPI refuses it: rebuild the wheel with a standard build backend (Python's zipfile writes no data descriptors)", a.ZipFraming, a.ZipFramingMember)
+		p.Want = a.ZipFraming
+	}
 	if len(a.Sparse) > 0 {
 		c.add(CodeArchiveSparse, "archive", a.Sparse[0], "Invalid distribution file. sdist contains sparse tar members (%s); rebuild it without --sparse", strings.Join(firstN(a.Sparse, 5), ", "))
 	}

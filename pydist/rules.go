@@ -109,6 +109,7 @@ const (
 	CodeArchiveDuplicate        = "archive-duplicate"
 	CodeArchiveLink             = "archive-link"
 	CodeArchiveSparse           = "archive-sparse"
+	CodeZipFraming              = "zip-framing"
 	CodeMetadataFileMissing     = "metadata-file-missing"
 	CodeMetadataFileInvalid     = "metadata-file-invalid"
 	CodeMetadataFileTooLarge    = "metadata-file-too-large"
@@ -178,6 +179,7 @@ var ruleList = []Rule{
 	{CodeArchiveDuplicate, "member name occurring twice", "warehouse/utils/zipfiles.py (Duplicate filename) and ours for tar", false, false},
 	{CodeArchiveLink, "symbolic or hard link member in an sdist", "ours (PyPI's tarfile data filter refuses links leaving the tree)", false, false},
 	{CodeArchiveSparse, "sparse tar member", srcLegacy + " (Sparse members are not allowed)", false, false},
+	{CodeZipFraming, "zip written with data descriptors (streamed), member comments, or control characters / invalid UTF-8 in names", "warehouse/utils/zipfiles.py validate_zipfile (ZIP archive not accepted)", true, false},
 	{CodeMetadataFileMissing, "no METADATA / PKG-INFO where PyPI looks", srcLegacy, false, false},
 	{CodeMetadataFileInvalid, "METADATA / PKG-INFO not core metadata text", "ours: the index serves it as PEP 658 metadata", false, false},
 	{CodeMetadataFileTooLarge, "METADATA / PKG-INFO over 4 MiB, or over 50 times the archive's size", "ours (issue 9): Warehouse reads it whole", false, false},

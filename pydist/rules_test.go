@@ -2,6 +2,7 @@ package pydist_test
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"os"
 	"strings"
@@ -232,6 +233,42 @@ func TestCheckIndexState(t *testing.T) {
 				t.Errorf("codes %v, want %v (%v)", got, tt.want, ps)
 			}
 		})
+	}
+}
+
+// TestZipFramingRefused: zips written with data descriptors (archive/zip's
+// CreateHeader, streaming writers), member comments or control characters
+// in names are refused under PyPI's rules, as its framing check does, and
+// only warned about for another index.
+func TestZipFramingRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		entry zipEntry
+		want  string
+	}{
+		{"data descriptor", zipEntry{name: "pkg/streamed.py", data: []byte("x"), method: zip.Deflate, streamed: true}, "ZIP contains a data descriptor"},
+		{"control character", zipEntry{name: "pkg/a\x01.py", data: []byte("x"), method: zip.Deflate}, "Invalid character in filename"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := tc.entry
+			e.name = strings.ReplaceAll(e.name, "\\x01", "\x01")
+			p := writeFile(t, t.TempDir(), "pkg-1.0-py3-none-any.whl", buildZip(t, append(validWheelEntries(), e)))
+			f := openOrFail(t, p)
+			ps := pydist.Errors(pydist.Check(f, pydist.CheckOptions{}))
+			if len(ps) != 1 || ps[0].Code != pydist.CodeZipFraming || ps[0].Want != tc.want {
+				t.Fatalf("problems %v, want %s %q", ps, pydist.CodeZipFraming, tc.want)
+			}
+			if ps := pydist.Errors(pydist.Check(f, pydist.CheckOptions{Profile: pydist.ProfileIndex})); len(ps) != 0 {
+				t.Fatalf("another index: errors %v", ps)
+			}
+		})
+	}
+	// disttest's wheels (written through internal/zipwrite) pass.
+	f := openOrFail(t, disttest.BuildWheel(t, t.TempDir(), "pkg", "1.0", disttest.Options{PayloadSize: 1 << 16}))
+	for _, p := range pydist.Check(f, pydist.CheckOptions{}) {
+		if p.Code == pydist.CodeZipFraming {
+			t.Fatalf("disttest wheel: %v", p)
+		}
 	}
 }
 

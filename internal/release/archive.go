@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"time"
+
+	"github.com/trustpub/trustpub/internal/zipwrite"
 )
 
 // Entry is one file of an archive or wheel.
@@ -69,18 +71,13 @@ func WriteTarGz(w io.Writer, entries []Entry, mtime time.Time) error {
 // earlier than 1980, the zip format's epoch).
 func WriteZip(w io.Writer, entries []Entry, mtime time.Time) error {
 	zw := zip.NewWriter(w)
-	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-		return flate.NewWriter(out, flate.BestCompression)
-	})
 	mt := clampZipTime(mtime)
 	for _, e := range entries {
-		fh := &zip.FileHeader{Name: e.Name, Method: zip.Deflate, Modified: mt}
+		fh := &zip.FileHeader{Name: e.Name, Modified: mt}
 		fh.SetMode(e.Mode.Perm())
-		fw, err := zw.CreateHeader(fh)
-		if err != nil {
-			return fmt.Errorf("zip entry %s: %w", e.Name, err)
-		}
-		if _, err := fw.Write(e.Data); err != nil {
+		// No data descriptors: PyPI refuses them ("ZIP archive not
+		// accepted: ZIP contains a data descriptor").
+		if err := zipwrite.Deflated(zw, fh, e.Data, flate.BestCompression); err != nil {
 			return fmt.Errorf("zip entry %s: %w", e.Name, err)
 		}
 	}

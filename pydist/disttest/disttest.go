@@ -8,6 +8,7 @@ package disttest
 import (
 	"archive/tar"
 	"archive/zip"
+	"compress/flate"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
@@ -23,6 +24,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trustpub/trustpub/internal/zipwrite"
 )
 
 // Field is one core metadata header.
@@ -212,15 +215,28 @@ func writeWheel(w io.Writer, name, version string, o Options) error {
 	esc := Escaped(name)
 	di := esc + "-" + version + ".dist-info"
 	var rec recordWriter
+	// Members are written with their sizes and CRC in the local header and
+	// no data descriptor, as Python's zipfile writes them (PyPI refuses
+	// data descriptors).
 	put := func(path string, r io.Reader, method uint16) error {
-		hdr := &zip.FileHeader{Name: path, Method: method, Modified: o.ModTime}
+		hdr := &zip.FileHeader{Name: path, Modified: o.ModTime}
 		hdr.SetMode(0o644)
-		fw, err := zw.CreateHeader(hdr)
-		if err != nil {
-			return err
-		}
 		h := sha256.New()
-		n, err := io.Copy(io.MultiWriter(fw, h), r)
+		var n int64
+		var err error
+		if method == zip.Store {
+			n, err = zipwrite.Stored(zw, hdr, func() io.Reader { return payload(o.Seed, o.PayloadSize) })
+			if err == nil {
+				_, err = io.Copy(h, r)
+			}
+		} else {
+			var b []byte
+			if b, err = io.ReadAll(r); err == nil {
+				h.Write(b)
+				n = int64(len(b))
+				err = zipwrite.Deflated(zw, hdr, b, flate.DefaultCompression)
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -256,13 +272,9 @@ func writeWheel(w io.Writer, name, version string, o Options) error {
 		}
 	}
 	if !o.omitted("RECORD") {
-		hdr := &zip.FileHeader{Name: di + "/RECORD", Method: zip.Deflate, Modified: o.ModTime}
+		hdr := &zip.FileHeader{Name: di + "/RECORD", Modified: o.ModTime}
 		hdr.SetMode(0o644)
-		fw, err := zw.CreateHeader(hdr)
-		if err != nil {
-			return err
-		}
-		if _, err := io.WriteString(fw, strings.Join(append(rec.lines, di+"/RECORD,,"), "\n")+"\n"); err != nil {
+		if err := zipwrite.Deflated(zw, hdr, []byte(strings.Join(append(rec.lines, di+"/RECORD,,"), "\n")+"\n"), flate.DefaultCompression); err != nil {
 			return err
 		}
 	}

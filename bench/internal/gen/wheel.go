@@ -6,6 +6,7 @@ package gen
 import (
 	"archive/zip"
 	"bufio"
+	"compress/flate"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/trustpub/trustpub/internal/zipwrite"
 )
 
 // epoch is the modification time of every archive member, so that the same
@@ -75,12 +78,9 @@ func WriteWheel(w io.Writer, s WheelSpec) error {
 	zw := zip.NewWriter(bw)
 	var record strings.Builder
 	add := func(name string, data []byte) error {
-		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: epoch})
-		if err != nil {
+		// No data descriptors: PyPI (and trustpub serve) refuse them.
+		if err := zipwrite.Deflated(zw, &zip.FileHeader{Name: name, Modified: epoch}, data, flate.DefaultCompression); err != nil {
 			return fmt.Errorf("wheel %s: adding %s: %w", s.Filename(), name, err)
-		}
-		if _, err := fw.Write(data); err != nil {
-			return fmt.Errorf("wheel %s: writing %s: %w", s.Filename(), name, err)
 		}
 		sum := sha256.Sum256(data)
 		fmt.Fprintf(&record, "%s,%s,%d\n", name, RecordHash(sum[:]), len(data))
@@ -108,12 +108,8 @@ func WriteWheel(w io.Writer, s WheelSpec) error {
 		return err
 	}
 	fmt.Fprintf(&record, "%s/RECORD,,\n", di)
-	fw, err := zw.CreateHeader(&zip.FileHeader{Name: di + "/RECORD", Method: zip.Deflate, Modified: epoch})
-	if err != nil {
+	if err := zipwrite.Deflated(zw, &zip.FileHeader{Name: di + "/RECORD", Modified: epoch}, []byte(record.String()), flate.DefaultCompression); err != nil {
 		return fmt.Errorf("wheel %s: adding RECORD: %w", s.Filename(), err)
-	}
-	if _, err := io.WriteString(fw, record.String()); err != nil {
-		return fmt.Errorf("wheel %s: writing RECORD: %w", s.Filename(), err)
 	}
 	if err := zw.Close(); err != nil {
 		return fmt.Errorf("wheel %s: finishing the zip: %w", s.Filename(), err)
