@@ -222,6 +222,9 @@ var mutations = []mutation{
 	{opts: func(o *disttest.Options) { addFiles(o, "../evil.py") }},
 	{opts: func(o *disttest.Options) { addFiles(o, "/abs/evil.py") }},
 	{opts: func(o *disttest.Options) { addFiles(o, "prop/ok.py") }},
+	{opts: func(o *disttest.Options) { o.Description = "Title\n=====\n\nSee :ref:`install`.\n" }},
+	{opts: func(o *disttest.Options) { o.Description = "Title\n=====\n\nText with *emphasis*.\n" }},
+	{opts: func(o *disttest.Options) { o.Description = "Title\n===\n\n.. code-block:: python\n\n   x = 1\n" }},
 }
 
 func addFiles(o *disttest.Options, names ...string) {
@@ -312,5 +315,29 @@ func TestCheckAgreesWithIndex(t *testing.T) {
 	t.Logf("%d generated uploads: %d refused by both, %d accepted by both (unless reported)", n, refused, n-refused)
 	if refused == 0 || refused == n {
 		t.Errorf("the generator made %d refusals of %d: it must make both kinds", refused, n)
+	}
+}
+
+// TestUploadDescriptionMustRender: the index refuses a reStructuredText
+// description that PyPI would not render, with PyPI's message, after the
+// permission check.
+func TestUploadDescriptionMustRender(t *testing.T) {
+	ti := newTestIndex(t, nil)
+	f := wheel(t, "demo", "2.0", disttest.Options{})
+	for _, tc := range []struct{ ct, want string }{
+		{"", "The description failed to render in the default format of reStructuredText. See https://pypi.org/help/#description-content-type for more information."},
+		{"text/x-rst", "The description failed to render for 'text/x-rst'. See https://pypi.org/help/#description-content-type for more information."},
+	} {
+		req := f.req().set("description", "Title\n=====\n\n.. automodule:: demo\n").set("description_content_type", tc.ct)
+		code, body, _ := req.send(t, ti.url+"/legacy/")
+		if code != 400 || strings.TrimSpace(body) != tc.want {
+			t.Errorf("content type %q: %d %q, want %q", tc.ct, code, body, tc.want)
+		}
+	}
+	// The scoped token's permission error comes first, as on PyPI.
+	req := f.req().set("description", ".. automodule:: demo\n")
+	req.auth = basic("__token__", tokScoped)
+	if code, body, _ := req.send(t, ti.url+"/legacy/"); code != 403 {
+		t.Errorf("scoped token: %d %q, want 403", code, body)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
@@ -30,6 +31,8 @@ type IndexFile struct {
 	URL string
 	// SHA256 is the lowercase hex sha256 the index gives, "" if none.
 	SHA256 string
+	// UploadTime is the PEP 700 upload-time, zero if the index gives none.
+	UploadTime time.Time
 }
 
 // ProjectPage is what the simple API says about one project.
@@ -72,6 +75,7 @@ type simplePage struct {
 		Filename string            `json:"filename"`
 		URL      string            `json:"url"`
 		Hashes   map[string]string `json:"hashes"`
+		Uploaded string            `json:"upload-time"`
 	} `json:"files"`
 	Versions []string `json:"versions"`
 }
@@ -175,7 +179,8 @@ func parseProjectPage(page *url.URL, r io.Reader) (*ProjectPage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("file %q has an invalid url %q", f.Filename, f.URL)
 		}
-		out.Files[f.Filename] = IndexFile{Filename: f.Filename, URL: page.ResolveReference(ref).String(), SHA256: strings.ToLower(f.Hashes["sha256"])}
+		up, _ := time.Parse(time.RFC3339Nano, f.Uploaded) // PEP 700; zero when absent or malformed
+		out.Files[f.Filename] = IndexFile{Filename: f.Filename, URL: page.ResolveReference(ref).String(), SHA256: strings.ToLower(f.Hashes["sha256"]), UploadTime: up}
 	}
 	return out, nil
 }

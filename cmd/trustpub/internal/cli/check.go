@@ -1,16 +1,19 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/trustpub/trustpub/pydist"
+	"github.com/trustpub/trustpub/upload"
 )
 
 type checkCmd struct {
@@ -19,13 +22,33 @@ type checkCmd struct {
 	Strict             bool     `help:"Treat warnings (e.g. a missing long description or Description-Content-Type, as twine check warns) as errors."`
 	JSON               bool     `name:"json" help:"Print the results as JSON on stdout (files, and each problem with its stable code, severity, file and field), for CI annotations."`
 	AllowLocalVersions bool     `name:"allow-local-versions" help:"Accept local versions (1.0+local); PyPI refuses them."`
+	CheckURL           string   `name:"check-url" placeholder:"URL" help:"Simple-API URL of the target index (e.g. https://pypi.org/simple/): also report what it would refuse given what it already has (a filename used by other contents; under PyPI's rules, a new file for a release older than 14 days)."`
 }
 
-func (c *checkCmd) Run(a *App) error {
+func (c *checkCmd) Run(ctx context.Context, a *App) error {
 	opts := pydist.CheckOptions{Profile: profileOf(c.Rules), AllowLocalVersions: c.AllowLocalVersions}
 	files, problems, err := loadDists(a.Stderr, c.Files, opts, c.Strict)
 	if err != nil {
 		return err
+	}
+	if c.CheckURL != "" && len(files) > 0 {
+		sc := upload.StateCheck{IndexURL: c.CheckURL, Rules: opts}
+		if c.Rules == "pypi" {
+			sc.ReleaseWindow = pydist.PyPIReleaseWindow
+		}
+		client := &upload.Client{UserAgent: "trustpub/" + Version}
+		ps, err := client.CheckIndexState(ctx, files, sc)
+		if err != nil {
+			return fmt.Errorf("--check-url: %w", err)
+		}
+		problems = append(problems, ps...)
+		failedPaths := map[string]bool{}
+		for _, p := range ps {
+			if p.Severity == pydist.Error || c.Strict {
+				failedPaths[p.Path] = true
+			}
+		}
+		files = slices.DeleteFunc(files, func(f *pydist.File) bool { return failedPaths[f.Path] })
 	}
 	failed := len(pydist.Errors(problems)) > 0 || (c.Strict && len(problems) > 0)
 	if c.JSON {

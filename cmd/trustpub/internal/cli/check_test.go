@@ -15,7 +15,7 @@ func TestCheckWarningsStrictJSON(t *testing.T) {
 	dir := t.TempDir()
 	// disttest's default description has no Description-Content-Type.
 	disttest.BuildWheel(t, dir, "warned", "1.0", disttest.Options{})
-	disttest.BuildSdist(t, dir, "bare", "1.0", disttest.Options{Description: " "})
+	disttest.BuildSdist(t, dir, "bare", "1.0", disttest.Options{Metadata: []byte("Metadata-Version: 2.1\nName: bare\nVersion: 1.0\n")})
 
 	r := run(t, nil, "check", dir)
 	if r.code != 0 {
@@ -84,5 +84,33 @@ func TestCheckRulesProfile(t *testing.T) {
 	}
 	if r = run(t, nil, "check", "--rules", "other", dir); r.code == 0 {
 		t.Fatalf("check --rules other: exit 0, want a usage error")
+	}
+}
+
+// TestCheckAndPublishKnowTheIndexState: with a check URL, check and
+// publish report a filename already used by other contents before any
+// byte is sent (the index would answer "File already exists").
+func TestCheckAndPublishKnowTheIndexState(t *testing.T) {
+	s := startServer(t, "--token-file", writeTokenFile(t, "pypi-x"))
+	md := disttest.Options{Fields: []disttest.Field{{Name: "Description-Content-Type", Value: "text/markdown"}}}
+	first := t.TempDir()
+	disttest.BuildWheel(t, first, "stateful", "1.0", md)
+	if r := run(t, []string{"TRUSTPUB_TOKEN=pypi-x"}, "publish", "--publish-url", s.base+"/legacy/", first); r.code != 0 {
+		t.Fatalf("first publish: %d\n%s", r.code, r.stderr)
+	}
+	// Check against the index: the same file again is fine.
+	if r := run(t, nil, "check", "--check-url", s.base+"/simple/", first); r.code != 0 {
+		t.Fatalf("check of the published file: %d\n%s", r.code, r.stderr)
+	}
+	second := t.TempDir()
+	md.Description = "different bytes"
+	disttest.BuildWheel(t, second, "stateful", "1.0", md)
+	r := run(t, nil, "check", "--check-url", s.base+"/simple/", second)
+	if r.code != 3 || !strings.Contains(r.stderr, "(file-exists)") || !strings.Contains(r.stderr, "a filename can never be reused") {
+		t.Fatalf("check --check-url: exit %d\n%s", r.code, r.stderr)
+	}
+	r = run(t, []string{"TRUSTPUB_TOKEN=pypi-x"}, "publish", "--publish-url", s.base+"/legacy/", "--check-url", s.base+"/simple/", second)
+	if r.code != 3 || !strings.Contains(r.stderr, "nothing was uploaded") || !strings.Contains(r.stderr, "(file-exists)") {
+		t.Fatalf("publish --check-url: exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -98,6 +98,25 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		fmt.Fprintf(a.Stderr, "publishing to %s (from %s) with %s\n", t.PublishURL.Redacted(), t.URLSource, how)
 	}
 
+	client := &upload.Client{
+		URL:         t.PublishURL.String(),
+		Credentials: creds,
+		SimpleURL:   checkURL,
+		UserAgent:   "trustpub/" + Version,
+	}
+	if checkURL != "" {
+		// Refusals that depend on the index's state, known before upload.
+		if ps := preflightIndexState(ctx, a, client, files, checkURL, rules, c.AllowLocalVersions); len(ps) > 0 {
+			if c.JSON != "" {
+				rep, err := refusedReport(t.PublishURL.Redacted(), files, ps)
+				if werr := c.writeJSON(a, red, rep, err); werr != nil {
+					return werr
+				}
+			}
+			return silentExit(ExitCheck)
+		}
+	}
+
 	level := output.Normal
 	switch {
 	case c.Quiet:
@@ -107,12 +126,6 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 	}
 	obs := output.New(output.Options{Out: a.Stderr, TTY: a.IsTerminal, Level: level, Redactor: red})
 	obs.Start(t.PublishURL.Redacted(), len(files), c.DryRun)
-	client := &upload.Client{
-		URL:         t.PublishURL.String(),
-		Credentials: creds,
-		SimpleURL:   checkURL,
-		UserAgent:   "trustpub/" + Version,
-	}
 	report, perr := client.Publish(ctx, files, upload.PublishOptions{
 		Concurrency:  c.Concurrency,
 		SkipExisting: c.SkipExisting,
@@ -134,6 +147,28 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		return withCode(exitcode.ForPublish(perr), perr)
 	}
 	return nil
+}
+
+// preflightIndexState reads what the index at checkURL has of the files'
+// projects and returns (having printed them) the errors that refuse the
+// run: a filename already used by other contents or a new file for a
+// closed release (PyPI's 14-day rule, under PyPI's rules). An index that
+// cannot be read is a warning: the upload itself still meets the index's
+// own refusal.
+func preflightIndexState(ctx context.Context, a *App, client *upload.Client, files []*pydist.File, checkURL, rules string, allowLocal bool) []pydist.Problem {
+	sc := upload.StateCheck{IndexURL: checkURL, Rules: pydist.CheckOptions{Profile: profileOf(rules), AllowLocalVersions: allowLocal}}
+	if rules == "pypi" {
+		sc.ReleaseWindow = pydist.PyPIReleaseWindow
+	}
+	ps, err := client.CheckIndexState(ctx, files, sc)
+	if err != nil {
+		fmt.Fprintf(a.Stderr, "warning: the index's files could not be read to check them before upload: %v\n", err)
+		return nil
+	}
+	if len(ps) > 0 {
+		printProblems(a.Stderr, ps, true, false)
+	}
+	return pydist.Errors(ps)
 }
 
 // isPyPI reports whether host is PyPI's or TestPyPI's upload host.
