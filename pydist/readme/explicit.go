@@ -454,6 +454,19 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 		}
 		c.unsureNames = true
 		return elemBody
+	case "class":
+		for _, w := range args {
+			for _, f := range strings.Fields(w) {
+				if !canMakeID(f) {
+					return errorf("Invalid class attribute value for \"class\" directive: %q: class names need a letter.", f)
+				}
+			}
+		}
+		if len(content) == 0 {
+			// Applies to the next visible element, wherever it is.
+			c.classPending = line
+			return elemInvisible
+		}
 	case "title", "meta", "target-notes", "sectnum":
 		if canon == "target-notes" {
 			return elemBody
@@ -494,6 +507,18 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 		c.body(content, contentLine, false)
 	}
 	return elemBody
+}
+
+// canMakeID reports whether docutils' make_id can make a class name of
+// w: it needs a letter (non-ASCII characters are given the benefit of the
+// doubt, as make_id transliterates them).
+func canMakeID(w string) bool {
+	for _, r := range w {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || r > 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // splitN splits text at whitespace into at most n fields, the last

@@ -52,6 +52,9 @@ type checker struct {
 	defaultRole string // canonical name; "" is title-reference
 
 	depth int // nesting of body parses
+	// classPending is the line of the last class directive without
+	// content; lastVisible the last line starting a visible element.
+	classPending, lastVisible int
 	// decoration is set by a header or footer directive, whose node
 	// docutils puts first in the document.
 	decoration bool
@@ -118,6 +121,9 @@ func checkRST(src string) []Problem {
 		return c.probs
 	}
 	c.resolve()
+	if c.classPending > 0 && c.lastVisible <= c.classPending {
+		c.report(c.classPending, "No suitable element following \"class\" directive: put the element it applies to after it, or remove it.")
+	}
 	if len(c.probs) == 0 && !c.unsureStructure && rendersEmpty(doc) {
 		c.probs = append(c.probs, Problem{Code: CodeRSTEmpty, Message: "the description renders to nothing on PyPI (it holds only comments, targets, substitution definitions or a lone title); add some text"})
 	}
@@ -286,7 +292,12 @@ func (c *checker) body(lines []string, first int, titles bool) []*element {
 	// document level.
 	stack := []*[]*element{&out}
 	cur := func() *[]*element { return stack[len(stack)-1] }
-	add := func(e element) { *cur() = append(*cur(), &e) }
+	add := func(e element) {
+		if e.kind != elemInvisible && e.line > c.lastVisible {
+			c.lastVisible = e.line
+		}
+		*cur() = append(*cur(), &e)
+	}
 
 	i := 0
 	for i < len(lines) {
@@ -415,6 +426,7 @@ func (c *checker) openSection(stack []*[]*element, s section, line int) []*[]*el
 	stack = stack[:level]
 	parent := stack[level-1]
 	sec := &element{kind: elemSection, line: line}
+	c.lastVisible = max(c.lastVisible, line)
 	*parent = append(*parent, sec)
 	return append(stack, &sec.children)
 }

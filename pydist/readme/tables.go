@@ -2,6 +2,7 @@ package readme
 
 import (
 	"regexp"
+	"sort"
 	"strings"
 )
 
@@ -28,6 +29,8 @@ func (c *checker) table(lines []string, i, first int) int {
 		j++
 	}
 	block := lines[i:j]
+	// Cells are parsed below; names are as sure as they were.
+	unsure := c.unsureNames
 	c.skipped(block)
 	for k, l := range block {
 		if l[0] == ' ' {
@@ -61,7 +64,8 @@ func (c *checker) table(lines []string, i, first int) int {
 			return j
 		}
 	}
-	for _, l := range rows {
+	grid := make([][]rune, len(rows))
+	for k, l := range rows {
 		t := []rune(strings.TrimSpace(l))
 		if len(t) != width || (t[len(t)-1] != '+' && t[len(t)-1] != '|') {
 			if hasWide(l) {
@@ -70,8 +74,140 @@ func (c *checker) table(lines []string, i, first int) int {
 			c.report(ln, "Malformed table: every line of a grid table must end in the same column with \"|\" or \"+\"; align the right border.")
 			return j
 		}
+		grid[k] = t
+	}
+	if hasWide(strings.Join(rows, "")) {
+		// Docutils pads wide characters; cell positions are not checked.
+		return j
+	}
+	cells, msg := parseGrid(grid)
+	if msg != "" {
+		c.report(ln, "Malformed table: "+msg)
+		return j
+	}
+	c.unsureNames = unsure
+	for _, cell := range cells {
+		var block []string
+		for r := cell[0] + 1; r < cell[2]; r++ {
+			block = append(block, strings.TrimRight(string(grid[r][cell[1]+1:cell[3]]), " "))
+		}
+		block, drop := trimLeading(dedent(block))
+		c.body(block, ln+cell[0]+1+drop, false)
 	}
 	return j
+}
+
+// parseGrid finds the cells of a grid table as docutils' GridTableParser
+// does: from each top-left corner, right along the top border to a "+",
+// down the right border, left along the bottom and up the left border.
+// Cells are {top, left, bottom, right} corners. The message is docutils'
+// reason when the table does not parse.
+func parseGrid(block [][]rune) ([][4]int, string) {
+	bottom, right := len(block)-1, len(block[0])-1
+	sep := 0
+	for i := 1; i < len(block); i++ {
+		if gridHeadRE.MatchString(string(block[i])) {
+			if sep != 0 {
+				return nil, "multiple head/body row separators; only one \"+===+\" line is allowed."
+			}
+			sep = i
+			block[i] = []rune(strings.ReplaceAll(string(block[i]), "=", "-"))
+		}
+	}
+	if sep != 0 && sep == bottom {
+		return nil, "the head/body row separator may not be the last line of the table."
+	}
+	done := make([]int, right+1)
+	for k := range done {
+		done[k] = -1
+	}
+	var cells [][4]int
+	corners := [][2]int{{0, 0}}
+	for len(corners) > 0 {
+		top, left := corners[0][0], corners[0][1]
+		corners = corners[1:]
+		if top == bottom || left == right || top <= done[left] {
+			continue
+		}
+		b, r, ok := scanCell(block, top, left, bottom, right)
+		if !ok {
+			continue
+		}
+		for col := left; col < r; col++ {
+			if done[col] != top-1 && !(top == 0 && done[col] == -1) {
+				return nil, "cells overlap; check the borders."
+			}
+			done[col] = b - 1
+		}
+		cells = append(cells, [4]int{top, left, b, r})
+		corners = append(corners, [2]int{top, r}, [2]int{b, left})
+		sort.Slice(corners, func(i, j int) bool {
+			if corners[i][0] != corners[j][0] {
+				return corners[i][0] < corners[j][0]
+			}
+			return corners[i][1] < corners[j][1]
+		})
+	}
+	for col := 0; col < right; col++ {
+		if done[col] != bottom-1 {
+			return nil, "parse incomplete: a cell's border is broken or misaligned; every cell needs \"+\" corners joined by \"-\" and \"|\" lines."
+		}
+	}
+	return cells, ""
+}
+
+var gridHeadRE = regexp.MustCompile(`^\+=[=+]+=\+ *$`)
+
+// scanCell follows a cell's border from its top-left corner; it returns
+// the bottom-right corner.
+func scanCell(b [][]rune, top, left, bottom, right int) (int, int, bool) {
+	if b[top][left] != '+' {
+		return 0, 0, false
+	}
+	for i := left + 1; i <= right; i++ {
+		switch b[top][i] {
+		case '+':
+			if bt, ok := scanDown(b, top, left, i, bottom); ok {
+				return bt, i, true
+			}
+		case '-':
+		default:
+			return 0, 0, false
+		}
+	}
+	return 0, 0, false
+}
+
+func scanDown(b [][]rune, top, left, right, bottom int) (int, bool) {
+	for i := top + 1; i <= bottom; i++ {
+		switch b[i][right] {
+		case '+':
+			if scanLeft(b, top, left, i, right) {
+				return i, true
+			}
+		case '|':
+		default:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+func scanLeft(b [][]rune, top, left, bottom, right int) bool {
+	for i := right - 1; i > left; i-- {
+		if b[bottom][i] != '+' && b[bottom][i] != '-' {
+			return false
+		}
+	}
+	if b[bottom][left] != '+' {
+		return false
+	}
+	for i := bottom - 1; i > top; i-- {
+		if b[i][left] != '+' && b[i][left] != '|' {
+			return false
+		}
+	}
+	return true
 }
 
 func hasWide(s string) bool {
