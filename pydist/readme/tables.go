@@ -29,9 +29,14 @@ func (c *checker) table(lines []string, i, first int) int {
 		j++
 	}
 	block := lines[i:j]
-	// Cells are parsed below; names are as sure as they were.
-	unsure := c.unsureNames
-	c.skipped(block)
+	// When the cells are parsed, names are as sure as they were;
+	// otherwise the table's text is skipped.
+	parsed := false
+	defer func() {
+		if !parsed {
+			c.skipped(block)
+		}
+	}()
 	for k, l := range block {
 		if l[0] == ' ' {
 			// Unexpected indentation inside the table block.
@@ -85,7 +90,7 @@ func (c *checker) table(lines []string, i, first int) int {
 		c.report(ln, "Malformed table: "+msg)
 		return j
 	}
-	c.unsureNames = unsure
+	parsed = true
 	for _, cell := range cells {
 		var block []string
 		for r := cell[0] + 1; r < cell[2]; r++ {
@@ -223,7 +228,12 @@ func hasWide(s string) bool {
 // second border after the top one, or at a border followed by a blank
 // line or the end of input; borders must be as long as the top border.
 func (c *checker) simpleTable(lines []string, i, first int) (end int) {
-	defer func() { c.skipped(lines[i:end]) }()
+	defer func() {
+		block := lines[i:end]
+		if hasWide(strings.Join(block, "")) || !c.simpleCells(block, first+i) {
+			c.skipped(block)
+		}
+	}()
 	ln := first + i
 	top := len([]rune(strings.TrimSpace(lines[i])))
 	found := 0
@@ -263,4 +273,149 @@ func (c *checker) skipped(block []string) {
 			c.unsureNames = true
 		}
 	}
+}
+
+var (
+	simpleSepRE  = regexp.MustCompile(`^=[ =]*$`)
+	simpleSpanRE = regexp.MustCompile(`^-[ -]*$`)
+)
+
+// simpleCells parses a simple table's rows and columns as docutils'
+// SimpleTableParser does, reporting text in column margins, and checks
+// each cell's content. It reports false if the table is malformed (then
+// already reported, or left alone).
+func (c *checker) simpleCells(block []string, line int) bool {
+	if len(block) < 2 {
+		return false
+	}
+	rows := make([][]rune, len(block))
+	for k, l := range block {
+		rows[k] = []rune(l)
+	}
+	dash := func(r []rune) []rune { return []rune(strings.ReplaceAll(string(r), "=", "-")) }
+	rows[0], rows[len(rows)-1] = dash(rows[0]), dash(rows[len(rows)-1])
+	sep := 0
+	for k := 1; k < len(rows)-1; k++ {
+		if simpleSepRE.MatchString(string(rows[k])) {
+			if sep != 0 {
+				c.report(line, "Malformed table: multiple head/body row separators; only one \"===\" line is allowed inside the table.")
+				return false
+			}
+			sep = k
+			rows[k] = dash(rows[k])
+		}
+	}
+	columns := func(r []rune) [][2]int {
+		var cols [][2]int
+		end := 0
+		for {
+			b := indexRune(r, '-', end)
+			if b < 0 {
+				return cols
+			}
+			e := indexRune(r, ' ', b)
+			if e < 0 {
+				e = len(r)
+			}
+			cols = append(cols, [2]int{b, e})
+			end = e
+		}
+	}
+	main := columns(rows[0])
+	if len(main) == 0 {
+		return false
+	}
+	borderEnd := main[len(main)-1][1]
+	ok := true
+	var cells [][]string
+	parseRow := func(lines [][]rune, start int, span []rune, spanAt int) {
+		if !ok || (len(lines) == 0 && span == nil) {
+			return
+		}
+		cols := append([][2]int(nil), main...)
+		if span != nil {
+			cols = columns(span)
+			if len(cols) == 0 {
+				return
+			}
+			if cols[len(cols)-1][1] != borderEnd {
+				c.report(line+spanAt, "Malformed table: column span incomplete; make the span underline reach the table's last column.")
+				ok = false
+				return
+			}
+			cols[len(cols)-1][1] = main[len(main)-1][1]
+		}
+		last := len(cols) - 1
+		for ci := range cols {
+			st, en := cols[ci][0], cols[ci][1]
+			next := int(^uint(0) >> 1)
+			if ci < last {
+				next = cols[ci+1][0]
+			}
+			for off, l := range lines {
+				if ci == last && strings.TrimSpace(sliceRunes(l, en, len(l))) != "" {
+					text := strings.TrimRight(sliceRunes(l, st, len(l)), " ")
+					ne := st + len([]rune(text))
+					cols[ci][1] = max(main[len(main)-1][1], ne)
+					if ne > main[len(main)-1][1] {
+						main[len(main)-1][1] = ne
+					}
+				} else if strings.TrimSpace(sliceRunes(l, en, next)) != "" {
+					c.report(line+start+off, "Malformed table: text in column margin; keep each cell's text within its column's \"=====\" border.")
+					ok = false
+					return
+				}
+			}
+		}
+		for _, col := range cols {
+			var cell []string
+			for _, l := range lines {
+				cell = append(cell, strings.TrimRight(sliceRunes(l, col[0], col[1]), " "))
+			}
+			cells = append(cells, cell)
+		}
+	}
+	first := main[0]
+	start, textFound := 1, false
+	for off := 1; off < len(rows) && ok; off++ {
+		r := rows[off]
+		switch {
+		case simpleSpanRE.MatchString(strings.TrimRight(string(r), " ")):
+			parseRow(rows[start:off], start, []rune(strings.TrimRight(string(r), " ")), off)
+			start, textFound = off+1, false
+		case strings.TrimSpace(sliceRunes(r, first[0], first[1])) != "":
+			if textFound && off != start {
+				parseRow(rows[start:off], start, nil, 0)
+			}
+			start, textFound = off, true
+		case !textFound:
+			start = off + 1
+		}
+	}
+	if !ok {
+		return false
+	}
+	for _, cell := range cells {
+		cell, drop := trimLeading(dedent(cell))
+		c.body(cell, line+drop, false)
+	}
+	return true
+}
+
+func indexRune(r []rune, x rune, from int) int {
+	for i := max(from, 0); i < len(r); i++ {
+		if r[i] == x {
+			return i
+		}
+	}
+	return -1
+}
+
+// sliceRunes is r[a:b] clamped to r's length, as Python slices are.
+func sliceRunes(r []rune, a, b int) string {
+	a, b = min(max(a, 0), len(r)), min(max(b, 0), len(r))
+	if a >= b {
+		return ""
+	}
+	return string(r[a:b])
 }
