@@ -19,10 +19,7 @@ func (c *checker) explicitList(lines []string, i, first int, titles bool) (int, 
 		next, finish, kind := c.explicit(lines, i, first, titles)
 		out = append(out, element{kind: kind, line: first + i})
 		i = next
-		k := i
-		for k < len(lines) && blank(lines[k]) {
-			k++
-		}
+		k := skipBlank(lines, i)
 		if k < len(lines) && isExplicitStart(lines[k]) {
 			i = k
 			continue

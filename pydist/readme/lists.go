@@ -267,10 +267,7 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 			if i >= len(lines) || blank(lines[i]) && finish && !c.nextIsBullet(lines, i, bullet) {
 				return i, true
 			}
-			k := i
-			for k < len(lines) && blank(lines[k]) {
-				k++
-			}
+			k := skipBlank(lines, i)
 			if k < len(lines) {
 				if m, ok := bulletMarker(lines[k]); ok {
 					if b, _ := utf8.DecodeRuneInString(lines[k]); b == bullet {
@@ -294,10 +291,7 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 		for {
 			var finish bool
 			i, finish = c.item(lines, i, first, n)
-			k := i
-			for k < len(lines) && blank(lines[k]) {
-				k++
-			}
+			k := skipBlank(lines, i)
 			if k < len(lines) {
 				if m, f2, s2, ok := enumMarker(lines[k]); ok && f2 == format && (s2 == seq || s2 == "#" || (seq == "loweralpha" && s2 == "lowerroman") || (seq == "upperalpha" && s2 == "upperroman")) {
 					t2 := enumText(lines[k])
@@ -327,10 +321,7 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 			c.inline(name, first+i, false)
 			var finish bool
 			i, finish = c.item(lines, i, first, -n)
-			k := i
-			for k < len(lines) && blank(lines[k]) {
-				k++
-			}
+			k := skipBlank(lines, i)
 			if k < len(lines) {
 				if m, ok := fieldMarker(lines[k]); ok {
 					i, n, l = k, m, lines[k]
@@ -347,10 +338,7 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 		for {
 			var finish bool
 			i, finish = c.item(lines, i, first, -n)
-			k := i
-			for k < len(lines) && blank(lines[k]) {
-				k++
-			}
+			k := skipBlank(lines, i)
 			if k < len(lines) {
 				if m := optionMarker(lines[k]); m > 0 && optionHasText(lines, k, m) {
 					i, n = k, m

@@ -60,7 +60,6 @@ type checker struct {
 	decoration bool
 
 	styles       []string // section title styles in order of first use
-	sectionLevel int
 }
 
 type target struct {
@@ -344,15 +343,7 @@ func (c *checker) body(lines []string, first int, titles bool) []*element {
 			add(element{kind: elemBody, line: ln})
 			continue
 		}
-		if l == ".." || strings.HasPrefix(l, ".. ") {
-			var kinds []element
-			i, kinds = c.explicitList(lines, i, first, titles)
-			for _, k := range kinds {
-				add(k)
-			}
-			continue
-		}
-		if l == "__" || strings.HasPrefix(l, "__ ") {
+		if isExplicitStart(l) {
 			var kinds []element
 			i, kinds = c.explicitList(lines, i, first, titles)
 			for _, k := range kinds {
@@ -512,6 +503,14 @@ func dedentFrom(block []string, from int) []string {
 		}
 	}
 	return out
+}
+
+// skipBlank returns the index of the first non-blank line from i.
+func skipBlank(lines []string, i int) int {
+	for i < len(lines) && blank(lines[i]) {
+		i++
+	}
+	return i
 }
 
 // trimLeading drops leading blank lines, returning how many were dropped.
@@ -697,10 +696,7 @@ paragraph:
 // literalBlock handles what follows a paragraph ending in "::": an
 // indented or quoted literal block after blank lines.
 func (c *checker) literalBlock(lines []string, j, first int) int {
-	k := j
-	for k < len(lines) && blank(lines[k]) {
-		k++
-	}
+	k := skipBlank(lines, j)
 	if k >= len(lines) {
 		c.report(first+j-1, "Literal block expected; none found: a paragraph ending in \"::\" must be followed by an indented block; indent it, or end the paragraph with a single \":\".")
 		return k
@@ -748,10 +744,7 @@ func (c *checker) definitionList(lines []string, i, first int) int {
 		if blank(lines[i]) {
 			// After blank lines, a term line with an indented next line
 			// continues the list.
-			k := i
-			for k < len(lines) && blank(lines[k]) {
-				k++
-			}
+			k := skipBlank(lines, i)
 			if k+1 < len(lines) && lines[k][0] != ' ' && !blank(lines[k+1]) && lines[k+1][0] == ' ' && c.plainTextLine(lines[k]) {
 				i = k
 				continue
