@@ -101,10 +101,10 @@ func (c *checker) explicit(lines []string, i, first int, titles bool) (int, bool
 	if strings.TrimSpace(l[2:]) == "" && (i+1 >= len(lines) || blank(lines[i+1])) {
 		// An empty comment ends at the blank line: what follows is not
 		// part of it.
-		return i + 1, true, elemInvisible
+		return i + 1, true, elemComment
 	}
 	_, next, finish := indentedBlock(lines, i, min(3, len(l)), -1)
-	return next, finish, elemInvisible
+	return next, finish, elemComment
 }
 
 // hyperlinkTarget parses ".. _name: uri", ".. _`name`: uri", ".. __: uri"
@@ -296,6 +296,7 @@ var needsContent = map[string]bool{
 	"topic": true, "sidebar": true, "compound": true, "container": true, "epigraph": true,
 	"highlights": true, "pull-quote": true, "header": true, "footer": true,
 	"line-block": true, "parsed-literal": true, "code": true, "math": true, "replace": true,
+	"list-table": true, "meta": true,
 }
 
 // directive checks one directive: its name, arguments, options and
@@ -378,6 +379,9 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 	opts := parseOptionValues(argBlockOptions(block, spec))
 
 	if needsContent[canon] && len(content) == 0 {
+		if canon == "list-table" {
+			return errorf("The %q directive is empty; content required: add the table as a two-level bullet list.", name)
+		}
 		if canon == "header" || canon == "footer" {
 			c.reportf(line, "Content block expected for the %q directive; none found: add indented content after a blank line.", name)
 			return elemInvisible

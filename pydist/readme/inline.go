@@ -55,8 +55,9 @@ func normalizeName(s string) string {
 }
 
 // looseName keeps only letters and digits, lower-cased: a fallback
-// comparison so that a name computed slightly differently from docutils
-// never causes a false "unknown target".
+// comparison with section titles, whose names (their text without inline
+// markup) may be computed slightly differently from docutils, so that
+// this never causes a false "unknown target".
 func looseName(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
@@ -722,7 +723,6 @@ func pyInt(s string) (int, bool) {
 func (c *checker) addTarget(name, uri string, line int) {
 	c.spend(20)
 	n := normalizeName(name)
-	c.loose[looseName(n)] = true
 	t := c.targets[n]
 	if t == nil {
 		c.targets[n] = &target{explicit: 1, uri: uri}

@@ -213,6 +213,7 @@ const (
 	elemSection                    // a section; children hold its content
 	elemTransition                 // a transition marker
 	elemField                      // a field list (docinfo when first)
+	elemComment                    // a comment: stripped before the transforms run
 )
 
 // rendersEmpty reports whether readme_renderer's output would be empty:
@@ -223,7 +224,7 @@ func rendersEmpty(doc []*element) bool {
 	for range 2 {
 		var visible []*element
 		for _, e := range doc {
-			if e.kind != elemInvisible {
+			if e.kind != elemInvisible && e.kind != elemComment {
 				visible = append(visible, e)
 			}
 		}
@@ -236,7 +237,7 @@ func rendersEmpty(doc []*element) bool {
 		doc = visible[0].children
 	}
 	for _, e := range doc {
-		if e.kind != elemInvisible {
+		if e.kind != elemInvisible && e.kind != elemComment {
 			return false
 		}
 	}
@@ -251,7 +252,14 @@ func (c *checker) checkTransitions(doc []*element) {
 		return
 	}
 	var walk func(es []*element, inSection bool, last bool)
-	walk = func(es []*element, inSection bool, last bool) {
+	walk = func(all []*element, inSection bool, last bool) {
+		// Comments are stripped before docutils looks at transitions.
+		var es []*element
+		for _, e := range all {
+			if e.kind != elemComment {
+				es = append(es, e)
+			}
+		}
 		for i, e := range es {
 			switch e.kind {
 			case elemTransition:
@@ -292,7 +300,7 @@ func (c *checker) body(lines []string, first int, titles bool) []*element {
 	stack := []*[]*element{&out}
 	cur := func() *[]*element { return stack[len(stack)-1] }
 	add := func(e element) {
-		if e.kind != elemInvisible && e.line > c.lastVisible {
+		if e.kind != elemInvisible && e.kind != elemComment && e.line > c.lastVisible {
 			c.lastVisible = e.line
 		}
 		*cur() = append(*cur(), &e)
