@@ -379,7 +379,7 @@ func (sc *scan) handle(p int, kind startKind, a, b, base int) int {
 			c.symRefs++
 			c.symRefLine = sc.line
 		case "autolabel":
-			c.refs = append(c.refs, nameRef{name: normalizeName(label[1:]), line: sc.line})
+			c.refs = append(c.refs, nameRef{name: normalizeName(label[1:]), line: sc.line, auto: true})
 		default:
 			c.refs = append(c.refs, nameRef{name: normalizeName(label), line: sc.line})
 		}
@@ -787,8 +787,10 @@ func (c *checker) resolve() {
 			c.reportf(r.line, "Duplicate target name, cannot be used as a unique reference: %q: several section titles have this name; add an explicit target \".. _unique-name:\" before the section you mean and refer to that.", r.name)
 			continue
 		}
-		if isDigits(r.name) && c.autoFoot > 0 {
-			// Auto-numbered footnotes take numeric names.
+		if (r.auto || isDigits(r.name)) && c.autoFoot > 0 {
+			// Auto-numbered footnotes take numeric names, and a labelled
+			// auto-numbered reference without its footnote takes the
+			// next unlabelled one.
 			continue
 		}
 		if !known(r.name) {

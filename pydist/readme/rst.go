@@ -71,6 +71,7 @@ type target struct {
 type nameRef struct {
 	name, to string
 	line     int
+	auto     bool // a labelled auto-numbered footnote reference
 }
 
 type customRole struct {
@@ -586,7 +587,11 @@ func (c *checker) lineMarker(lines []string, i, first int, titles bool) (int, bo
 		n := i + 1
 		return -n, true, nil
 	}
-	// Overline: title, then underline.
+	// Overline: title, then underline. A short overline makes docutils
+	// go back and reparse the lines as text, in ways not followed here.
+	if len(marker) < 4 {
+		c.unsureStructure = true
+	}
 	title := lines[i+1]
 	if i+2 >= len(lines) {
 		if len(marker) < 4 {
