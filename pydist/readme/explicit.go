@@ -497,9 +497,12 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 	case bodyContent[canon]:
 		c.body(content, contentLine, false)
 	case canon == "figure":
-		c.body(content, contentLine, false)
+		es := c.body(content, contentLine, false)
+		if len(es) > 0 && es[0].kind != elemPara && es[0].kind != elemComment {
+			c.report(line, "Figure caption must be a paragraph or empty comment: start the figure's content with its caption text, or with \"..\" alone for no caption.")
+		}
 	case canon == "list-table":
-		c.body(content, contentLine, false)
+		c.checkListTable(name, c.body(content, contentLine, false), line)
 	case canon == "line-block", canon == "parsed-literal":
 		c.inline(strings.Join(content, "\n"), contentLine, false)
 	case canon == "replace":
@@ -508,6 +511,28 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 		c.body(content, contentLine, false)
 	}
 	return elemBody
+}
+
+// checkListTable checks a list-table's content: one bullet list whose
+// items each hold one bullet list, all of the same length.
+func (c *checker) checkListTable(name string, es []*element, line int) {
+	if len(es) != 1 || es[0].kind != elemBulletList {
+		c.reportf(line, "Error parsing content block for the %q directive: exactly one bullet list expected.", name)
+		return
+	}
+	cols := -1
+	for k, item := range es[0].children {
+		if len(item.children) != 1 || item.children[0].kind != elemBulletList {
+			c.reportf(line, "Error parsing content block for the %q directive: two-level bullet list expected, but row %d does not contain a second-level bullet list.", name, k+1)
+			return
+		}
+		n := len(item.children[0].children)
+		if cols >= 0 && n != cols {
+			c.reportf(line, "Error parsing content block for the %q directive: uniform two-level bullet list expected, but row %d does not contain the same number of items as row 1 (%d vs %d).", name, k+1, n, cols)
+			return
+		}
+		cols = n
+	}
 }
 
 // canMakeID reports whether docutils' make_id can make a class name of

@@ -261,9 +261,12 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 	l := lines[i]
 	if n, ok := bulletMarker(l); ok {
 		bullet, _ := utf8.DecodeRuneInString(l)
+		list := &element{kind: elemBulletList, line: first + i}
+		defer func() { c.lastList = list }()
 		var finish bool
 		for {
 			i, finish = c.item(lines, i, first, n)
+			list.children = append(list.children, &element{kind: elemItem, children: c.itemBody})
 			if i >= len(lines) || blank(lines[i]) && finish && !c.nextIsBullet(lines, i, bullet) {
 				return i, true
 			}
@@ -419,6 +422,6 @@ func (c *checker) item(lines []string, i, first, n int) (int, bool) {
 		block, next, finish = indentedBlock(lines, i, n, -1)
 	}
 	block, drop := trimLeading(block)
-	c.body(block, first+i+drop, false)
+	c.itemBody = c.body(block, first+i+drop, false)
 	return next, finish
 }

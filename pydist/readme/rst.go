@@ -52,6 +52,10 @@ type checker struct {
 	defaultRole string // canonical name; "" is title-reference
 
 	depth int // nesting of body parses
+	// lastList is the outline of the bullet list listItem just parsed;
+	// itemBody that of the last list item.
+	lastList *element
+	itemBody []*element
 	// classPending is the line of the last class directive without
 	// content; lastVisible the last line starting a visible element.
 	classPending, lastVisible int
@@ -215,6 +219,9 @@ const (
 	elemTransition                 // a transition marker
 	elemField                      // a field list (docinfo when first)
 	elemComment                    // a comment: stripped before the transforms run
+	elemBulletList                 // a bullet list; children are its items
+	elemItem                       // a list item; children are its content
+	elemPara                       // a paragraph
 )
 
 // rendersEmpty reports whether readme_renderer's output would be empty:
@@ -330,7 +337,12 @@ func (c *checker) body(lines []string, first int, titles bool) []*element {
 			continue
 		}
 		if n, ok := c.listItem(lines, i, first); ok {
-			add(element{kind: elemBody, line: ln})
+			if c.lastList != nil {
+				add(*c.lastList)
+				c.lastList = nil
+			} else {
+				add(element{kind: elemBody, line: ln})
+			}
 			i = n
 			continue
 		}
@@ -703,7 +715,7 @@ paragraph:
 	if literal {
 		return c.literalBlock(lines, j, first), nil, elemBody
 	}
-	return j, nil, elemBody
+	return j, nil, elemPara
 }
 
 // literalBlock handles what follows a paragraph ending in "::": an
