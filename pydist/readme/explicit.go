@@ -55,10 +55,10 @@ func (c *checker) explicit(lines []string, i, first int, titles bool) (int, bool
 	l := lines[i]
 	ln := first + i
 	if strings.HasPrefix(l, "__") {
-		// Anonymous target "__ uri".
-		_, next, finish := indentedBlock(lines, i, min(3, len(l)), -1)
-		c.anonTargets++
-		return next, finish, elemInvisible
+		// Anonymous target "__ uri" (or "__ name_").
+		block, next, finish := indentedBlock(lines, i, min(3, len(l)), -1)
+		c.anonymousTarget(strings.Join(block, " "), ln)
+		return next, finish, elemTarget
 	}
 	if m := footnoteRE.FindStringSubmatchIndex(l); m != nil {
 		label := l[m[2]:m[3]]
@@ -138,24 +138,34 @@ func (c *checker) hyperlinkTarget(lines []string, i, first, start int) (int, boo
 	}
 	joined := strings.TrimSpace(strings.Join(uriLines, " "))
 	if name == "_" {
-		c.anonTargets++
-		return end, finish, elemInvisible
+		c.anonymousTarget(joined, ln)
+		return end, finish, elemTarget
 	}
 	if strings.HasSuffix(joined, "_") {
 		if ref, ok := indirectRef(joined); ok {
 			c.addTarget(unescape(name), "", ln)
 			c.indirect = append(c.indirect, nameRef{name: normalizeName(unescape(name)), to: normalizeName(ref), line: ln})
-			return end, finish, elemInvisible
+			return end, finish, elemTarget
 		}
 	}
 	uri := strings.Join(strings.Fields(unescape(strings.ReplaceAll(joined, "\x00", "\\"))), "")
 	c.addTarget(unescape(name), uri, ln)
 	if uri == "" {
-		// An internal target renders as an empty anchor when nothing
-		// follows it to take its id.
-		return end, finish, elemBody
+		return end, finish, elemInternalTarget
 	}
-	return end, finish, elemInvisible
+	return end, finish, elemTarget
+}
+
+// anonymousTarget records an anonymous target; one whose text is a
+// reference ("name_") must point at an existing name.
+func (c *checker) anonymousTarget(text string, line int) {
+	c.anonTargets++
+	t := strings.TrimSpace(text)
+	if strings.HasSuffix(t, "_") && !strings.HasSuffix(t, "\\_") {
+		if ref, ok := indirectRef(t); ok {
+			c.indirect = append(c.indirect, nameRef{name: "(anonymous)", to: normalizeName(ref), line: line})
+		}
+	}
 }
 
 // targetName splits an escaped target line (after ".. _") into the name

@@ -222,6 +222,8 @@ const (
 	elemBulletList                 // a bullet list; children are its items
 	elemItem                       // a list item; children are its content
 	elemPara                       // a paragraph
+	elemTarget                     // an external, indirect or anonymous target: invisible
+	elemInternalTarget             // an internal target: an empty anchor unless a target or element follows
 )
 
 // rendersEmpty reports whether readme_renderer's output would be empty:
@@ -231,8 +233,8 @@ const (
 func rendersEmpty(doc []*element) bool {
 	for range 2 {
 		var visible []*element
-		for _, e := range doc {
-			if e.kind != elemInvisible && e.kind != elemComment {
+		for k, e := range doc {
+			if !invisible(doc, k) {
 				visible = append(visible, e)
 			}
 		}
@@ -244,12 +246,25 @@ func rendersEmpty(doc []*element) bool {
 		}
 		doc = visible[0].children
 	}
-	for _, e := range doc {
-		if e.kind != elemInvisible && e.kind != elemComment {
+	for k := range doc {
+		if !invisible(doc, k) {
 			return false
 		}
 	}
 	return true
+}
+
+// invisible reports whether es[k] renders nothing: comments, targets,
+// substitution definitions, and internal targets that pass their id on to
+// a following target (docutils' PropagateTargets).
+func invisible(es []*element, k int) bool {
+	switch es[k].kind {
+	case elemInvisible, elemComment, elemTarget:
+		return true
+	case elemInternalTarget:
+		return k+1 < len(es) && (es[k+1].kind == elemTarget || es[k+1].kind == elemInternalTarget)
+	}
+	return false
 }
 
 // checkTransitions reports transitions docutils' Transitions transform
@@ -308,7 +323,7 @@ func (c *checker) body(lines []string, first int, titles bool) []*element {
 	stack := []*[]*element{&out}
 	cur := func() *[]*element { return stack[len(stack)-1] }
 	add := func(e element) {
-		if e.kind != elemInvisible && e.kind != elemComment && e.line > c.lastVisible {
+		if e.kind != elemInvisible && e.kind != elemComment && e.kind != elemTarget && e.kind != elemInternalTarget && e.line > c.lastVisible {
 			c.lastVisible = e.line
 		}
 		*cur() = append(*cur(), &e)

@@ -61,6 +61,7 @@ func (c *checker) table(lines []string, i, first int) int {
 			if gridTopRE.MatchString(strings.TrimSpace(rows[k])) {
 				rows = rows[:k+1]
 				found = true
+				c.report(first+i+k+1, "Blank line required after table: the lines after the table's last border must be separated from it by a blank line.")
 				break
 			}
 		}
