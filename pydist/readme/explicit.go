@@ -55,10 +55,11 @@ func (c *checker) explicit(lines []string, i, first int, titles bool) (int, bool
 	l := lines[i]
 	ln := first + i
 	if strings.HasPrefix(l, "__") {
-		// Anonymous target "__ uri" (or "__ name_").
-		block, next, finish := indentedBlock(lines, i, min(3, len(l)), -1)
-		c.anonymousTarget(strings.Join(block, " "), ln)
-		return next, finish, elemTarget
+		// Anonymous target "__ uri" (or "__ name_"), up to a blank line.
+		end, finish := untilBlank(lines, i)
+		text := strings.Join(append([]string{l[min(3, len(l)):]}, lines[i+1:end]...), " ")
+		c.anonymousTarget(text, ln)
+		return end, finish, elemTarget
 	}
 	if m := footnoteRE.FindStringSubmatchIndex(l); m != nil {
 		label := l[m[2]:m[3]]
@@ -111,12 +112,7 @@ func (c *checker) explicit(lines []string, i, first int, titles bool) (int, bool
 // and ".. _name: other_" (indirect), from column start (the underscore).
 func (c *checker) hyperlinkTarget(lines []string, i, first, start int) (int, bool, elemKind) {
 	ln := first + i
-	// until_blank, strip_indent=False.
-	end := i + 1
-	for end < len(lines) && lines[end] != "" && lines[end][0] == ' ' {
-		end++
-	}
-	finish := end >= len(lines) || blank(lines[end])
+	end, finish := untilBlank(lines, i)
 	block := append([]string{lines[i][start:]}, lines[i+1:end]...)
 	// Find the name: the text up to the first colon followed by a space
 	// or the end, on the first line or the first lines joined.
@@ -154,6 +150,17 @@ func (c *checker) hyperlinkTarget(lines []string, i, first, start int) (int, boo
 		return end, finish, elemInternalTarget
 	}
 	return end, finish, elemTarget
+}
+
+// untilBlank returns the end of the block of line i and the indented
+// lines after it, stopping at a blank line (docutils' until_blank), and
+// whether it ended at a blank line or the end of input.
+func untilBlank(lines []string, i int) (int, bool) {
+	end := i + 1
+	for end < len(lines) && lines[end] != "" && lines[end][0] == ' ' && !blank(lines[end]) {
+		end++
+	}
+	return end, end >= len(lines) || blank(lines[end])
 }
 
 // anonymousTarget records an anonymous target; one whose text is a

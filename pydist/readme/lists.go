@@ -319,11 +319,15 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 		}
 	}
 	if n, ok := fieldMarker(l); ok {
+		list := &element{kind: elemFieldList, line: first + i}
+		defer func() { c.lastList = list }()
 		for {
 			name := l[1:strings.LastIndex(strings.TrimRight(l[:n], " "), ":")]
 			c.inline(name, first+i, false)
 			var finish bool
+			ln := first + i
 			i, finish = c.item(lines, i, first, -n)
+			list.children = append(list.children, &element{kind: elemItem, name: unescape(escape2null(name)), line: ln, children: c.itemBody})
 			k := skipBlank(lines, i)
 			if k < len(lines) {
 				if m, ok := fieldMarker(lines[k]); ok {

@@ -132,6 +132,7 @@ func checkRST(src string) []Problem {
 		c.probs = append(c.probs, Problem{Code: CodeRSTEmpty, Message: "the description renders to nothing on PyPI (it holds only comments, targets, substitution definitions or a lone title); add some text"})
 	}
 	c.checkTransitions(doc)
+	c.checkDocinfo(doc)
 	return c.probs
 }
 
@@ -206,6 +207,7 @@ func indentOf(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
 // decide what the output holds.
 type element struct {
 	kind     elemKind
+	name     string // a field's name
 	line     int
 	children []*element // for sections
 }
@@ -217,7 +219,7 @@ const (
 	elemInvisible                  // comment, target, substitution definition, directives rendering nothing
 	elemSection                    // a section; children hold its content
 	elemTransition                 // a transition marker
-	elemField                      // a field list (docinfo when first)
+	elemFieldList                  // a field list (docinfo when first); children are its fields
 	elemComment                    // a comment: stripped before the transforms run
 	elemBulletList                 // a bullet list; children are its items
 	elemItem                       // a list item; children are its content
@@ -252,6 +254,53 @@ func rendersEmpty(doc []*element) bool {
 		}
 	}
 	return true
+}
+
+// bibliographic lists docutils' English bibliographic field names: true
+// for those whose body must be a single paragraph.
+var bibliographic = map[string]bool{
+	"author": true, "organization": true, "contact": true, "version": true, "revision": true,
+	"status": true, "date": true, "copyright": true,
+	"authors": false, "address": false, "dedication": false, "abstract": false,
+}
+
+// checkDocinfo checks the bibliographic fields of a field list that
+// docutils turns into the document's docinfo: the first element of the
+// document (after a promoted title and subtitle, and comments or targets).
+func (c *checker) checkDocinfo(doc []*element) {
+	if c.unsureStructure || len(c.probs) > 0 {
+		return
+	}
+	// Title and subtitle promotion, as in rendersEmpty.
+	for range 2 {
+		var visible []*element
+		for k, e := range doc {
+			if !invisible(doc, k) {
+				visible = append(visible, e)
+			}
+		}
+		if len(visible) == 1 && visible[0].kind == elemSection && doc[len(doc)-1].kind == elemSection {
+			doc = visible[0].children
+		}
+	}
+	for _, e := range doc {
+		switch e.kind {
+		case elemComment, elemTarget, elemInternalTarget:
+			continue
+		case elemFieldList:
+			for _, f := range e.children {
+				single, ok := bibliographic[strings.ToLower(f.name)]
+				switch {
+				case !ok:
+				case len(f.children) == 0:
+					c.reportf(f.line, "Cannot extract empty bibliographic field %q: give the field a value, or remove it.", f.name)
+				case single && (len(f.children) != 1 || f.children[0].kind != elemPara):
+					c.reportf(f.line, "Cannot extract compound bibliographic field %q: its value must be a single paragraph.", f.name)
+				}
+			}
+		}
+		return
+	}
 }
 
 // invisible reports whether es[k] renders nothing: comments, targets,
