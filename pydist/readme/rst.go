@@ -63,7 +63,7 @@ type checker struct {
 	// docutils puts first in the document.
 	decoration bool
 
-	styles       []string // section title styles in order of first use
+	styles []string // section title styles in order of first use
 }
 
 type target struct {
@@ -215,17 +215,17 @@ type element struct {
 type elemKind int
 
 const (
-	elemBody       elemKind = iota // anything rendered
-	elemInvisible                  // comment, target, substitution definition, directives rendering nothing
-	elemSection                    // a section; children hold its content
-	elemTransition                 // a transition marker
-	elemFieldList                  // a field list (docinfo when first); children are its fields
-	elemComment                    // a comment: stripped before the transforms run
-	elemBulletList                 // a bullet list; children are its items
-	elemItem                       // a list item; children are its content
-	elemPara                       // a paragraph
-	elemTarget                     // an external, indirect or anonymous target: invisible
-	elemInternalTarget             // an internal target: an empty anchor unless a target or element follows
+	elemBody           elemKind = iota // anything rendered
+	elemInvisible                      // comment, target, substitution definition, directives rendering nothing
+	elemSection                        // a section; children hold its content
+	elemTransition                     // a transition marker
+	elemFieldList                      // a field list (docinfo when first); children are its fields
+	elemComment                        // a comment: stripped before the transforms run
+	elemBulletList                     // a bullet list; children are its items
+	elemItem                           // a list item; children are its content
+	elemPara                           // a paragraph
+	elemTarget                         // an external, indirect or anonymous target: invisible
+	elemInternalTarget                 // an internal target: an empty anchor unless a target or element follows
 )
 
 // rendersEmpty reports whether readme_renderer's output would be empty:
