@@ -58,18 +58,27 @@
 //     enumerated, field, option and definition lists, block quotes, line
 //     blocks, literal blocks and explicit markup that end without a blank
 //     line, "::" with no literal block after it;
-//   - tables: grid tables whose borders are not aligned or that lack a
-//     bottom border, simple tables whose borders differ or lack a bottom
-//     border, a table not followed by a blank line;
+//   - tables: grid tables parsed into cells as docutils does (borders
+//     not aligned, no bottom border, broken cell borders, a misplaced
+//     header separator), simple tables parsed into rows and columns (text
+//     in a column margin, an incomplete column span, borders of different
+//     lengths, no bottom border), a table not followed by a blank line;
+//     cell contents are checked like any other text; list-table content
+//     that is not a uniform two-level bullet list; a figure whose content
+//     does not start with a caption paragraph; a class directive with no
+//     element after it, or a class name without a letter;
+//   - docinfo: in the field list docutils turns into the document's
+//     bibliographic data, an empty bibliographic field, or one (Author,
+//     Version, Date, Copyright...) whose value is not a single paragraph;
 //   - a description that renders to nothing (only comments, targets or a
 //     lone title), which readme_renderer also refuses.
 //
-// Not checked (accepted): the inside of table cells (and unresolved names
-// in documents with tables that may define them), list-table and csv-table
-// structure, figure captions, what substitution definitions may contain,
-// nesting deeper than 200 levels, and anything past a work budget of
-// about 10 million steps (a few megabytes of text), which bounds the time
-// spent on hostile input.
+// Not checked (accepted): csv-table content, what substitution definitions
+// may contain, labelled auto-numbered footnote references, tables with
+// East Asian wide characters (docutils pads them), section structure after
+// an overline shorter than four characters, nesting deeper than 200
+// levels, and anything past a work budget of about 10 million steps (a few
+// megabytes of text), which bounds the time spent on hostile input.
 //
 // # Evidence
 //
