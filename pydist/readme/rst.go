@@ -626,18 +626,28 @@ func isPunct7(b byte) bool {
 	return (b >= '!' && b <= '/') || (b >= ':' && b <= '@') || (b >= '[' && b <= '`') || (b >= '{' && b <= '~')
 }
 
-// titleWidth is the column width of a title, and whether it is certain
-// (no wide or combining characters, whose width docutils computes from
-// Unicode data).
-func titleWidth(s string) (int, bool) {
-	n, sure := 0, true
-	for _, r := range s {
-		n++
-		if r >= 0x300 && (unicode.Is(unicode.Mn, r) || r >= 0x1100) {
-			sure = false
+// titleFit compares a title's column width with an underline (or
+// overline) of n characters, as docutils' column_width does: East Asian
+// wide characters count two columns, combining characters none. As the
+// Unicode data may differ from Python's, the width is bounded: lo counts
+// every character except combining marks as one column, hi counts every
+// character from U+1100 on as possibly wide. It returns whether the line
+// is certainly long enough, certainly too short, or either.
+func titleFit(title string, n int) (fits, short bool) {
+	lo, hi := 0, 0
+	for _, r := range title {
+		switch {
+		case unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc):
+			hi++ // a mark docutils might not count as combining
+		case r >= 0x1100:
+			lo++
+			hi += 2
+		default:
+			lo++
+			hi++
 		}
 	}
-	return n, sure
+	return hi <= n, lo > n
 }
 
 // lineMarker handles a line of repeated punctuation at the start of a
@@ -692,15 +702,14 @@ func (c *checker) lineMarker(lines []string, i, first int, titles bool) (int, bo
 		return i + 3, true, nil
 	}
 	t := strings.TrimSpace(title)
-	w, sure := titleWidth(strings.TrimRight(title, " "))
-	if w > len(marker) {
+	if fits, short := titleFit(strings.TrimRight(title, " "), len(marker)); !fits {
 		if len(marker) < 4 {
-			if !sure {
-				c.unsureStructure = true
+			if !short {
+				c.unsureStructure, c.unsureNames = true, true
 			}
 			return i, false, nil
 		}
-		if sure {
+		if short {
 			c.report(ln, "Title overline too short: make the overline and underline at least as long as the title.")
 		}
 	}
@@ -727,16 +736,12 @@ func (c *checker) text(lines []string, i, first int, titles bool) (int, *section
 		if nl[0] != ' ' && isLine(nl) {
 			under := strings.TrimRight(nl, " ")
 			title := strings.TrimRight(l, " ")
-			w, sure := titleWidth(title)
-			short := false
-			if w > len(under) {
-				if len(under) < 4 {
-					if !sure {
-						c.unsureStructure = true
-					}
-					goto paragraph
+			fits, short := titleFit(title, len(under))
+			if !fits && len(under) < 4 {
+				if !short {
+					c.unsureStructure, c.unsureNames = true, true
 				}
-				short = sure
+				goto paragraph
 			}
 			if !titles {
 				c.report(ln, "Unexpected section title: titles are allowed only at the top level, not inside lists, block quotes or directives; unindent the title or remove its underline.")
