@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -64,6 +65,12 @@ type Issuer struct {
 	RequestToken secret.String
 	// Now is the clock for iat/nbf/exp; default time.Now.
 	Now func() time.Time
+	// Hosts are the Host header values, besides the issuer URL's own host,
+	// that the signing routes answer: the addresses the server listens on
+	// and the names it is reached by. A signing request naming any other
+	// host is refused, so that a web page cannot reach the issuer through
+	// a DNS name rebound to loopback.
+	Hosts []string
 }
 
 // New returns an issuer whose iss is issuerURL (https, or http to loopback;
@@ -172,6 +179,10 @@ func (i *Issuer) JWKS() jose.JSONWebKeySet {
 //	GET  /.well-known/jwks.json              the public key (with kid)
 //	POST /mint                               JSON claims -> {"token": jwt}; loopback only
 //	GET  /github/token?audience=AUD          {"value": jwt} for Issuer.GitHub; loopback only
+//
+// The two signing routes also require a Host the issuer knows (its URL's
+// host or one of Hosts), and /mint a JSON Content-Type, which a web page
+// cannot send across origins without a preflight the issuer never grants.
 func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	if i.path != "" && strings.HasPrefix(p, i.path+"/") {
@@ -202,12 +213,12 @@ func (i *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		jsonhttp.Write(w, http.StatusOK, i.JWKS())
 	case "/mint":
-		if !allow(w, r, http.MethodPost) || !loopbackOnly(w, r) {
+		if !allow(w, r, http.MethodPost) || !loopbackOnly(w, r) || !i.knownHost(w, r) || !jsonBody(w, r) {
 			return
 		}
 		i.serveMint(w, r)
 	case "/github/token":
-		if !allow(w, r, http.MethodGet) || !loopbackOnly(w, r) {
+		if !allow(w, r, http.MethodGet) || !loopbackOnly(w, r) || !i.knownHost(w, r) {
 			return
 		}
 		i.serveGitHubToken(w, r)
@@ -293,6 +304,33 @@ func loopbackOnly(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	jsonhttp.Write(w, http.StatusForbidden, map[string]any{"message": "the dev issuer signs tokens only for requests from loopback addresses"})
+	return false
+}
+
+// knownHost refuses a signing request whose Host is neither the issuer
+// URL's host nor one of Hosts (compared without case).
+func (i *Issuer) knownHost(w http.ResponseWriter, r *http.Request) bool {
+	own := ""
+	if u, err := url.Parse(i.url); err == nil {
+		own = u.Host
+	}
+	for _, h := range append([]string{own}, i.Hosts...) {
+		if h != "" && strings.EqualFold(h, r.Host) {
+			return true
+		}
+	}
+	jsonhttp.Write(w, http.StatusForbidden, map[string]any{"message": fmt.Sprintf(
+		"the dev issuer signs tokens only for requests to its own addresses, not to Host %q (a DNS name rebound to loopback?); use %s, or add the name with --public-url", r.Host, i.url)})
+	return false
+}
+
+// jsonBody refuses a request body that is not declared as JSON.
+func jsonBody(w http.ResponseWriter, r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err == nil && mt == "application/json" {
+		return true
+	}
+	jsonhttp.Write(w, http.StatusUnsupportedMediaType, map[string]any{"message": "send the claims with Content-Type: application/json"})
 	return false
 }
 

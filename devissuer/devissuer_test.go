@@ -88,8 +88,10 @@ func TestRoutes(t *testing.T) {
 	iss, url := serve(t, false)
 	iss.GitHub = &devissuer.GitHubIdentity{Owner: "octo", Repository: "repo", Workflow: "release.yml", Environment: "pypi"}
 	iss.RequestToken = secret.New("request-token")
+	iss.Hosts = []string{"index.example"}
 	tests := []struct {
 		name, method, path, body, auth, remote string
+		host, contentType                      string
 		status                                 int
 		check                                  func(t *testing.T, body map[string]any)
 	}{
@@ -113,6 +115,13 @@ func TestRoutes(t *testing.T) {
 		}},
 		{name: "mint from another host", method: "POST", path: "/mint", body: `{}`, remote: "192.0.2.7:5000", status: 403},
 		{name: "mint not an object", method: "POST", path: "/mint", body: `[1]`, status: 400},
+		{name: "mint without a content type", method: "POST", path: "/mint", body: `{}`, contentType: "-", status: 415},
+		{name: "mint as text/plain (a page's simple request)", method: "POST", path: "/mint", body: `{}`, contentType: "text/plain", status: 415},
+		{name: "mint as a form", method: "POST", path: "/mint", body: `{}`, contentType: "application/x-www-form-urlencoded", status: 415},
+		{name: "mint with JSON and charset", method: "POST", path: "/mint", body: `{}`, contentType: "application/json; charset=utf-8", status: 200},
+		{name: "mint for a rebound host name", method: "POST", path: "/mint", body: `{}`, host: "rebind.example:80", status: 403},
+		{name: "mint for a configured host", method: "POST", path: "/mint", body: `{}`, host: "INDEX.example", status: 200},
+		{name: "github token for a rebound host name", method: "GET", path: "/github/token?audience=pypi", auth: "bearer request-token", host: "rebind.example", status: 403},
 		{name: "mint by GET", method: "GET", path: "/mint", status: 405},
 		{name: "github token", method: "GET", path: "/github/token?audience=testpypi", auth: "bearer request-token", status: 200, check: func(t *testing.T, b map[string]any) {
 			c := claimsOf(t, b["value"].(string))
@@ -133,6 +142,16 @@ func TestRoutes(t *testing.T) {
 			}
 			if tc.auth != "" {
 				req.Header.Set("Authorization", tc.auth)
+			}
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			switch {
+			case tc.contentType == "-":
+			case tc.contentType != "":
+				req.Header.Set("Content-Type", tc.contentType)
+			case tc.method == "POST":
+				req.Header.Set("Content-Type", "application/json")
 			}
 			rec := httptest.NewRecorder()
 			iss.ServeHTTP(rec, req)

@@ -56,6 +56,9 @@ type Options struct {
 	// ReleaseUploadWindow is how long after its first file a release
 	// accepts new files; default 14 days (PyPI); negative: no limit.
 	ReleaseUploadWindow time.Duration
+	// Limits bound connections and transfer times (see HTTPServer); zero
+	// fields take the defaults.
+	Limits Limits
 	// Logger receives request and upload logs; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -75,6 +78,10 @@ type Server struct {
 	tokens *tokenStore
 	mux    *http.ServeMux
 	h      http.Handler // mux wrapped in request logging
+
+	// pendingOwner maps a project created by a pending publisher's token
+	// to that publisher; guarded by store.commitMu (see pendingRefusal).
+	pendingOwner map[string]string
 
 	// bufs recycles the receive buffers of uploads by size, so that
 	// uploads reuse memory already faulted in.
@@ -106,6 +113,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	opts.Limits = opts.Limits.withDefaults()
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -117,7 +125,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, store: st, tokens: tokens}
+	s := &Server{opts: opts, log: opts.Logger, now: opts.Now, store: st, tokens: tokens, pendingOwner: map[string]string{}}
 	if opts.Verifier == nil && (len(opts.Publishers.GitHub) > 0 || len(opts.Publishers.GitLab) > 0) {
 		v, err := publisher.NewVerifier(publisher.Config{
 			Audience:   opts.Audience,
@@ -135,10 +143,10 @@ func New(opts Options) (*Server, error) {
 		s.opts.Verifier = v
 	}
 	s.mux = s.routes()
-	s.h = s.logRequests(s.mux)
+	s.h = nosniff(s.logRequests(s.mux))
 	projects, files := st.projectList(), 0
 	for _, p := range projects {
-		files += len(p.files)
+		files += p.files
 	}
 	s.log.Info("index opened", "data", opts.DataDir, "projects", len(projects), "files", files,
 		"tokens", len(opts.Tokens), "trusted_publishing", s.opts.Verifier != nil)

@@ -36,6 +36,7 @@ type identity struct {
 	oidc      bool            // minted through trusted publishing
 	expires   time.Time       // zero: never
 	publisher string
+	pending   bool // minted for a pending publisher: see pendingRefusal
 }
 
 // allows reports whether the identity may upload to the normalized project.
@@ -141,7 +142,7 @@ func (s *Server) mint(ctx context.Context, m *publisher.Match, lifetime time.Dur
 		return secret.String{}, time.Time{}, fmt.Errorf("publisher %s has no project", m.Publisher)
 	}
 	expires := s.now().Add(lifetime)
-	id := &identity{name: "trusted publisher " + m.Publisher, projects: map[string]bool{}, oidc: true, expires: expires, publisher: m.Publisher}
+	id := &identity{name: "trusted publisher " + m.Publisher, projects: map[string]bool{}, oidc: true, expires: expires, publisher: m.Publisher, pending: m.Pending}
 	for _, p := range m.Projects {
 		id.projects[pydist.NormalizeName(p)] = true
 	}

@@ -25,14 +25,14 @@ func benchServer(b *testing.B, n int) *Server {
 	return srv
 }
 
-// fillProject adds n synthetic records to the in-memory index of project.
+// fillProject adds n synthetic records to the in-memory index of project,
+// with the filename lengths of real wheels (see realisticWheel).
 func fillProject(srv *Server, project string, n int) {
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
-		v := fmt.Sprintf("%d.%d.%d", i/1000, (i/10)%100, i%10)
-		fn := fmt.Sprintf("%s-%s-py3-none-any.whl", project, v)
+		fn, v := realisticWheel(project, i)
 		srv.store.add(&record{
-			Filename: fn, Project: project, Normalized: project, Version: v, FileType: "bdist_wheel", PyVersion: "py3",
+			Filename: fn, Project: project, Normalized: project, Version: v, FileType: "bdist_wheel", PyVersion: "cp312",
 			Size: 12345, SHA256: sha256Hex([]byte(fn)), Blake2b256: blake2Hex([]byte(fn)), MD5: md5Hex([]byte(fn)),
 			UploadTime: t0.Add(time.Duration(i) * time.Minute), RequiresPython: ">=3.9",
 			MetadataSHA256: sha256Hex([]byte(fn + ".metadata")),

@@ -25,6 +25,14 @@ import (
 //	minted_token_lifetime = "15m"  # tokens minted by trusted publishing
 //	release_upload_window = "336h" # files may be added to a release this long (PyPI: 14 days)
 //
+//	# Connection limits (see Limits; these are the defaults):
+//	max_connections = 256          # connections served at once
+//	read_header_timeout = "10s"    # to send a request's headers
+//	idle_timeout = "60s"           # keep-alive connection without a request
+//	stall_timeout = "30s"          # body or download without progress
+//	min_transfer_rate = "4KiB"     # per second, bodies and downloads
+//	write_timeout = "60s"          # answers other than downloads
+//
 //	[[tokens]]
 //	name = "ci"
 //	token_file = "ci.token"        # or: token = "pypi-..." ; relative to this file
@@ -50,6 +58,12 @@ type Config struct {
 	AllowLocalVersions  bool                 `toml:"allow_local_versions"`  // Options.AllowLocalVersions
 	MintedTokenLifetime Duration             `toml:"minted_token_lifetime"` // Options.MintedTokenLifetime
 	ReleaseUploadWindow Duration             `toml:"release_upload_window"` // Options.ReleaseUploadWindow
+	MaxConnections      int                  `toml:"max_connections"`       // Limits.MaxConnections
+	ReadHeaderTimeout   Duration             `toml:"read_header_timeout"`   // Limits.ReadHeaderTimeout
+	IdleTimeout         Duration             `toml:"idle_timeout"`          // Limits.IdleTimeout
+	StallTimeout        Duration             `toml:"stall_timeout"`         // Limits.StallTimeout
+	MinTransferRate     Rate                 `toml:"min_transfer_rate"`     // Limits.MinRate
+	WriteTimeout        Duration             `toml:"write_timeout"`         // Limits.WriteTimeout
 	Tokens              []TokenConfig        `toml:"tokens"`                // Options.Tokens
 	Publishers          publisher.Publishers `toml:"publishers"`            // Options.Publishers
 }
@@ -68,12 +82,30 @@ type ByteSize int64
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (b *ByteSize) UnmarshalText(t []byte) error {
+	n, err := sizeField("max_file_size", t)
+	*b = ByteSize(n)
+	return err
+}
+
+// sizeField parses the size t of a top-level field, naming the field in
+// its error.
+func sizeField(field string, t []byte) (int64, error) {
 	n, err := ParseSize(string(t))
 	if err != nil {
-		return &fieldError{"max_file_size", err}
+		return 0, &fieldError{field, err}
 	}
-	*b = ByteSize(n)
-	return nil
+	return n, nil
+}
+
+// Rate is a transfer rate in bytes per second, written in TOML like a
+// ByteSize: "4KiB" is 4096 bytes per second.
+type Rate int64
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (r *Rate) UnmarshalText(t []byte) error {
+	n, err := sizeField("min_transfer_rate", t)
+	*r = Rate(n)
+	return err
 }
 
 // Duration is a time.Duration written in TOML as a string such as "15m".
@@ -149,6 +181,8 @@ func ParseConfig(name string, data []byte, readFile func(string) ([]byte, error)
 	for _, k := range []struct{ key, want string }{
 		{"audience", "string"}, {"max_file_size", "size"}, {"allow_local_versions", "bool"},
 		{"minted_token_lifetime", "duration"}, {"release_upload_window", "duration"},
+		{"max_connections", "int"}, {"read_header_timeout", "duration"}, {"idle_timeout", "duration"},
+		{"stall_timeout", "duration"}, {"min_transfer_rate", "size"}, {"write_timeout", "duration"},
 	} {
 		v, ok := raw[k.key]
 		if !ok {
@@ -165,11 +199,15 @@ func ParseConfig(name string, data []byte, readFile func(string) ([]byte, error)
 			}
 		case "bool":
 			_, good = v.(bool)
+		case "int":
+			n, ok := v.(int64)
+			good = ok && n > 0 && n <= 1<<20
 		}
 		if !good {
 			hint := map[string]string{
 				"string": `a string in quotes`, "size": `a size like "100MiB" or a number of bytes`,
 				"bool": "true or false", "duration": `a duration in quotes like "15m" or "336h"`,
+				"int": "a whole number from 1 to 1048576",
 			}[k.want]
 			return Options{}, fmt.Errorf("%s:%d: %s must be %s", name, keyLine(data, k.key), k.key, hint)
 		}
@@ -187,6 +225,14 @@ func ParseConfig(name string, data []byte, readFile func(string) ([]byte, error)
 		MintedTokenLifetime: time.Duration(cfg.MintedTokenLifetime),
 		ReleaseUploadWindow: time.Duration(cfg.ReleaseUploadWindow),
 		Publishers:          cfg.Publishers,
+		Limits: Limits{
+			MaxConnections:    cfg.MaxConnections,
+			ReadHeaderTimeout: time.Duration(cfg.ReadHeaderTimeout),
+			IdleTimeout:       time.Duration(cfg.IdleTimeout),
+			StallTimeout:      time.Duration(cfg.StallTimeout),
+			MinRate:           int64(cfg.MinTransferRate),
+			WriteTimeout:      time.Duration(cfg.WriteTimeout),
+		},
 	}
 	if cfg.MaxFileSize < 0 {
 		return Options{}, fmt.Errorf("%s:%d: max_file_size is %d: it must be positive", name, keyLine(data, "max_file_size"), cfg.MaxFileSize)

@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(serveDirEnv); dir != "" {
 		os.Exit(serveForTest(dir))
 	}
+	if dir := os.Getenv(startupDirEnv); dir != "" {
+		os.Exit(startupForBench(dir))
+	}
 	os.Exit(m.Run())
 }
 
@@ -38,8 +41,11 @@ func TestMain(m *testing.M) {
 func serveForTest(dir string) int {
 	srv, err := New(Options{
 		DataDir: dir,
-		Tokens:  []APIToken{{Name: "all", Token: secret.New(tokAll)}},
-		Logger:  slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Tokens: []APIToken{
+			{Name: "all", Token: secret.New(tokAll)},
+			{Name: "scoped", Token: secret.New(tokScoped), Projects: []string{"Scoped_Proj"}},
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -51,7 +57,8 @@ func serveForTest(dir string) int {
 		return 1
 	}
 	fmt.Printf("LISTEN http://%s\n", ln.Addr())
-	err = http.Serve(ln, srv)
+	// Served as `trustpub serve` serves it: with its limits.
+	err = srv.HTTPServer(srv).Serve(srv.LimitListener(ln))
 	fmt.Fprintln(os.Stderr, err)
 	return 1
 }
@@ -63,7 +70,13 @@ type subprocessIndex struct {
 
 func startSubprocessIndex(t *testing.T, dir string) *subprocessIndex {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
+	return startSubprocess(t, exec.Command(os.Args[0]), dir)
+}
+
+// startSubprocess runs cmd, which runs this test binary (perhaps through
+// a wrapper), as an index over dir.
+func startSubprocess(t *testing.T, cmd *exec.Cmd, dir string) *subprocessIndex {
+	t.Helper()
 	cmd.Env = append(os.Environ(), serveDirEnv+"="+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()

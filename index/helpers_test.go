@@ -80,6 +80,22 @@ func newTestIndexAt(t testing.TB, dir string, mod func(*Options)) *testIndex {
 	return ti
 }
 
+// crash stops the index as a crash would leave its data directory: the
+// Server's lock is released, but the catalog is not marked current, so the
+// next start rebuilds it from the record files (what a crash leaves behind
+// is what that start must handle).
+func (ti *testIndex) crash() {
+	ti.http.Close()
+	ti.srv.Close()
+	os.Remove(filepath.Join(ti.dir, cleanFile))
+}
+
+// stop stops the index cleanly.
+func (ti *testIndex) stop() {
+	ti.http.Close()
+	ti.srv.Close()
+}
+
 // dfile is a distribution built for a test, with the form that uploads it.
 type dfile struct {
 	name, version string

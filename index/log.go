@@ -1,8 +1,17 @@
 package index
 
-import "net/http"
+import (
+	"io"
+	"net/http"
+	"os"
+)
 
 // statusRecorder captures the status and size of a response for the log.
+// It passes io.ReaderFrom through to the connection's writer, so that
+// http.ServeContent can send a stored file with sendfile(2) (a ReaderFrom
+// hidden by a wrapper makes it copy the file through 32 KiB buffers, a
+// read and a write per buffer), and Unwrap, so that http.ResponseController
+// reaches the connection (deadlines, flushes).
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
@@ -24,6 +33,42 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	r.bytes += int64(n)
 	return n, err
 }
+
+// ReadFrom implements io.ReaderFrom with the underlying writer's ReadFrom
+// when it has one (net/http's does: sendfile for an *os.File on a TCP
+// connection), counting the bytes for the log.
+func (r *statusRecorder) ReadFrom(src io.Reader) (int64, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	var n int64
+	var err error
+	if rf, ok := r.ResponseWriter.(io.ReaderFrom); ok && isFile(src) {
+		n, err = rf.ReadFrom(src)
+	} else {
+		// A body in memory is written through the response's buffer,
+		// headers and body in one write, as without this method.
+		n, err = io.Copy(writerOnly{r}, src)
+		return n, err // Write counted the bytes
+	}
+	r.bytes += n
+	return n, err
+}
+
+// isFile reports whether src reads a file (as http.ServeContent passes
+// one: an *os.File, possibly behind an io.LimitedReader), which the
+// connection can send with sendfile.
+func isFile(src io.Reader) bool {
+	if lr, ok := src.(*io.LimitedReader); ok {
+		src = lr.R
+	}
+	_, ok := src.(*os.File)
+	return ok
+}
+
+// writerOnly hides every method but Write, so that io.Copy does not loop
+// back into ReadFrom.
+type writerOnly struct{ io.Writer }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

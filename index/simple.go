@@ -3,22 +3,26 @@ package index
 import (
 	"bytes"
 	"cmp"
-	"compress/gzip"
-	"crypto/sha256"
-	"encoding/hex"
+	"compress/flate"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
+	"hash/maphash"
 	"html"
 	"mime"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/trustpub/trustpub/pydist"
 )
@@ -119,47 +123,237 @@ type renderedPage struct {
 	modified   time.Time
 }
 
-// lazyBody is one format of a page, rendered once, on demand.
+// lazyBody is one format of a page, rendered once, on demand, as parts: a
+// project page's file entries come in segments that keep their digest and
+// compressed form across renders, so that rebuilding a big page after an
+// upload compresses the one segment that changed.
 type lazyBody struct {
+	seed   maphash.Seed // the store's, for ETags
 	once   sync.Once
-	render func() []byte
+	render func() []bodyPart
+	parts  []bodyPart
 	body   []byte
 	etag   string
-	gz     gzipped // compressed on the first request that accepts gzip
+	gzOnce sync.Once // compressed on the first request that accepts gzip
+	gz     []byte
 }
 
-// get renders the body (first call only) and returns it with its ETag.
+// bodyPart is a run of a page's bytes; seg is set for a run of file
+// entries.
+type bodyPart struct {
+	raw []byte
+	seg *segment
+}
+
+// get renders the body (first call only) and returns it with its ETag: a
+// hash of the parts' hashes (64 bits of maphash, seeded per process: an
+// ETag only has to change when the body does).
 func (l *lazyBody) get() ([]byte, string) {
 	l.once.Do(func() {
-		l.body = l.render()
+		l.parts = l.render()
 		l.render = nil // the snapshot it holds can go
-		sum := sha256.Sum256(l.body)
-		l.etag = `"` + hex.EncodeToString(sum[:16]) + `"`
+		n := 0
+		for _, p := range l.parts {
+			n += len(p.raw)
+		}
+		body := make([]byte, 0, n)
+		var h maphash.Hash
+		h.SetSeed(l.seed)
+		for _, p := range l.parts {
+			body = append(body, p.raw...)
+			var sum uint64
+			if p.seg != nil {
+				sum = p.seg.digest(l.seed)
+			} else {
+				sum = maphash.Bytes(l.seed, p.raw)
+			}
+			h.Write(binary.LittleEndian.AppendUint64(nil, sum))
+		}
+		l.body = body
+		l.etag = `"` + strconv.FormatUint(h.Sum64(), 16) + "-" + strconv.Itoa(len(body)) + `"`
 	})
 	return l.body, l.etag
 }
 
-// gzipped is a body compressed once, on demand.
-type gzipped struct {
-	once sync.Once
-	b    []byte
+// gzipped returns the body gzip-compressed (first call only): each part
+// is a deflate stream of its own, ending with a sync flush, compressed in
+// parallel and, for segments, cached; the gzip member is their
+// concatenation, a final empty block and the trailer (RFC 1951 §3.2.3,
+// RFC 1952): one valid stream, as pigz writes them.
+func (l *lazyBody) gzipped() []byte {
+	body, _ := l.get()
+	l.gzOnce.Do(func() {
+		deflated := make([][]byte, len(l.parts))
+		var g errgroup.Group
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for i, p := range l.parts {
+			if p.seg != nil {
+				g.Go(func() error { deflated[i] = p.seg.deflated(); return nil })
+			} else {
+				g.Go(func() error { deflated[i] = deflatePart(p.raw); return nil })
+			}
+		}
+		g.Wait()
+		n := 10 + 2 + 8
+		for _, d := range deflated {
+			n += len(d)
+		}
+		out := make([]byte, 0, n)
+		out = append(out, 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff) // deflate, no name, no mtime, OS unknown
+		for _, d := range deflated {
+			out = append(out, d...)
+		}
+		out = append(out, 0x03, 0x00) // final empty fixed-Huffman block
+		out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(body))
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(body)))
+		l.gz = out
+	})
+	return l.gz
 }
 
-func (g *gzipped) of(src []byte) []byte {
-	g.once.Do(func() {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed) // valid level: no error
-		zw.Write(src)
-		zw.Close()
-		g.b = buf.Bytes()
-	})
-	return g.b
+// flateWriters recycles deflate compressors (each holds about a megabyte
+// of tables).
+var flateWriters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed) // valid level: no error
+	return w
+}}
+
+// deflatePart compresses raw as a non-final deflate stream ending on a byte
+// boundary (sync flush), to be followed by more.
+func deflatePart(raw []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(raw)/4 + 64)
+	w := flateWriters.Get().(*flate.Writer)
+	w.Reset(&buf)
+	w.Write(raw)
+	w.Flush()
+	flateWriters.Put(w)
+	return buf.Bytes()
+}
+
+// segment is a run of a project page's file entries in one format; its
+// digest and compressed form are computed once and reused by every
+// render that has the same run.
+type segment struct {
+	recs []*record
+	lead bool // the page's first entries (no separator before the first)
+	raw  []byte
+
+	sumOnce sync.Once
+	sum     uint64
+	gzOnce  sync.Once
+	gz      []byte
+}
+
+func (s *segment) digest(seed maphash.Seed) uint64 {
+	s.sumOnce.Do(func() { s.sum = maphash.Bytes(seed, s.raw) })
+	return s.sum
+}
+
+func (s *segment) deflated() []byte {
+	s.gzOnce.Do(func() { s.gz = deflatePart(s.raw) })
+	return s.gz
+}
+
+// Page formats, indexing project.segs.
+const (
+	formatHTML = iota
+	formatJSON
+)
+
+// Segment lengths, in entries. A segment ends before an entry whose
+// filename hashes to a boundary (1 in segmentSpread), so that an upload
+// changes the segment it lands in and leaves the others, and their
+// compressed forms, as they were.
+const (
+	minSegment    = 64
+	maxSegment    = 1024
+	segmentSpread = 256
+)
+
+// isBoundary reports whether a segment may start at r (FNV-1a of the
+// filename).
+func isBoundary(r *record) bool {
+	h := uint32(2166136261)
+	for i := 0; i < len(r.Filename); i++ {
+		h ^= uint32(r.Filename[i])
+		h *= 16777619
+	}
+	return h%segmentSpread == 0
+}
+
+// segments returns files' entries in a format as segments, reusing the
+// project's segments of earlier renders where they hold the same records.
+func (p *project) segments(files []*record, format int) []bodyPart {
+	frag := (*record).jsonFragment
+	if format == formatHTML {
+		frag = (*record).htmlFragment
+	}
+	buildFragments(files, frag)
+	p.segMu.Lock()
+	defer p.segMu.Unlock()
+	old := p.segs[format]
+	next := make(map[*record]*segment, len(old)+1)
+	var parts []bodyPart
+	for start := 0; start < len(files); {
+		end := start + 1
+		for end < len(files) && end-start < maxSegment && (end-start < minSegment || !isBoundary(files[end])) {
+			end++
+		}
+		recs, lead := files[start:end], start == 0
+		sg := old[recs[0]]
+		if sg == nil || sg.lead != lead || !slices.Equal(sg.recs, recs) {
+			sg = &segment{recs: recs, lead: lead}
+			n := len(recs)
+			for _, r := range recs {
+				n += len(frag(r))
+			}
+			sg.raw = make([]byte, 0, n)
+			for i, r := range recs {
+				if format == formatJSON && (i > 0 || !lead) {
+					sg.raw = append(sg.raw, ',')
+				}
+				sg.raw = append(sg.raw, frag(r)...)
+			}
+		}
+		next[recs[0]] = sg
+		parts = append(parts, bodyPart{raw: sg.raw, seg: sg})
+		start = end
+	}
+	p.segs[format] = next
+	return parts
+}
+
+// buildFragments builds one fragment of many records, on every core.
+func buildFragments(files []*record, frag func(*record) []byte) {
+	const perWorker = 1024
+	if len(files) < 2*perWorker {
+		for _, r := range files {
+			frag(r)
+		}
+		return
+	}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for start := 0; start < len(files); start += perWorker {
+		chunk := files[start:min(start+perWorker, len(files))]
+		g.Go(func() error {
+			for _, r := range chunk {
+				frag(r)
+			}
+			return nil
+		})
+	}
+	g.Wait()
 }
 
 // newRenderedPage returns a page whose formats render, when first asked
 // for, with html and json.
-func newRenderedPage(html, json func() []byte, serial int64, modified time.Time) *renderedPage {
-	return &renderedPage{html: lazyBody{render: html}, json: lazyBody{render: json}, serial: serial, modified: modified}
+func newRenderedPage(seed maphash.Seed, html, json func() []byte, serial int64, modified time.Time) *renderedPage {
+	whole := func(f func() []byte) func() []bodyPart {
+		return func() []bodyPart { return []bodyPart{{raw: f()}} }
+	}
+	return &renderedPage{html: lazyBody{seed: seed, render: whole(html)}, json: lazyBody{seed: seed, render: whole(json)}, serial: serial, modified: modified}
 }
 
 // minGzip is the smallest page worth compressing.
@@ -183,9 +377,8 @@ func servePage(w http.ResponseWriter, r *http.Request, p *renderedPage) {
 		lb = &p.json
 	}
 	body, etag := lb.get()
-	gz := &lb.gz
 	if len(body) >= minGzip && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		body = gz.of(body)
+		body = lb.gzipped()
 		etag = strings.TrimSuffix(etag, `"`) + `-gzip"`
 		w.Header().Set("Content-Encoding", "gzip")
 	}
@@ -257,9 +450,7 @@ func (s *Server) renderIndex() *renderedPage {
 	jps := make([]jp, 0, len(projects))
 	var modified time.Time
 	for _, p := range projects {
-		p.mu.RLock()
 		name, newest := p.name, p.newest
-		p.mu.RUnlock()
 		if newest.After(modified) {
 			modified = newest
 		}
@@ -272,7 +463,7 @@ func (s *Server) renderIndex() *renderedPage {
 		Projects []jp           `json:"projects"`
 	}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, jps})
 	hb, jb := h.Bytes(), append(j, '\n')
-	return newRenderedPage(func() []byte { return hb }, func() []byte { return jb }, serial, modified)
+	return newRenderedPage(s.store.seed, func() []byte { return hb }, func() []byte { return jb }, serial, modified)
 }
 
 func (s *Server) handleSimpleProject(w http.ResponseWriter, r *http.Request) {
@@ -331,47 +522,114 @@ func (c coreMetadata) MarshalJSON() ([]byte, error) {
 	return []byte(`{"sha256":"` + string(c) + `"}`), nil
 }
 
+// appendJSON appends the JSON encoding of f, byte for byte what
+// json.Marshal writes (TestJSONFileEncoding holds it to that), without its
+// reflection: a page of 10,000 files is 10,000 of these.
+func (f *jsonFile) appendJSON(b []byte) []byte {
+	b = append(b, `{"filename":`...)
+	b = appendJSONString(b, f.Filename)
+	b = append(b, `,"url":`...)
+	b = appendJSONString(b, f.URL)
+	b = append(b, `,"hashes":{"sha256":`...)
+	b = appendJSONString(b, f.Hashes.SHA256)
+	b = append(b, `},"requires-python":`...)
+	if f.RequiresPython == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendJSONString(b, *f.RequiresPython)
+	}
+	b = append(b, `,"core-metadata":`...)
+	if f.CoreMetadata == "" {
+		b = append(b, "false"...)
+	} else {
+		b = append(b, `{"sha256":`...)
+		b = appendJSONString(b, string(f.CoreMetadata))
+		b = append(b, '}')
+	}
+	b = append(b, `,"size":`...)
+	b = strconv.AppendInt(b, f.Size, 10)
+	b = append(b, `,"upload-time":`...)
+	b = appendJSONString(b, f.UploadTime)
+	b = append(b, `,"yanked":`...)
+	b = strconv.AppendBool(b, f.Yanked)
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string the way json.Marshal writes
+// it: printable ASCII without escapes is copied, anything else goes
+// through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 // fragments returns the record's HTML anchor line and JSON file object,
-// built once per record, so that rendering a page is a concatenation.
+// each built once per record (on first use), so that rendering a page is
+// a concatenation.
 func (r *record) fragments() (htmlFrag, jsonFrag []byte) {
-	r.fragOnce.Do(func() {
-		u := "../../files/" + url.PathEscape(r.Normalized) + "/" + url.PathEscape(r.Filename)
-		var h bytes.Buffer
-		h.WriteString(`    <a href="`)
-		h.WriteString(html.EscapeString(u))
-		h.WriteString("#sha256=")
-		h.WriteString(r.SHA256)
-		h.WriteString(`"`)
+	return r.htmlFragment(), r.jsonFragment()
+}
+
+// fileURL is the record's URL relative to its project page.
+func (r *record) fileURL() string {
+	return "../../files/" + url.PathEscape(r.Normalized) + "/" + url.PathEscape(r.Filename)
+}
+
+// htmlFragment is the record's anchor line of a PEP 503 page.
+func (r *record) htmlFragment() []byte {
+	r.htmlOnce.Do(func() {
+		u := r.fileURL()
+		h := make([]byte, 0, len(u)+len(r.Filename)+2*len(r.MetadataSHA256)+len(r.SHA256)+160)
+		h = append(h, `    <a href="`...)
+		h = append(h, html.EscapeString(u)...)
+		h = append(h, "#sha256="...)
+		h = append(h, r.SHA256...)
+		h = append(h, '"')
+		if r.RequiresPython != "" {
+			h = append(h, ` data-requires-python="`...)
+			h = append(h, html.EscapeString(r.RequiresPython)...)
+			h = append(h, '"')
+		}
+		if r.MetadataSHA256 != "" {
+			h = append(h, ` data-dist-info-metadata="sha256=`...)
+			h = append(h, r.MetadataSHA256...)
+			h = append(h, `" data-core-metadata="sha256=`...)
+			h = append(h, r.MetadataSHA256...)
+			h = append(h, '"')
+		}
+		h = append(h, '>')
+		h = append(h, html.EscapeString(r.Filename)...)
+		r.htmlFrag = append(h, "</a><br />\n"...)
+	})
+	return r.htmlFrag
+}
+
+// jsonFragment is the record's file object of a PEP 691 page.
+func (r *record) jsonFragment() []byte {
+	r.jsonOnce.Do(func() {
+		var ts [32]byte
 		jf := jsonFile{
-			Filename: r.Filename, URL: u,
+			Filename: r.Filename, URL: r.fileURL(),
 			Hashes: jsonHashes{SHA256: r.SHA256},
-			Size:   r.Size, UploadTime: r.UploadTime.UTC().Format("2006-01-02T15:04:05.000000Z"),
+			Size:   r.Size, UploadTime: string(r.UploadTime.UTC().AppendFormat(ts[:0], "2006-01-02T15:04:05.000000Z")),
 		}
 		if r.RequiresPython != "" {
 			rp := r.RequiresPython
 			jf.RequiresPython = &rp
-			h.WriteString(` data-requires-python="`)
-			h.WriteString(html.EscapeString(rp))
-			h.WriteString(`"`)
 		}
 		if r.MetadataSHA256 != "" {
-			h.WriteString(` data-dist-info-metadata="sha256=`)
-			h.WriteString(r.MetadataSHA256)
-			h.WriteString(`" data-core-metadata="sha256=`)
-			h.WriteString(r.MetadataSHA256)
-			h.WriteString(`"`)
 			jf.CoreMetadata = coreMetadata(r.MetadataSHA256)
 		}
-		h.WriteString(">")
-		h.WriteString(html.EscapeString(r.Filename))
-		h.WriteString("</a><br />\n")
-		j, err := json.Marshal(jf)
-		if err != nil {
-			panic(fmt.Sprintf("index: encoding a simple API file entry: %v", err)) // only strings and numbers
-		}
-		r.htmlFrag, r.jsonFrag = h.Bytes(), j
+		r.jsonFrag = jf.appendJSON(make([]byte, 0, 2*len(jf.URL)+len(r.MetadataSHA256)+len(r.SHA256)+160))
 	})
-	return r.htmlFrag, r.jsonFrag
+	return r.jsonFrag
 }
 
 // render renders the project's simple page in both formats. The page's
@@ -394,23 +652,15 @@ func (p *project) render() *renderedPage {
 	}
 	p.mu.RUnlock()
 
-	htmlPage := func() []byte {
-		var h bytes.Buffer
-		h.Grow(len(files)*256 + 512)
+	htmlPage := func() []bodyPart {
 		title := html.EscapeString(name)
-		h.WriteString("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Links for ")
-		h.WriteString(title)
-		h.WriteString("</title>\n  </head>\n  <body>\n    <h1>Links for ")
-		h.WriteString(title)
-		h.WriteString("</h1>\n")
-		for _, f := range files {
-			hf, _ := f.fragments()
-			h.Write(hf)
-		}
-		h.WriteString("  </body>\n</html>\n")
-		return h.Bytes()
+		head := "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Links for " +
+			title + "</title>\n  </head>\n  <body>\n    <h1>Links for " + title + "</h1>\n"
+		parts := []bodyPart{{raw: []byte(head)}}
+		parts = append(parts, p.segments(files, formatHTML)...)
+		return append(parts, bodyPart{raw: []byte("  </body>\n</html>\n")})
 	}
-	jsonPage := func() []byte {
+	jsonPage := func() []bodyPart {
 		// Versions in the order they were first uploaded (dist offers no
 		// PEP 440 ordering; clients sort them themselves).
 		slices.SortFunc(fu, func(a, b firstUpload) int { return cmp.Or(a.t.Compare(b.t), strings.Compare(a.v, b.v)) })
@@ -423,21 +673,12 @@ func (p *project) render() *renderedPage {
 			Name     string         `json:"name"`
 			Versions []string       `json:"versions"`
 		}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, name, versions})
-		var j bytes.Buffer
-		j.Grow(len(files)*384 + len(head) + 512)
-		j.Write(head[:len(head)-1]) // without the closing brace
-		j.WriteString(`,"files":[`)
-		for i, f := range files {
-			_, jf := f.fragments()
-			if i > 0 {
-				j.WriteByte(',')
-			}
-			j.Write(jf)
-		}
-		j.WriteString("]}\n")
-		return j.Bytes()
+		head = append(head[:len(head)-1], `,"files":[`...) // without the closing brace
+		parts := []bodyPart{{raw: head}}
+		parts = append(parts, p.segments(files, formatJSON)...)
+		return append(parts, bodyPart{raw: []byte("]}\n")})
 	}
-	return newRenderedPage(htmlPage, jsonPage, serial, newest)
+	return &renderedPage{html: lazyBody{seed: p.seed, render: htmlPage}, json: lazyBody{seed: p.seed, render: jsonPage}, serial: serial, modified: newest}
 }
 
 // handleFile serves a stored file or its core metadata (PEP 658: the file's
@@ -471,9 +712,20 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	if !isMeta {
+		// A stored file is never rewritten: another size means damage.
+		if st, err := f.Stat(); err != nil || st.Size() != rec.Size {
+			s.log.Error("stored file does not match its record: restore it, or remove the record and its file", "path", path, "size", rec.Size)
+			http.Error(w, "500 Internal Server Error: the stored file is damaged", http.StatusInternalServerError)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("ETag", `"`+etag+`"`)
 	w.Header().Set("Cache-Control", "max-age=365000000, immutable, public")
+	if st, err := f.Stat(); err == nil {
+		s.downloadDeadline(w, st.Size())
+	}
 	http.ServeContent(w, r, "", rec.UploadTime, f)
 }
 

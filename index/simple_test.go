@@ -77,11 +77,12 @@ type projectJSON struct {
 func TestSimpleProjectPage(t *testing.T) {
 	clock := time.Date(2026, 3, 4, 5, 6, 7, 890123000, time.UTC)
 	ti := newTestIndex(t, func(o *Options) { o.Now = func() time.Time { return clock } })
-	w1 := wheel(t, "Demo.Pkg", "1.0", disttest.Options{})
-	s1 := sdist(t, "Demo.Pkg", "1.0", disttest.Options{})
+	rp := disttest.Options{Fields: []disttest.Field{{Name: "Requires-Python", Value: ">=3.8, <4"}}}
+	w1 := wheel(t, "Demo.Pkg", "1.0", rp)
+	s1 := sdist(t, "Demo.Pkg", "1.0", rp)
 	w2 := wheel(t, "Demo.Pkg", "2.0rc1", disttest.Options{})
 	for _, f := range []dfile{w1, s1} {
-		code, body, _ := f.req().set("requires_python", `>=3.8,<"4"`).send(t, ti.url+"/legacy/")
+		code, body, _ := f.req().set("requires_python", ">=3.8, <4").send(t, ti.url+"/legacy/")
 		if code != 200 {
 			t.Fatalf("upload: %d %s", code, body)
 		}
@@ -131,7 +132,7 @@ func TestSimpleProjectPage(t *testing.T) {
 				if f.RequiresPython != nil {
 					t.Errorf("requires-python = %q, want null", *f.RequiresPython)
 				}
-			} else if f.RequiresPython == nil || *f.RequiresPython != `>=3.8,<"4"` {
+			} else if f.RequiresPython == nil || *f.RequiresPython != "<4,>=3.8" { // stored canonical, as PyPI stores str(SpecifierSet)
 				t.Errorf("%s: requires-python %v", f.Filename, f.RequiresPython)
 			}
 			// The URL resolves against the page and serves the exact bytes.
@@ -155,7 +156,11 @@ func TestSimpleProjectPage(t *testing.T) {
 				t.Fatalf("%s: core-metadata = %v", f.Filename, f.CoreMetadata)
 			}
 			mresp, mbody := get(t, u+".metadata", "")
-			wantMeta := disttest.Metadata(want.name, want.version, disttest.Options{})
+			o := rp
+			if f.Filename == w2.filename {
+				o = disttest.Options{}
+			}
+			wantMeta := disttest.Metadata(want.name, want.version, o)
 			if mresp.StatusCode != 200 || string(mbody) != string(wantMeta) {
 				t.Fatalf("metadata: %d %q", mresp.StatusCode, mbody)
 			}
@@ -182,8 +187,8 @@ func TestSimpleProjectPage(t *testing.T) {
 			for _, want := range []string{
 				`<meta name="pypi:repository-version" content="1.1">`,
 				`<title>Links for Demo.Pkg</title>`,
-				`<a href="../../files/demo-pkg/` + w1.filename + `#sha256=` + sha256Hex(w1.data) + `" data-requires-python="&gt;=3.8,&lt;&#34;4&#34;" data-dist-info-metadata="sha256=`,
-				`<a href="../../files/demo-pkg/` + s1.filename + `#sha256=` + sha256Hex(s1.data) + `" data-requires-python="&gt;=3.8,&lt;&#34;4&#34;">` + s1.filename + `</a><br />`,
+				`<a href="../../files/demo-pkg/` + w1.filename + `#sha256=` + sha256Hex(w1.data) + `" data-requires-python="&lt;4,&gt;=3.8" data-dist-info-metadata="sha256=`,
+				`<a href="../../files/demo-pkg/` + s1.filename + `#sha256=` + sha256Hex(s1.data) + `" data-requires-python="&lt;4,&gt;=3.8">` + s1.filename + `</a><br />`,
 				`<a href="../../files/demo-pkg/` + w2.filename + `#sha256=` + sha256Hex(w2.data) + `" data-dist-info-metadata="sha256=`,
 			} {
 				if !strings.Contains(page, want) {

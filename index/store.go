@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,11 +28,15 @@ import (
 //	DATA/projects/{normalized}/{filename}          the distribution file
 //	DATA/projects/{normalized}/{filename}.metadata PEP 658 core metadata (wheels)
 //	DATA/projects/{normalized}/{filename}.json     the record: the commit point
+//	DATA/catalog.db                       every record, by project and by digest (see boltCatalog)
+//	DATA/catalog.clean                    present while catalog.db is current (between runs)
 //
 // A file is visible once its record exists. The record is written last
 // (temp file, fsync, rename, fsync of the directory), so a crash at any point
 // leaves either the complete file with its record, or no record; files
-// without a record are removed when the next Server starts.
+// without a record are removed when the next Server starts. Start-up reads
+// the catalog, not the records, when the previous Server closed cleanly;
+// otherwise it rebuilds the catalog from the records (see store.rebuild).
 const (
 	recordSuffix   = ".json"
 	metadataSuffix = ".metadata"
@@ -58,7 +64,7 @@ type record struct {
 	Comment        string    `json:"comment,omitempty"`
 	Uploader       string    `json:"uploader,omitempty"` // token name, never the token
 
-	fragOnce           sync.Once // guards the two cached fragments below
+	htmlOnce, jsonOnce sync.Once // guard the cached fragments below
 	htmlFrag, jsonFrag []byte    // simple API entries, see fragments
 }
 
@@ -77,13 +83,25 @@ type project struct {
 	// under mu; a cached page is current when its serial equals it.
 	serial atomic.Int64
 	page   atomic.Pointer[renderedPage] // cached simple page
+
+	seed  maphash.Seed // the store's, for ETags
+	segMu sync.Mutex
+	segs  [2]map[*record]*segment // by format: the last render's segments, by first record
 }
 
-// store is the on-disk storage with its in-memory index.
+// store is the on-disk storage with its in-memory index. Projects are
+// loaded into memory from the catalog when first asked for, so start-up
+// reads neither the records nor the project directories: it takes the same
+// time for ten files as for a million.
 type store struct {
 	dir  string
 	log  *slog.Logger
 	lock *os.File
+	cat  catalog
+	// catDirty is set when a committed record could not be added to the
+	// catalog: it is then not marked current at close, and the next start
+	// rebuilds it from the record files.
+	catDirty atomic.Bool
 
 	// commitMu serialises the check-and-reserve step of uploads, so that
 	// two uploads of the same filename (or content, or a release's second
@@ -93,15 +111,19 @@ type store struct {
 	commitMu sync.Mutex
 	pending  []*reservation
 
+	loadMu   sync.Mutex      // serialises loading projects from the catalog
+	touched  map[string]bool // projects whose directory this process changed (under mu)
 	mu       sync.RWMutex
-	projects map[string]*project // normalized name → project
-	blake2   map[string]*record  // blake2_256 → record, across all projects
+	projects map[string]*project // normalized name → project, once loaded
+	blake2   map[string]*record  // blake2_256 → record, for files stored by this process
 	serial   atomic.Int64        // bumped on every change (X-PyPI-Last-Serial)
 	index    atomic.Pointer[renderedPage]
+	seed     maphash.Seed // seeds the pages' ETags (stable while the index runs)
 }
 
-// openStore opens dir, takes its lock, cleans up after a crash and loads the
-// index.
+// openStore opens dir, takes its lock, cleans up after a crash and opens
+// the catalog, rebuilding it from the record files when the previous run
+// did not close it cleanly.
 func openStore(dir string, log *slog.Logger) (*store, error) {
 	for _, d := range []string{dir, filepath.Join(dir, tmpDirName), filepath.Join(dir, projectsDir)} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -112,19 +134,43 @@ func openStore(dir string, log *slog.Logger) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
 	}
-	s := &store{dir: dir, log: log, lock: lock, projects: map[string]*project{}, blake2: map[string]*record{}}
+	s := &store{dir: dir, log: log, lock: lock, projects: map[string]*project{}, blake2: map[string]*record{}, touched: map[string]bool{}, seed: maphash.MakeSeed()}
 	if err := s.cleanTmp(); err != nil {
 		lock.Close()
 		return nil, err
 	}
-	if err := s.load(); err != nil {
+	cat, current, err := openBoltCatalog(dir)
+	if err != nil {
 		lock.Close()
 		return nil, err
+	}
+	s.cat = cat
+	if !current {
+		if err := s.rebuild(); err != nil {
+			cat.close(false)
+			lock.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
-func (s *store) close() error { return s.lock.Close() }
+// close closes the catalog (marking it current unless a commit failed to
+// reach it) and releases the lock.
+func (s *store) close() error {
+	s.mu.Lock()
+	touched := s.touched
+	s.touched = map[string]bool{}
+	s.mu.Unlock()
+	if err := s.cat.setDirTimes(s.dirTimes(touched)); err != nil {
+		s.catDirty.Store(true)
+	}
+	err := s.cat.close(!s.catDirty.Load())
+	if lerr := s.lock.Close(); err == nil {
+		err = lerr
+	}
+	return err
+}
 
 func (s *store) tmpDir() string { return filepath.Join(s.dir, tmpDirName) }
 
@@ -148,68 +194,132 @@ func (s *store) cleanTmp() error {
 	return nil
 }
 
-// load rebuilds the in-memory index from the records on disk and removes
-// files that have no record (a crash between their rename and the record's).
-func (s *store) load() error {
+// dirTimes returns the modification times of the projects' directories.
+func (s *store) dirTimes(projects map[string]bool) map[string]time.Time {
+	times := make(map[string]time.Time, len(projects))
+	for norm := range projects {
+		if info, err := os.Stat(s.projectDir(norm)); err == nil {
+			times[norm] = info.ModTime()
+		}
+	}
+	return times
+}
+
+// skip reports a stored item that start-up leaves out rather than refuse
+// to start: the rest of the index is served, and nothing of the item is
+// removed, so that an operator can restore it.
+func (s *store) skip(path, why string) {
+	s.log.Error("not serving a stored file: its record cannot be reconciled with the data directory (restore it, or remove the record and its file)", "path", path, "reason", why)
+}
+
+// rebuild fills the catalog from the record files: the first start on a
+// data directory, or the start after a crash. It removes what a crash left
+// (files without a record, records without their file), repairs metadata
+// files, and skips (reporting each) any record it cannot reconcile, so that
+// a damaged data directory degrades those files, never the whole index.
+func (s *store) rebuild() error {
+	start := time.Now()
 	root := filepath.Join(s.dir, projectsDir)
 	dirs, err := os.ReadDir(root)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", root, err)
 	}
+	files := 0
+	scanned := map[string]bool{}
 	for _, d := range dirs {
 		if !d.IsDir() {
 			continue
 		}
-		pdir := filepath.Join(root, d.Name())
-		entries, err := os.ReadDir(pdir)
-		if err != nil {
-			return fmt.Errorf("reading %s: %w", pdir, err)
+		name := d.Name()
+		if !safeName(name) || pydist.NormalizeName(name) != name {
+			s.skip(filepath.Join(root, name), "the directory's name is not a normalized project name")
+			continue
 		}
-		names := map[string]bool{}
-		for _, e := range entries {
-			names[e.Name()] = true
+		recs := s.scanProject(name)
+		if len(recs) == 0 {
+			continue
 		}
-		for _, e := range entries {
-			n := e.Name()
-			switch {
-			case strings.HasSuffix(n, recordSuffix):
-				rec, err := readRecord(filepath.Join(pdir, n))
-				if err != nil {
-					return err
+		if err := s.cat.put(recs...); err != nil {
+			return fmt.Errorf("writing the catalog: %w", err)
+		}
+		scanned[name] = true
+		files += len(recs)
+	}
+	if err := s.cat.setDirTimes(s.dirTimes(scanned)); err != nil {
+		return fmt.Errorf("writing the catalog: %w", err)
+	}
+	s.log.Info("rebuilt the catalog from the record files", "files", files, "duration", time.Since(start))
+	return nil
+}
+
+// scanProject reads the records of one project directory and returns those
+// that can be served, sorted by filename.
+func (s *store) scanProject(name string) []*record {
+	pdir := filepath.Join(s.dir, projectsDir, name)
+	entries, err := os.ReadDir(pdir)
+	if err != nil {
+		s.skip(pdir, err.Error())
+		return nil
+	}
+	names := make(map[string]fs.DirEntry, len(entries))
+	for _, e := range entries {
+		names[e.Name()] = e
+	}
+	var recs []*record
+	for _, e := range entries {
+		n := e.Name()
+		switch {
+		case strings.HasSuffix(n, recordSuffix):
+			path := filepath.Join(pdir, n)
+			rec, err := readRecord(path)
+			if err != nil {
+				s.skip(path, err.Error())
+				continue
+			}
+			if rec.Filename+recordSuffix != n || rec.Normalized != name {
+				s.skip(path, fmt.Sprintf("the record does not match its file (filename %q, project %q)", rec.Filename, rec.Normalized))
+				continue
+			}
+			if err := checkRecord(rec, name, rec.Filename); err != nil {
+				s.skip(path, err.Error())
+				continue
+			}
+			fe := names[rec.Filename]
+			if fe == nil {
+				// A crash before the commit's directory sync: the
+				// upload was never answered, so it is not stored.
+				s.removeOrphan(path)
+				s.removeOrphan(filepath.Join(pdir, rec.Filename+metadataSuffix))
+				continue
+			}
+			if info, err := fe.Info(); err != nil || !info.Mode().IsRegular() || info.Size() != rec.Size {
+				why := fmt.Sprintf("the file is not the %d bytes its record says", rec.Size)
+				if err == nil && info.Mode().IsRegular() {
+					why = fmt.Sprintf("the file has %d bytes, its record says %d (truncated or replaced)", info.Size(), rec.Size)
 				}
-				if rec.Filename+recordSuffix != n || rec.Normalized != d.Name() {
-					return fmt.Errorf("record %s does not match its file (filename %q, project %q): restore the file or remove the record", filepath.Join(pdir, n), rec.Filename, rec.Normalized)
-				}
-				if !names[rec.Filename] {
-					// A crash before the commit's directory sync: the
-					// upload was never answered, so it is not stored.
-					s.removeOrphan(filepath.Join(pdir, n))
-					s.removeOrphan(filepath.Join(pdir, rec.Filename+metadataSuffix))
-					continue
-				}
-				if err := s.repairMetadata(pdir, rec); err != nil {
-					// The file itself is intact: serve it without a
-					// metadata file rather than refuse to start.
-					s.log.Error("serving a wheel without its metadata file", "file", rec.Filename, "err", err)
-					os.Remove(filepath.Join(pdir, rec.Filename+metadataSuffix))
-					rec.MetadataSHA256, rec.MetadataBlake2 = "", ""
-				}
-				s.insert(rec, false)
-			case strings.HasSuffix(n, metadataSuffix):
-				if !names[strings.TrimSuffix(n, metadataSuffix)+recordSuffix] {
-					s.removeOrphan(filepath.Join(pdir, n))
-				}
-			default:
-				if !names[n+recordSuffix] {
-					s.removeOrphan(filepath.Join(pdir, n))
-				}
+				s.skip(filepath.Join(pdir, rec.Filename), why)
+				continue
+			}
+			if err := s.repairMetadata(pdir, rec); err != nil {
+				// The file itself is intact: serve it without a
+				// metadata file rather than refuse to start.
+				s.log.Error("serving a wheel without its metadata file", "file", rec.Filename, "err", err)
+				os.Remove(filepath.Join(pdir, rec.Filename+metadataSuffix))
+				rec.MetadataSHA256, rec.MetadataBlake2 = "", ""
+			}
+			recs = append(recs, rec)
+		case strings.HasSuffix(n, metadataSuffix):
+			if names[strings.TrimSuffix(n, metadataSuffix)+recordSuffix] == nil {
+				s.removeOrphan(filepath.Join(pdir, n))
+			}
+		default:
+			if names[n+recordSuffix] == nil {
+				s.removeOrphan(filepath.Join(pdir, n))
 			}
 		}
 	}
-	for _, p := range s.projects {
-		sort.Slice(p.files, func(i, j int) bool { return p.files[i].Filename < p.files[j].Filename })
-	}
-	return nil
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Filename < recs[j].Filename })
+	return recs
 }
 
 // repairMetadata rewrites a wheel's metadata file from the wheel when it is
@@ -278,29 +388,43 @@ func readRecord(path string) (*record, error) {
 }
 
 // add puts rec into the in-memory index and invalidates cached pages.
-func (s *store) add(rec *record) { s.insert(rec, true) }
+func (s *store) add(rec *record) { s.insert(rec) }
 
-// insert adds rec to the index; with sorted false it only appends (load
-// sorts once at the end).
-func (s *store) insert(rec *record, sorted bool) {
+// newProject returns an empty in-memory project.
+func (s *store) newProject(normalized string) *project {
+	return &project{normalized: normalized, seed: s.seed, byName: map[string]*record{}, version: map[string]time.Time{}}
+}
+
+// insert adds rec to the index (loading its project first), replacing a
+// record of the same filename (the project's load may already have read rec
+// from the catalog).
+func (s *store) insert(rec *record) {
+	p := s.project(rec.Normalized)
 	s.mu.Lock()
-	p := s.projects[rec.Normalized]
 	if p == nil {
-		p = &project{normalized: rec.Normalized, byName: map[string]*record{}, version: map[string]time.Time{}}
-		s.projects[rec.Normalized] = p
+		if p = s.projects[rec.Normalized]; p == nil {
+			p = s.newProject(rec.Normalized)
+			s.projects[rec.Normalized] = p
+		}
 	}
 	s.blake2[rec.Blake2b256] = rec
 	s.mu.Unlock()
 
 	p.mu.Lock()
-	if sorted {
-		i := sort.Search(len(p.files), func(i int) bool { return p.files[i].Filename >= rec.Filename })
-		p.files = append(p.files, nil)
-		copy(p.files[i+1:], p.files[i:])
+	i, found := sort.Find(len(p.files), func(i int) int { return strings.Compare(rec.Filename, p.files[i].Filename) })
+	if found {
 		p.files[i] = rec
 	} else {
-		p.files = append(p.files, rec)
+		p.files = slices.Insert(p.files, i, rec)
 	}
+	p.note(rec)
+	p.serial.Store(s.serial.Add(1))
+	p.mu.Unlock()
+}
+
+// note adds rec to the project's name, newest upload and release times.
+// p.mu must be held (or p not yet shared).
+func (p *project) note(rec *record) {
 	p.byName[rec.Filename] = rec
 	if t, ok := p.version[rec.Version]; !ok || rec.UploadTime.Before(t) {
 		p.version[rec.Version] = rec.UploadTime
@@ -309,15 +433,70 @@ func (s *store) insert(rec *record, sorted bool) {
 		p.name = rec.Project
 		p.newest = rec.UploadTime
 	}
-	p.serial.Store(s.serial.Add(1))
-	p.mu.Unlock()
 }
 
-// project returns the project with the normalized name, or nil.
+// project returns the project with the normalized name, loading it from the
+// catalog on first use, or nil when there is none.
 func (s *store) project(normalized string) *project {
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.projects[normalized]
+	p := s.projects[normalized]
+	s.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	s.mu.RLock()
+	p = s.projects[normalized]
+	s.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	ps, ok, err := s.cat.project(normalized)
+	if err != nil {
+		s.log.Error("cannot read the catalog", "project", normalized, "err", err)
+	}
+	if !ok {
+		// Unknown projects are not cached: anyone can ask for any name.
+		return nil
+	}
+	s.mu.RLock()
+	mine := s.touched[normalized]
+	s.mu.RUnlock()
+	// A project this process stored files in is current in the catalog
+	// (and may have uploads moving files into place right now).
+	if info, err := os.Stat(s.projectDir(normalized)); !mine && (err != nil || !info.ModTime().Equal(ps.dirTime)) {
+		// The directory changed since the catalog last saw it (files
+		// restored, removed or damaged while no Server ran): read it
+		// again from its record files.
+		s.log.Warn("project directory changed while the index was stopped: reading its records again (to make a start read every project's records, remove catalog.clean from the data directory while the index is stopped)", "project", normalized)
+		recs := s.scanProject(normalized)
+		err := s.cat.replace(normalized, recs)
+		if err == nil {
+			err = s.cat.setDirTimes(s.dirTimes(map[string]bool{normalized: true}))
+		}
+		if err != nil {
+			s.catDirty.Store(true)
+			s.log.Error("cannot update the catalog", "project", normalized, "err", err)
+		}
+	}
+	recs, err := s.cat.records(normalized, func(key string, err error) {
+		s.skip(filepath.Join(s.projectDir(normalized), key), "catalog: "+err.Error())
+	})
+	if err != nil {
+		s.log.Error("cannot read the catalog", "project", normalized, "err", err)
+		return nil
+	}
+	p = s.newProject(normalized)
+	p.files = recs // sorted by filename: the catalog's key order
+	for _, r := range recs {
+		p.note(r)
+	}
+	p.serial.Store(s.serial.Add(1))
+	s.mu.Lock()
+	s.projects[normalized] = p
+	s.mu.Unlock()
+	return p
 }
 
 // lookup returns the stored record of filename in project normalized.
@@ -338,8 +517,22 @@ func (s *store) existing(normalized, filename, blake2 string) *record {
 		return r
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.blake2[blake2]
+	r := s.blake2[blake2]
+	s.mu.RUnlock()
+	if r != nil {
+		return r
+	}
+	n, f, ok, err := s.cat.byBlake2(blake2)
+	if err != nil {
+		s.log.Error("cannot read the catalog", "blake2_256", blake2, "err", err)
+	}
+	if !ok {
+		return nil
+	}
+	if r := s.lookup(n, f); r != nil && r.Blake2b256 == blake2 {
+		return r
+	}
+	return nil
 }
 
 // releaseCreated returns when the release (by releaseKey) got its first
@@ -524,7 +717,19 @@ func (s *store) commitFile(tmpPath string, st *staged, rec *record) (err error) 
 	}
 	st.recTmp = ""
 	placed = append(placed, p)
-	return syncDir(pdir)
+	if err := syncDir(pdir); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.touched[rec.Normalized] = true
+	s.mu.Unlock()
+	// The record file is the commit point; the catalog follows it. If it
+	// cannot, the next start rebuilds it from the record files.
+	if err := s.cat.put(rec); err != nil {
+		s.catDirty.Store(true)
+		s.log.Error("cannot add a stored file to the catalog: the next start rebuilds it from the record files", "file", rec.Filename, "err", err)
+	}
+	return nil
 }
 
 // writeTemp writes b to a new file in tmpDir, fsynced when durable, and
@@ -549,14 +754,33 @@ func writeTemp(tmpDir string, b []byte, durable bool) (string, error) {
 	return name, nil
 }
 
-// projectList returns the projects sorted by normalized name.
-func (s *store) projectList() []*project {
+// projectList returns every project's summary, sorted by normalized name:
+// the catalog's, with the projects loaded in memory as they are now.
+func (s *store) projectList() []projectSummary {
+	list, err := s.cat.projects()
+	if err != nil {
+		s.log.Error("cannot read the catalog's project list", "err", err)
+	}
 	s.mu.RLock()
-	ps := make([]*project, 0, len(s.projects))
+	loaded := make([]*project, 0, len(s.projects))
 	for _, p := range s.projects {
-		ps = append(ps, p)
+		loaded = append(loaded, p)
 	}
 	s.mu.RUnlock()
-	sort.Slice(ps, func(i, j int) bool { return ps[i].normalized < ps[j].normalized })
-	return ps
+	at := make(map[string]int, len(list))
+	for i, ps := range list {
+		at[ps.normalized] = i
+	}
+	for _, p := range loaded {
+		p.mu.RLock()
+		ps := projectSummary{normalized: p.normalized, name: p.name, newest: p.newest, files: len(p.files)}
+		p.mu.RUnlock()
+		if i, ok := at[p.normalized]; ok {
+			list[i] = ps
+		} else {
+			list = append(list, ps)
+		}
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].normalized < list[j].normalized })
+	return list
 }

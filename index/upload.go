@@ -1,6 +1,7 @@
 package index
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -15,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/blake2b"
 
@@ -146,16 +148,22 @@ func (f *uploadForm) cleanup() {
 	}
 }
 
-// handleUpload is POST /legacy/.
+// handleUpload is POST /legacy/. The request is authenticated from its
+// Authorization header before its body is read: an anonymous upload is
+// answered without buffering any of its form.
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	id, authMsg := s.authenticate(r)
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxFileSize+maxFormBytes)
-	form, uerr := s.readForm(r, authMsg)
+	if authMsg != "" {
+		s.refuseAnonymous(w, r, authMsg)
+		return
+	}
+	form, uerr := s.readForm(r, id)
 	if form != nil {
 		defer form.cleanup()
 	}
 	if uerr == nil {
-		uerr = s.upload(r, id, authMsg, form)
+		uerr = s.upload(r, id, form)
 	}
 	if uerr != nil {
 		// Read what is left of the body (bounded by MaxBytesReader), so that
@@ -168,6 +176,62 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// refuseAnonymous answers an upload that did not authenticate: 403, or 410
+// for a retired :action (as PyPI, which routes on it before
+// authenticating). Of the body only :action is kept (a few bytes); the rest
+// is read and dropped, so that a client still sending gets the answer, and
+// a flood of anonymous uploads costs no memory. A client that waits for
+// "100 Continue" is answered without reading the body at all.
+func (s *Server) refuseAnonymous(w http.ResponseWriter, r *http.Request, authMsg string) {
+	uerr := &uploadError{http.StatusForbidden, authMsg}
+	if !strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		if e := retiredActionError(scanAction(r)); e != nil {
+			uerr = e
+		}
+		io.Copy(io.Discard, r.Body)
+	}
+	s.log.InfoContext(r.Context(), "upload refused", "status", uerr.code, "reason", uerr.msg)
+	writeUploadError(w, uerr)
+}
+
+// maxActionBytes bounds the :action value kept by scanAction; the longest
+// action is "submit_pkg_info".
+const maxActionBytes = 64
+
+// scanAction reads the multipart body of r to its end (or to its first
+// error), keeping only the last :action field's first maxActionBytes.
+func scanAction(r *http.Request) string {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return ""
+	}
+	action := ""
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return action
+		}
+		if part.FormName() == ":action" && part.FileName() == "" {
+			b, _ := io.ReadAll(io.LimitReader(part, maxActionBytes))
+			action = string(b)
+		}
+		if _, err := io.Copy(io.Discard, part); err != nil {
+			return action
+		}
+	}
+}
+
+// retiredActionError is PyPI's 410 for a retired :action, or nil.
+func retiredActionError(a string) *uploadError {
+	switch a {
+	case "submit", "submit_pkg_info":
+		return &uploadError{http.StatusGone, msgSubmit}
+	case "doc_upload":
+		return &uploadError{http.StatusGone, msgDocs}
+	}
+	return nil
+}
+
 func idName(id *identity) string {
 	if id == nil {
 		return ""
@@ -175,17 +239,19 @@ func idName(id *identity) string {
 	return id.name
 }
 
-// readForm reads the multipart form, streaming "content" to a temp file in
-// the data directory while hashing it. When the request is not authenticated
-// it stops at the file (unless the action is a retired one) instead of
-// storing it.
 // Bounds of an upload form beside its file.
 const (
 	maxFormParts = 1000 // as Go's own ParseMultipartForm
 	perPartCost  = 200  // bytes of bookkeeping charged per part
 )
 
-func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *uploadError) {
+// readForm reads the multipart form of an authenticated upload, streaming
+// "content" to a temp file in the data directory while hashing it. Every
+// field must be UTF-8, the file's name must be one the data directory can
+// store and give back unchanged (checked before the file is written), and
+// an upload to a project the token may not publish is refused as soon as
+// its name field arrives.
+func (s *Server) readForm(r *http.Request, id *identity) (*uploadForm, *uploadError) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, badRequest("Invalid upload request: the body must be multipart/form-data (%v).", err)
@@ -217,15 +283,15 @@ func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *upload
 			if form.content != nil {
 				return form, badRequest("Upload payload has more than one file: send one distribution per request.")
 			}
-			if authMsg != "" && !retiredAction(form.get(":action")) {
-				return form, &uploadError{http.StatusForbidden, authMsg}
-			}
 			if retiredAction(form.get(":action")) {
 				// Answered 410 whatever the file: it is not stored.
 				if _, err := io.Copy(io.Discard, part); err != nil {
 					return form, s.bodyError(err)
 				}
 				continue
+			}
+			if e := checkStoredName(filename); e != nil {
+				return form, e
 			}
 			uf, uerr := s.receiveFile(form, part, filename, r.ContentLength)
 			if uf != nil {
@@ -248,12 +314,20 @@ func (s *Server) readForm(r *http.Request, authMsg string) (*uploadForm, *upload
 			if err != nil {
 				return form, s.bodyError(err)
 			}
-			budget -= int64(len(b))
+			// Charge the expansion of NUL to "\\x00" (see upload) before
+			// it happens.
+			budget -= int64(len(b)) + 3*int64(bytes.Count(b, []byte{0}))
 			if budget < 0 {
 				return form, badRequest("Form fields too large: the fields other than the file may total at most %d MiB.", maxFormBytes>>20)
 			}
 			if name == "content" {
 				continue // a plain field is not a file: "does not have a file"
+			}
+			if !utf8.ValidString(name) || !utf8.Valid(b) {
+				return form, badRequest("Invalid value for %s: it is not valid UTF-8. Send every form field as UTF-8 text.", pyrepr.Str(strings.ToValidUTF8(name, "\uFFFD")))
+			}
+			if name == "name" && projectNameRE.MatchString(string(b)) && !id.allows(pydist.NormalizeName(string(b))) {
+				return form, s.notAllowed(string(b))
 			}
 			form.add(name, string(b))
 		}
@@ -281,7 +355,7 @@ func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string, 
 	tmp, err := os.CreateTemp(s.store.tmpDir(), "upload-*")
 	if err != nil {
 		s.log.Error("cannot create temp file", "err", err)
-		return nil, &uploadError{http.StatusInternalServerError, "Internal error: cannot store the upload."}
+		return nil, storageError(err)
 	}
 	uf := &uploadedFile{tmpPath: tmp.Name(), filename: filename}
 	limit := s.opts.MaxFileSize
@@ -311,7 +385,7 @@ func (s *Server) receiveFile(form *uploadForm, part io.Reader, filename string, 
 			return uf, badRequest("Invalid upload request: the file part ended early (%v).", err)
 		}
 		s.log.Error("cannot write upload", "err", err)
-		return uf, &uploadError{http.StatusInternalServerError, "Internal error: cannot store the upload."}
+		return uf, storageError(err)
 	}
 	uf.sha256, uf.blake2 = got.sha256, got.blake2
 	return uf, nil
@@ -379,28 +453,15 @@ var (
 	distFileRE    = regexp.MustCompile(`(?is)^.+?(\.(tar\.gz|zip|whl))$`)
 )
 
-// supportedMetadataVersions is Warehouse's SUPPORTED_METADATA_VERSIONS.
-var supportedMetadataVersions = map[string]bool{
-	"1.0": true, "1.1": true, "1.2": true, "2.1": true, "2.2": true, "2.3": true, "2.4": true, "2.5": true,
-}
-
-// singleFields are the metadata form fields that may appear once
-// (packaging's string fields); a repeated one is "'{key}' has invalid data".
-var singleFields = []string{
-	"metadata_version", "name", "version", "summary", "description", "description_content_type",
-	"keywords", "home_page", "download_url", "author", "author_email", "maintainer",
-	"maintainer_email", "license", "license_expression", "requires_python",
-}
-
 // upload runs PyPI's checks in PyPI's order and stores the file.
-func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *uploadForm) *uploadError {
+func (s *Server) upload(r *http.Request, id *identity, form *uploadForm) *uploadError {
 	// Dispatch on :action (Warehouse routes on it before the upload view).
-	switch a := form.get(":action"); a {
+	a := form.get(":action")
+	if e := retiredActionError(a); e != nil {
+		return e
+	}
+	switch a {
 	case "file_upload":
-	case "submit", "submit_pkg_info":
-		return &uploadError{http.StatusGone, msgSubmit}
-	case "doc_upload":
-		return &uploadError{http.StatusGone, msgDocs}
 	default:
 		return &uploadError{http.StatusNotFound, fmt.Sprintf("Unknown :action %s: this endpoint accepts ':action=file_upload'.", pyrepr.Str(a))}
 	}
@@ -418,17 +479,16 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 			v[i] = strings.ReplaceAll(v[i], "\x00", `\x00`)
 		}
 	}
-	// ensure_uploads_allowed: an identity is required.
-	if authMsg != "" {
-		return &uploadError{http.StatusForbidden, authMsg}
-	}
 	if pv := form.get("protocol_version"); pv != "" && pv != "1" {
 		return badRequest(msgProtocol)
+	}
+	if e := checkNameLengths(form); e != nil {
+		return e
 	}
 	if e := validateUploadForm(form); e != nil {
 		return e
 	}
-	meta, e := s.validateMetadata(form)
+	meta, e := s.checkFormMetadata(form)
 	if e != nil {
 		return e
 	}
@@ -439,8 +499,13 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 	norm := pydist.NormalizeName(meta.name)
 	displayName := s.projectDisplayName(meta.name)
 	if !id.allows(norm) {
-		return &uploadError{http.StatusForbidden, fmt.Sprintf(
-			"The given token isn't allowed to upload to project '%s'. See %s#project-name for more information.", displayName, helpURL)}
+		return s.notAllowed(meta.name)
+	}
+	if e := s.pendingRefusal(norm, displayName, id, false); e != nil {
+		return e
+	}
+	if meta.described != nil {
+		return meta.described
 	}
 	uf := form.content
 	filetype := form.first("filetype")
@@ -481,7 +546,7 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 	if done, e := s.checkExisting(rec); done || e != nil {
 		return e
 	}
-	metaBytes, e := validateArchive(uf.tmpPath, uf.size, rec, meta, displayName)
+	metaBytes, e := s.checkFile(uf.tmpPath, uf.size, rec, meta, displayName)
 	if e != nil {
 		return e
 	}
@@ -509,10 +574,10 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 	}
 	if err != nil {
 		s.log.Error("storing upload failed", "file", rec.Filename, "err", err)
-		return &uploadError{http.StatusInternalServerError, "Internal error: the file could not be stored; try again."}
+		return storageError(err)
 	}
 	defer st.remove()
-	res, e := s.reserve(r.Context(), rec)
+	res, e := s.reserve(r.Context(), rec, id, displayName)
 	if res == nil {
 		return e // nil: an identical file is stored already
 	}
@@ -520,7 +585,7 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 	s.store.release(res, err == nil)
 	if err != nil {
 		s.log.Error("storing upload failed", "file", rec.Filename, "err", err)
-		return &uploadError{http.StatusInternalServerError, "Internal error: the file could not be stored; try again."}
+		return storageError(err)
 	}
 	uf.tmpPath = ""
 	s.log.InfoContext(r.Context(), "stored upload", "project", rec.Project, "file", rec.Filename, "size", rec.Size, "sha256", rec.SHA256, "token", id.name)
@@ -533,7 +598,7 @@ func (s *Server) upload(r *http.Request, id *identity, authMsg string, form *upl
 // concurrent uploads wins and the others get PyPI's answer for a stored
 // file. A nil reservation with a nil error means an identical file is
 // already stored.
-func (s *Server) reserve(ctx context.Context, rec *record) (*reservation, *uploadError) {
+func (s *Server) reserve(ctx context.Context, rec *record, id *identity, displayName string) (*reservation, *uploadError) {
 	for {
 		s.store.commitMu.Lock()
 		if other := s.store.conflicting(rec); other != nil {
@@ -546,6 +611,9 @@ func (s *Server) reserve(ctx context.Context, rec *record) (*reservation, *uploa
 			}
 		}
 		defer s.store.commitMu.Unlock()
+		if e := s.pendingRefusal(rec.Normalized, displayName, id, true); e != nil {
+			return nil, e
+		}
 		if done, e := s.checkExisting(rec); done || e != nil {
 			return nil, e
 		}

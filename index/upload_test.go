@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"mime/multipart"
+	"net/http"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -325,7 +326,10 @@ func TestLegacyGetNotAllowed(t *testing.T) {
 
 func TestNotMultipart(t *testing.T) {
 	ti := newTestIndex(t, nil)
-	resp, err := noRedirect.Post(ti.url+"/legacy/", "application/json", bytes.NewReader([]byte(`{}`)))
+	req, _ := http.NewRequest("POST", ti.url+"/legacy/", bytes.NewReader([]byte(`{}`)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", basic("__token__", tokAll))
+	resp, err := noRedirect.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

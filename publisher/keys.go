@@ -30,13 +30,30 @@ const maxJWKSBytes = 1 << 20
 // keySet caches one issuer's signing keys by kid, as Warehouse's Redis cache
 // does: a kid miss refreshes the set (discovery, then jwks_uri) unless a
 // refresh succeeded less than the cooldown ago; a failed or empty refresh
-// keeps the cached keys.
+// keeps the cached keys. A failed refresh is remembered for the cooldown
+// too (a negative cache), so that while the issuer fails, tokens with
+// unknown key IDs cannot make every exchange wait for a fetch.
 type keySet struct {
-	issuer string
-	mu     sync.Mutex
-	keys   map[string]*rsa.PublicKey
-	last   time.Time // last successful refresh
-	flight singleflight.Group
+	issuer  string
+	mu      sync.Mutex
+	keys    map[string]*rsa.PublicKey
+	last    time.Time // last successful refresh
+	failed  time.Time // last failed refresh
+	failure error     // its error
+	flight  singleflight.Group
+}
+
+// cooling reports, with ks.mu held, whether no refresh may start now: after
+// a recent success (with a nil error) or a recent failure (with its error).
+func (ks *keySet) cooling(now time.Time, cooldown time.Duration) (bool, error) {
+	if !ks.last.IsZero() && now.Sub(ks.last) < cooldown {
+		return true, nil
+	}
+	if !ks.failed.IsZero() && now.Sub(ks.failed) < cooldown {
+		return true, fmt.Errorf("issuer keys unavailable: the refresh %s ago failed, next attempt after %s: %w",
+			now.Sub(ks.failed).Round(time.Second), ks.failed.Add(cooldown).Sub(now).Round(time.Second), ks.failure)
+	}
+	return false, nil
 }
 
 // keySetFor returns the cache of iss, creating it.
@@ -57,12 +74,15 @@ func (v *Verifier) key(ctx context.Context, iss, kid string) (*rsa.PublicKey, er
 	ks := v.keySetFor(iss)
 	ks.mu.Lock()
 	k, ok := ks.keys[kid]
-	cooling := !ks.last.IsZero() && v.cfg.Now().Sub(ks.last) < v.cooldown
+	cooling, coolErr := ks.cooling(v.cfg.Now(), v.cooldown)
 	ks.mu.Unlock()
 	if ok {
 		return k, nil
 	}
 	if cooling {
+		if coolErr != nil {
+			return nil, fmt.Errorf("key ID %q not found for issuer %q: %w", kid, iss, coolErr)
+		}
 		return nil, fmt.Errorf("key ID %q not found for issuer %q (key refresh cooling down)", kid, iss)
 	}
 	// One refresh at a time per issuer; concurrent misses share its result.
@@ -70,19 +90,24 @@ func (v *Verifier) key(ctx context.Context, iss, kid string) (*rsa.PublicKey, er
 		// A refresh that finished between our miss and now counts: no
 		// second fetch.
 		ks.mu.Lock()
-		recent := !ks.last.IsZero() && v.cfg.Now().Sub(ks.last) < v.cooldown
+		recent, coolErr := ks.cooling(v.cfg.Now(), v.cooldown)
 		ks.mu.Unlock()
 		if recent {
-			return nil, nil
+			return nil, coolErr
 		}
 		keys, err := v.fetchKeys(ctx, iss)
 		if err != nil {
-			v.cfg.Logger.Warn("trusted publishing: refreshing issuer keys failed; keeping cached keys", "issuer", iss, "error", err)
+			v.cfg.Logger.Warn("trusted publishing: refreshing issuer keys failed; keeping cached keys, not retrying for the cooldown",
+				"issuer", iss, "error", err, "cooldown", v.cooldown)
+			ks.mu.Lock()
+			ks.failed, ks.failure = v.cfg.Now(), err
+			ks.mu.Unlock()
 			return nil, err
 		}
 		ks.mu.Lock()
 		ks.keys = keys
 		ks.last = v.cfg.Now()
+		ks.failed, ks.failure = time.Time{}, nil
 		ks.mu.Unlock()
 		return nil, nil
 	})

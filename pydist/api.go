@@ -19,11 +19,19 @@ type File struct {
 	Archive ArchiveInfo
 }
 
-// Problem is one reason a file would be refused.
+// Problem is one reason a file would be refused, or (Severity Warning)
+// something likely wrong with it.
 type Problem struct {
-	Path    string // the file
-	Field   string // metadata field or part of the file, "" if none
-	Message string // what is wrong and what to do
+	Code     string   // stable code (the Code* constants); see Rules
+	Severity Severity // Error blocks the upload, Warning does not
+	Path     string   // the file
+	Field    string   // metadata field or part of the file, "" if none
+	Message  string   // what is wrong and what to do (this client's wording)
+	// Value is the offending value as found (a field's value, a member
+	// name, a tag), and Want what the rule expected instead where there
+	// is one answer (the expected filename, version, archive path). The
+	// index words its answers from them.
+	Value, Want string
 }
 
 // Error implements error; it names the file and field.
@@ -41,6 +49,9 @@ func (p Problem) Error() string {
 
 // CheckOptions tunes Check for the target index.
 type CheckOptions struct {
+	// Profile chooses the rules: PyPI's (the zero value) or another
+	// index's, under which PyPI-only rules are warnings.
+	Profile Profile
 	// AllowLocalVersions accepts "1.0+local" (private indexes); PyPI refuses them.
 	AllowLocalVersions bool
 }

@@ -33,6 +33,7 @@ type ArchiveInfo struct {
 	Unsafe           []string        // absolute paths, "..", backslashes, devices
 	Duplicates       []string        // member names that occur more than once
 	Sparse           []string        // tar sparse members (PyPI refuses them)
+	Links            []string        // symbolic and hard links (tar), symlinks (zip)
 	DistInfo         string          // wheel: the .dist-info directory used
 	MetadataPath     string          // member the metadata was read from
 	Members          map[string]bool // every member name (tar: without a trailing '/')
@@ -77,7 +78,7 @@ func Open(name string) (*File, error) {
 func OpenReader(r io.ReaderAt, size int64, base string) (*File, error) {
 	fn, err := ParseFilename(base)
 	if err != nil {
-		return nil, err
+		return nil, &OpenError{Code: CodeFilenameInvalid, File: base, Value: base, Msg: strings.TrimPrefix(err.Error(), base+": ")}
 	}
 	f := &File{Path: base, Filename: fn, Size: size}
 	switch fn.Kind {
@@ -91,7 +92,7 @@ func OpenReader(r io.ReaderAt, size int64, base string) (*File, error) {
 	}
 	f.Metadata, err = ParseMetadata(f.MetadataBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", base, f.Archive.MetadataPath, err)
+		return nil, &OpenError{Code: CodeMetadataFileInvalid, File: base, Value: f.Archive.MetadataPath, Msg: f.Archive.MetadataPath, Err: err}
 	}
 	return f, nil
 }
@@ -120,7 +121,8 @@ func ReadMetadata(r io.ReaderAt, size int64, fn Filename) ([]byte, error) {
 type InvalidFileError struct {
 	File   string
 	Reason string
-	Err    error // underlying error, if any
+	Err    error  // underlying error, if any
+	Code   string // the Problem code; CodeArchiveInvalid when empty
 }
 
 // Error implements error.
@@ -135,11 +137,86 @@ func (e *InvalidFileError) Error() string {
 // Unwrap returns the underlying error.
 func (e *InvalidFileError) Unwrap() error { return e.Err }
 
+// OpenError is a reason a distribution cannot be read other than PyPI's
+// "Invalid distribution file": its filename, or its metadata file missing,
+// too large or not a regular file.
+type OpenError struct {
+	Code  string // a Code* constant
+	File  string // the distribution's filename
+	Msg   string // what is wrong and what to do
+	Value string // the offending name or value
+	Want  string // where PyPI looks, when that is the point
+	Err   error  // underlying error, if any
+}
+
+// Error implements error.
+func (e *OpenError) Error() string {
+	if e.Err != nil {
+		return e.File + ": " + e.Msg + ": " + e.Err.Error()
+	}
+	return e.File + ": " + e.Msg
+}
+
+// Unwrap returns the underlying error.
+func (e *OpenError) Unwrap() error { return e.Err }
+
+// ProblemOf turns an error of Open, OpenReader or ReadMetadata into the
+// Problem it stands for, with its code (CodeArchiveInvalid for an error of
+// another kind). path names the file.
+func ProblemOf(err error, path string) Problem {
+	p := Problem{Code: CodeArchiveInvalid, Severity: Error, Path: path, Field: "archive"}
+	var oe *OpenError
+	var ie *InvalidFileError
+	var me *MetadataError
+	switch {
+	case errors.As(err, &oe):
+		p.Code, p.Value, p.Want, p.Message = oe.Code, oe.Value, oe.Want, oe.Msg
+		if oe.Err != nil {
+			p.Message += ": " + oe.Err.Error()
+		}
+		switch oe.Code {
+		case CodeFilenameInvalid:
+			p.Field = "filename"
+		case CodeMetadataFileMissing, CodeMetadataFileTooLarge, CodeMetadataFileInvalid:
+			p.Field = "METADATA"
+		}
+	case errors.As(err, &ie):
+		if ie.Code != "" {
+			p.Code = ie.Code
+		}
+		p.Value = ie.Reason
+		p.Message = "Invalid distribution file. " + ie.Reason
+		if ie.Err != nil {
+			p.Message += ": " + ie.Err.Error()
+		}
+	case errors.As(err, &me):
+		p.Code, p.Field, p.Message = CodeMetadataFileInvalid, "METADATA", me.Error()
+	default:
+		p.Message = strings.TrimPrefix(err.Error(), path+": ")
+	}
+	return p
+}
+
+// metadataLimit bounds the metadata file of an archive of size bytes:
+// MaxCompressionRatio times the archive, at least MinMetadataLimit and at
+// most MaxMetadataSize, so that a small upload cannot make the index
+// decompress and keep megabytes.
+func metadataLimit(size int64) int64 {
+	return min(max(size*MaxCompressionRatio, MinMetadataLimit), MaxMetadataSize)
+}
+
+// MinMetadataLimit is the metadata size any archive may have whatever its
+// size (a tiny wheel with a long README): 256 KiB.
+const MinMetadataLimit = 256 << 10
+
 func readWheel(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, error) {
 	var info ArchiveInfo
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is not a zipfile", Err: err}
+	}
+	if looksLikeTar(r, size) {
+		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is both a zip and a tar file"}
 	}
 	info.Entries = len(zr.File)
 	info.Members = make(map[string]bool, len(zr.File))
@@ -161,6 +238,9 @@ func readWheel(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		if unsafePath(n) {
 			info.Unsafe = appendCapped(info.Unsafe, n)
 		}
+		if zf.Mode()&os.ModeSymlink != 0 {
+			info.Links = appendCapped(info.Links, n)
+		}
 		if dir, _, ok := strings.Cut(n, "/"); ok && strings.HasSuffix(dir, ".dist-info") {
 			distInfos[dir] = true
 		}
@@ -177,35 +257,41 @@ func readWheel(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		}
 	}
 	if mf == nil {
-		return nil, info, fmt.Errorf("%s: Wheel '%s' does not contain the required METADATA file: %s; rebuild the wheel", fn.Raw, fn.Raw, info.MetadataPath)
+		return nil, info, &OpenError{Code: CodeMetadataFileMissing, File: fn.Raw, Value: fn.Raw, Want: info.MetadataPath, Msg: fmt.Sprintf("Wheel '%s' does not contain the required METADATA file: %s; rebuild the wheel", fn.Raw, info.MetadataPath)}
 	}
-	b, err := readZipMember(mf, fn.Raw)
+	b, err := readZipMember(mf, fn.Raw, metadataLimit(size))
 	return b, info, err
 }
 
-func readZipMember(zf *zip.File, file string) ([]byte, error) {
+func readZipMember(zf *zip.File, file string, limit int64) ([]byte, error) {
 	if zf.Mode()&os.ModeSymlink != 0 {
-		return nil, fmt.Errorf("%s: %s is a symlink; it must be a regular file", file, zf.Name)
+		return nil, &OpenError{Code: CodeArchiveLink, File: file, Value: zf.Name, Msg: zf.Name + " is a symlink; it must be a regular file"}
 	}
 	if zf.Method != zip.Store && zf.Method != zip.Deflate {
-		return nil, &InvalidFileError{File: file, Reason: "File does not use a supported compression type", Err: fmt.Errorf("%s uses method %d; rebuild with STORED or DEFLATE", zf.Name, zf.Method)}
+		return nil, &InvalidFileError{File: file, Code: CodeArchiveCompression, Reason: "File does not use a supported compression type", Err: fmt.Errorf("%s uses method %d; rebuild with STORED or DEFLATE", zf.Name, zf.Method)}
 	}
-	if zf.UncompressedSize64 > MaxMetadataSize {
-		return nil, fmt.Errorf("%s: %s is %d bytes, over the %d-byte limit for core metadata", file, zf.Name, zf.UncompressedSize64, MaxMetadataSize)
+	if zf.UncompressedSize64 > uint64(limit) {
+		return nil, tooLarge(file, zf.Name, limit)
 	}
 	rc, err := zf.Open()
 	if err != nil {
 		return nil, &InvalidFileError{File: file, Reason: "File is not a zipfile", Err: fmt.Errorf("open %s: %w", zf.Name, err)}
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, MaxMetadataSize+1))
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
 	if err != nil {
 		return nil, &InvalidFileError{File: file, Reason: "File is not a zipfile", Err: fmt.Errorf("read %s: %w", zf.Name, err)}
 	}
-	if len(b) > MaxMetadataSize {
-		return nil, fmt.Errorf("%s: %s decompresses to over the %d-byte limit for core metadata", file, zf.Name, MaxMetadataSize)
+	if int64(len(b)) > limit {
+		return nil, tooLarge(file, zf.Name, limit)
 	}
 	return b, nil
+}
+
+func tooLarge(file, member string, limit int64) error {
+	return &OpenError{Code: CodeMetadataFileTooLarge, File: file, Value: member, Msg: fmt.Sprintf(
+		"%s is over the %d-byte limit for core metadata of this file (%d times the archive, at least %d KiB, at most %d MiB): a real METADATA/PKG-INFO is far smaller; remove embedded data from the description",
+		member, limit, MaxCompressionRatio, MinMetadataLimit>>10, MaxMetadataSize>>20)}
 }
 
 // pickDistInfo chooses the wheel's .dist-info directory: exactly
@@ -235,11 +321,11 @@ func pickDistInfo(dirs map[string]bool, fn Filename) (string, error) {
 	case len(match) == 1:
 		return match[0], nil
 	case len(match) > 1:
-		return "", fmt.Errorf("%s: several .dist-info directories match the filename (%s); a wheel must have exactly one", fn.Raw, strings.Join(match, ", "))
+		return "", &OpenError{Code: CodeArchiveDuplicate, File: fn.Raw, Value: match[0], Msg: fmt.Sprintf("several .dist-info directories match the filename (%s); a wheel must have exactly one", strings.Join(match, ", "))}
 	case len(all) == 0:
-		return "", fmt.Errorf("%s: Wheel '%s' does not contain the required METADATA file: %s/METADATA (no .dist-info directory at all); rebuild the wheel", fn.Raw, fn.Raw, exact)
+		return "", &OpenError{Code: CodeMetadataFileMissing, File: fn.Raw, Value: fn.Raw, Want: exact + "/METADATA", Msg: fmt.Sprintf("Wheel '%s' does not contain the required METADATA file: %s/METADATA (no .dist-info directory at all); rebuild the wheel", fn.Raw, exact)}
 	}
-	return "", fmt.Errorf("%s: no .dist-info directory matches the filename: want %s, found %s; the filename's name and version must match the wheel's contents", fn.Raw, exact, strings.Join(all, ", "))
+	return "", &OpenError{Code: CodeMetadataFileMissing, File: fn.Raw, Value: fn.Raw, Want: exact + "/METADATA", Msg: fmt.Sprintf("Wheel '%s' does not contain the required METADATA file: %s/METADATA (no .dist-info directory matches the filename; found %s); the filename's name and version must match the wheel's contents", fn.Raw, exact, strings.Join(all, ", "))}
 }
 
 // unsafePath reports member names that would escape an extraction
@@ -307,11 +393,15 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 	if _, err := sr.ReadAt(magic[:], 0); err != nil || magic != [2]byte{0x1f, 0x8b} {
 		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is not a tarfile", Err: errors.New("not gzip-compressed; an sdist must be a .tar.gz")}
 	}
+	if _, err := zip.NewReader(r, size); err == nil {
+		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is both a zip and a tar file"}
+	}
 	zr, err := gzip.NewReader(sr)
 	if err != nil {
 		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is not a tarfile", Err: err}
 	}
 	limit := max(int64(MaxUncompressedFree), size*MaxCompressionRatio)
+	mdLimit := metadataLimit(size)
 	br := &boundedReader{r: zr, limit: limit}
 	tr := tar.NewReader(br)
 	info.Members = map[string]bool{}
@@ -331,7 +421,7 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		}
 		if err != nil && !errors.Is(err, tar.ErrInsecurePath) {
 			if errors.Is(err, errTooMuch) {
-				return nil, info, &InvalidFileError{File: fn.Raw, Reason: fmt.Sprintf("File exceeds compression ratio of %d", MaxCompressionRatio), Err: fmt.Errorf("stopped after %d decompressed bytes from a %d-byte file", br.n, size)}
+				return nil, info, &InvalidFileError{Code: CodeArchiveRatio, File: fn.Raw, Reason: fmt.Sprintf("File exceeds compression ratio of %d", MaxCompressionRatio), Err: fmt.Errorf("stopped after %d decompressed bytes from a %d-byte file", br.n, size)}
 			}
 			return nil, info, &InvalidFileError{File: fn.Raw, Reason: "File is not a tarfile", Err: err}
 		}
@@ -352,6 +442,9 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		if unsafePath(name) || hdr.Typeflag == tar.TypeChar || hdr.Typeflag == tar.TypeBlock || hdr.Typeflag == tar.TypeFifo {
 			info.Unsafe = appendCapped(info.Unsafe, hdr.Name)
 		}
+		if hdr.Typeflag == tar.TypeSymlink || hdr.Typeflag == tar.TypeLink {
+			info.Links = appendCapped(info.Links, hdr.Name)
+		}
 		if hdr.Typeflag == tar.TypeGNUSparse || hasSparsePAX(hdr.PAXRecords) {
 			info.Sparse = appendCapped(info.Sparse, hdr.Name)
 		}
@@ -364,11 +457,11 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != typeRegA {
 			continue
 		}
-		if hdr.Size > MaxMetadataSize {
-			pkgErr = fmt.Errorf("%s: %s is %d bytes, over the %d-byte limit for core metadata", fn.Raw, hdr.Name, hdr.Size, MaxMetadataSize)
+		if hdr.Size > mdLimit {
+			pkgErr = tooLarge(fn.Raw, hdr.Name, mdLimit)
 			continue
 		}
-		if pkgData, err = io.ReadAll(io.LimitReader(tr, MaxMetadataSize+1)); err != nil {
+		if pkgData, err = io.ReadAll(io.LimitReader(tr, mdLimit+1)); err != nil {
 			pkgErr = &InvalidFileError{File: fn.Raw, Reason: "File is not a tarfile", Err: fmt.Errorf("read %s: %w", hdr.Name, err)}
 		}
 	}
@@ -377,26 +470,45 @@ func readSdist(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 	}
 	slices.Sort(info.TopLevel)
 	if len(info.TopLevel) != 1 {
-		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "Incorrect number of top-level directories in sdist", Err: fmt.Errorf("found %d (%s); an sdist holds exactly one directory {name}-{version}/", len(info.TopLevel), strings.Join(firstN(info.TopLevel, 5), ", "))}
+		return nil, info, &InvalidFileError{Code: CodeArchiveTopLevel, File: fn.Raw, Reason: "Incorrect number of top-level directories in sdist", Err: fmt.Errorf("found %d (%s); an sdist holds exactly one directory {name}-{version}/", len(info.TopLevel), strings.Join(firstN(info.TopLevel, 5), ", "))}
 	}
 	info.MetadataPath = info.TopLevel[0] + "/PKG-INFO"
 	if pkgHdr == nil {
-		return nil, info, &InvalidFileError{File: fn.Raw, Reason: "PKG-INFO not found at " + info.MetadataPath}
+		return nil, info, &InvalidFileError{Code: CodeMetadataFileMissing, File: fn.Raw, Reason: "PKG-INFO not found at " + info.MetadataPath}
 	}
 	switch pkgHdr.Typeflag {
 	case tar.TypeReg, typeRegA:
 	case tar.TypeSymlink, tar.TypeLink:
-		return nil, info, fmt.Errorf("%s: %s is a link (to %q), not a regular file; PyPI refuses it: rebuild the sdist", fn.Raw, info.MetadataPath, pkgHdr.Linkname)
+		return nil, info, &OpenError{Code: CodeArchiveLink, File: fn.Raw, Value: info.MetadataPath, Msg: fmt.Sprintf("%s is a link (to %q), not a regular file; PyPI refuses it: rebuild the sdist", info.MetadataPath, pkgHdr.Linkname)}
 	default:
-		return nil, info, fmt.Errorf("%s: %s is not a regular file (tar type %q); rebuild the sdist", fn.Raw, info.MetadataPath, pkgHdr.Typeflag)
+		return nil, info, &OpenError{Code: CodeMetadataFileInvalid, File: fn.Raw, Value: info.MetadataPath, Msg: fmt.Sprintf("%s is not a regular file (tar type %q); rebuild the sdist", info.MetadataPath, pkgHdr.Typeflag)}
 	}
 	if pkgErr != nil {
 		return nil, info, pkgErr
 	}
-	if len(pkgData) > MaxMetadataSize {
-		return nil, info, fmt.Errorf("%s: %s is over the %d-byte limit for core metadata", fn.Raw, info.MetadataPath, MaxMetadataSize)
+	if int64(len(pkgData)) > mdLimit {
+		return nil, info, tooLarge(fn.Raw, info.MetadataPath, mdLimit)
 	}
 	return pkgData, info, nil
+}
+
+// looksLikeTar reports whether the contents start with a tar header,
+// plain or gzip-compressed (Python's tarfile.is_tarfile, which Warehouse
+// uses to refuse zip/tar polyglots). Only the first header is read.
+func looksLikeTar(r io.ReaderAt, size int64) bool {
+	sr := io.NewSectionReader(r, 0, size)
+	var rd io.Reader = sr
+	var magic [2]byte
+	if _, err := sr.ReadAt(magic[:], 0); err == nil && magic == [2]byte{0x1f, 0x8b} {
+		gz, err := gzip.NewReader(sr)
+		if err != nil {
+			return false
+		}
+		defer gz.Close()
+		rd = io.LimitReader(gz, 1<<20)
+	}
+	_, err := tar.NewReader(rd).Next()
+	return err == nil
 }
 
 func hasSparsePAX(recs map[string]string) bool {

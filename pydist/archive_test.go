@@ -179,7 +179,7 @@ func TestOpenHostile(t *testing.T) {
 		}, "checksum"},
 		{"METADATA zip bomb declared", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
 			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/METADATA", data: deflate(t, zeros), method: zip.Deflate, raw: true, usize: uint64(len(zeros)), crc: crc32.ChecksumIEEE(zeros)}})
-		}, "over the 4194304-byte limit"},
+		}, "over the 415550-byte limit for core metadata of this file (50 times the archive"},
 		{"METADATA zip bomb lying size", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
 			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/METADATA", data: deflate(t, zeros), method: zip.Deflate, raw: true, usize: 100, crc: 0}})
 		}, "read pkg-1.0.dist-info/METADATA"},
@@ -203,7 +203,7 @@ func TestOpenHostile(t *testing.T) {
 		}, "no .dist-info directory at all"},
 		{"dist-info of another project", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
 			return buildZip(t, []zipEntry{{name: "other-2.0.dist-info/METADATA", data: []byte(goodMetadata), method: zip.Deflate}})
-		}, "want pkg-1.0.dist-info, found other-2.0.dist-info"},
+		}, "no .dist-info directory matches the filename; found other-2.0.dist-info"},
 		{"nested METADATA is not used", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
 			return buildZip(t, []zipEntry{{name: "vendor/pkg-1.0.dist-info/METADATA", data: []byte(goodMetadata), method: zip.Deflate}})
 		}, "no .dist-info directory at all"},
@@ -376,8 +376,8 @@ func TestOpenSdistRepeatedPKGINFO(t *testing.T) {
 	if got := f.Metadata.Get("Summary"); got != "copy 199" {
 		t.Errorf("Summary = %q, want the last copy", got)
 	}
-	ps := pydist.Check(f, pydist.CheckOptions{})
-	if len(ps) != 1 || !strings.Contains(ps[0].Message, "duplicate members: pkg-1.0/PKG-INFO") {
+	ps := pydist.Errors(pydist.Check(f, pydist.CheckOptions{}))
+	if len(ps) != 1 || ps[0].Code != pydist.CodeArchiveDuplicate || !strings.Contains(ps[0].Message, "duplicate members: pkg-1.0/PKG-INFO") {
 		t.Errorf("problems = %v", ps)
 	}
 	if len(f.Archive.Duplicates) > 20 {
@@ -398,7 +398,7 @@ func TestOpenDistInfoNormalisation(t *testing.T) {
 		t.Fatalf("dist-info %q name %q", f.Archive.DistInfo, f.Metadata.Get("Name"))
 	}
 	// ...but PyPI wants the exact spelling, so Check reports it.
-	ps := pydist.Check(f, pydist.CheckOptions{})
+	ps := pydist.Errors(pydist.Check(f, pydist.CheckOptions{}))
 	if len(ps) == 0 || ps[0].Field != "METADATA" || !strings.Contains(ps[0].Message, "my_pkg-1.0.0.dist-info/METADATA (the wheel has My.Pkg-1.0.0.dist-info/METADATA") {
 		t.Fatalf("problems = %v", ps)
 	}
@@ -422,7 +422,7 @@ func TestOpenRoundTrip(t *testing.T) {
 		if got := f.Metadata.GetAll("Requires-Dist"); len(got) != 2 || got[0] != "requests>=2" {
 			t.Errorf("%s: Requires-Dist = %q", p, got)
 		}
-		if ps := pydist.Check(f, pydist.CheckOptions{}); len(ps) != 0 {
+		if ps := pydist.Errors(pydist.Check(f, pydist.CheckOptions{})); len(ps) != 0 {
 			t.Errorf("%s: %v", p, ps)
 		}
 		// ReadMetadata and OpenReader agree with Open.

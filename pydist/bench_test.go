@@ -28,7 +28,7 @@ func BenchmarkOpenWheel(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if ps := pydist.Check(f, pydist.CheckOptions{}); len(ps) != 0 {
+				if ps := pydist.Errors(pydist.Check(f, pydist.CheckOptions{})); len(ps) != 0 {
 					b.Fatal(ps)
 				}
 			}

@@ -29,7 +29,7 @@ func TestDebianWheels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ps := pydist.Check(f, pydist.CheckOptions{}); len(ps) != 0 {
+			if ps := pydist.Errors(pydist.Check(f, pydist.CheckOptions{})); len(ps) != 0 {
 				t.Errorf("problems: %v", ps)
 			}
 			// The metadata agrees with the filename, and the form carries it.

@@ -1,6 +1,8 @@
 package pydist
 
 import (
+	"github.com/trustpub/trustpub/internal/pyrepr"
+
 	"fmt"
 	"regexp"
 	"strings"
@@ -124,21 +126,21 @@ func parseWheelFilename(raw string) (Filename, error) {
 	stem := strings.TrimSuffix(raw, ExtWheel)
 	parts := strings.Split(stem, "-")
 	if len(parts) != 5 && len(parts) != 6 {
-		return Filename{}, fmt.Errorf("Invalid wheel filename (wrong number of parts): %q; expected {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl", stem)
+		return Filename{}, fmt.Errorf("Invalid wheel filename (wrong number of parts): %s; expected {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl", pyrepr.Str(stem))
 	}
 	f := Filename{Raw: raw, Kind: Wheel, Name: parts[0], VersionText: parts[1]}
 	if !wheelNamePat.MatchString(f.Name) || strings.Contains(f.Name, "__") {
-		return Filename{}, fmt.Errorf("Invalid project name: %q; a wheel's name part must be letters, digits, '.' and single '_' (the normalised name with '-' written as '_')", stem)
+		return Filename{}, fmt.Errorf("Invalid project name: %s; a wheel's name part must be letters, digits, '.' and single '_' (the normalised name with '-' written as '_')", pyrepr.Str(stem))
 	}
 	v, err := ParseVersion(parts[1])
 	if err != nil {
-		return Filename{}, fmt.Errorf("Invalid wheel filename (invalid version): %q: %w", stem, err)
+		return Filename{}, fmt.Errorf("Invalid wheel filename (invalid version): %s; %w", pyrepr.Str(stem), err)
 	}
 	f.Version = v
 	if len(parts) == 6 {
 		f.Build = parts[2]
 		if !buildTagPat.MatchString(f.Build) {
-			return Filename{}, fmt.Errorf("Invalid build number: %s in %q; a build tag must start with a digit", f.Build, stem)
+			return Filename{}, fmt.Errorf("Invalid build number: %s in %s; a build tag must start with a digit", f.Build, pyrepr.Str(stem))
 		}
 	}
 	n := len(parts)
@@ -147,7 +149,7 @@ func parseWheelFilename(raw string) (Filename, error) {
 	f.ABITags, errs = splitTags(parts[n-2], "abi", errs)
 	f.PlatformTags, errs = splitTags(parts[n-1], "platform", errs)
 	if len(errs) > 0 {
-		return Filename{}, fmt.Errorf("invalid wheel filename %q: %s", raw, strings.Join(errs, "; "))
+		return Filename{}, fmt.Errorf("Invalid wheel filename (%s): %s", strings.Join(errs, "; "), pyrepr.Str(raw))
 	}
 	return f, nil
 }

@@ -259,3 +259,32 @@ func allDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// Equal reports whether two versions are equal as PEP 440 (and packaging's
+// Version.__eq__) compares them: trailing zeros of the release segment do
+// not count ("1.0" == "1.0.0").
+func (v Version) Equal(w Version) bool { return v.ReleaseKey() == w.ReleaseKey() }
+
+// ReleaseKey identifies the release a version names: its canonical form
+// with trailing zeros of the release segment removed, so that equal
+// versions have equal keys.
+func (v Version) ReleaseKey() string {
+	s := v.canon
+	epoch := ""
+	if i := strings.Index(s, "!"); i >= 0 {
+		epoch, s = s[:i+1], s[i+1:]
+	}
+	end := 0
+	for end < len(s) && (isDigit(s[end]) || s[end] == '.') {
+		end++
+	}
+	rel, rest := s[:end], s[end:]
+	if strings.HasSuffix(rel, ".") { // the scan took the dot of ".postN" / ".devN"
+		rel, rest = rel[:len(rel)-1], "."+rest
+	}
+	comps := strings.Split(rel, ".")
+	for len(comps) > 1 && comps[len(comps)-1] == "0" {
+		comps = comps[:len(comps)-1]
+	}
+	return epoch + strings.Join(comps, ".") + rest
+}

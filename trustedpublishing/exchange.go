@@ -262,20 +262,19 @@ func (x *Exchanger) Mint(ctx context.Context, publishURL string, oidc ambient.To
 		return UploadToken{}, re
 	}
 	if resp.StatusCode != http.StatusOK {
-		me := &MintError{Host: u.Host, StatusCode: resp.StatusCode, Status: resp.Status, Message: redact(out.Message, raw), Claims: claims}
+		me := &MintError{Host: u.Host, StatusCode: resp.StatusCode, Status: resp.Status, Message: oneLine(redact(out.Message, raw)), Claims: claims}
 		for _, e := range out.Errors {
-			me.Errors = append(me.Errors, Refusal{Code: e.Code, Description: redact(e.Description, raw)})
+			me.Errors = append(me.Errors, Refusal{Code: oneLine(redact(e.Code, raw)), Description: oneLine(redact(e.Description, raw))})
 		}
 		return UploadToken{}, me
 	}
 	if out.Token == nil || *out.Token == "" {
 		return UploadToken{}, &ResponseError{Host: u.Host, StatusCode: resp.StatusCode, Status: resp.Status}
 	}
-	expires := x.now().Add(DefaultLifetime)
-	if out.Expires != nil && *out.Expires > 0 {
-		expires = time.Unix(int64(*out.Expires), 0)
+	if problem := checkToken(*out.Token); problem != "" {
+		return UploadToken{}, &TokenFormatError{Host: u.Host, Problem: problem}
 	}
-	ut := UploadToken{Token: secret.New(*out.Token), Expires: expires}
+	ut := UploadToken{Token: secret.New(*out.Token), Expires: expiry(x.now(), out.Expires)}
 	if x.inGitHubActions() {
 		w := x.mask()
 		// Register the token with GitHub's log masking before any caller
@@ -304,7 +303,7 @@ func redact(s, raw string) string {
 
 // excerpt is the start of a non-JSON answer, on one line, for an error.
 func excerpt(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = oneLine(strings.Join(strings.Fields(s), " "))
 	if r := []rune(s); len(r) > 200 {
 		s = string(r[:200]) + "..."
 	}

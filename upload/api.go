@@ -128,9 +128,16 @@ type Client struct {
 	// Retry bounds retries; the zero value means DefaultRetryPolicy.
 	Retry RetryPolicy
 	// StallTimeout aborts (and retries) an attempt when no body byte was
-	// taken by the connection, or no answer byte came, for this long; 0
-	// means 5 minutes.
+	// taken by the connection, or no answer came, for this long; 0 means
+	// DefaultStallTimeout.
 	StallTimeout time.Duration
+	// MinRate is the slowest the index may take the body, in bytes per
+	// second averaged from the attempt's start (after StallTimeout);
+	// slower is a stall. 0 means DefaultMinRate.
+	MinRate int64
+	// FileTimeout bounds the time spent on one file, every attempt and the
+	// waits between them included; 0 means DefaultFileTimeout.
+	FileTimeout time.Duration
 	// Logger receives debug/info records (never secrets); nil discards.
 	Logger *slog.Logger
 	// Sleep waits between attempts; nil uses a timer honouring ctx. Tests

@@ -202,6 +202,8 @@ type streamBody struct {
 	buf      []byte         // one chunk of the file
 	chunk    []byte         // the part of buf not yet handed to the transport
 	hashing  sync.WaitGroup // hashing of the current chunk
+	ra       *readAhead     // for a file of more than one chunk (see readahead.go)
+	cur      *raChunk       // the read-ahead chunk being sent
 	nread    int64          // content bytes read from the file
 	sent     int64          // content bytes handed to the transport
 	onRead   func(sent, total int64)
@@ -316,6 +318,9 @@ const chunkSize = 1 << 20
 // of the three. The previous chunk's hashing is waited for first (hash
 // state is sequential, and the buffer is reused).
 func (b *streamBody) nextChunk() error {
+	if b.plan.size > chunkSize {
+		return b.nextChunkAhead()
+	}
 	b.hashing.Wait()
 	if b.nread == b.plan.size {
 		return b.finishFile()
@@ -377,6 +382,10 @@ func (b *streamBody) Close() error {
 	b.closeOnce.Do(func() {
 		b.readMu.Lock()
 		b.hashing.Wait()
+		if b.ra != nil {
+			b.ra.close()
+			b.ra, b.cur, b.chunk = nil, nil, nil
+		}
 		b.stage = stageClosed
 		if b.buf != nil {
 			b.pool.Put(b.buf)

@@ -21,8 +21,18 @@ import (
 	"github.com/trustpub/trustpub/pydist"
 )
 
-// defaultStallTimeout bounds how long an attempt may make no progress.
-const defaultStallTimeout = 5 * time.Minute
+// Defaults of the Client's time bounds: a stalled or silent index is
+// reported DefaultStallTimeout after its last sign of life, a dripping one
+// once it falls below DefaultMinRate, and no file takes more than
+// DefaultFileTimeout, retries included.
+const (
+	DefaultStallTimeout = time.Minute
+	DefaultMinRate      = 4 << 10 // bytes per second
+	DefaultFileTimeout  = 15 * time.Minute
+)
+
+// errFileTimeout is the cause of a file's context ending at FileTimeout.
+var errFileTimeout = errors.New("the time allowed for one file ran out")
 
 // bodyCloseWait bounds the wait for net/http to release a request body
 // after Do returned (it closes it once the connection is done with it).
@@ -53,7 +63,9 @@ func DefaultHTTPClient() *http.Client {
 	t.TLSClientConfig.NextProtos = []string{"http/1.1"}
 	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 30 * time.Second
-	t.ResponseHeaderTimeout = 10 * time.Minute
+	// The stall watchdog (StallTimeout) bounds the wait for the answer;
+	// this is the transport's own backstop.
+	t.ResponseHeaderTimeout = 5 * time.Minute
 	// The transport's default 4 KiB buffers: the body bypasses the write
 	// buffer (it is copied straight to the connection) and answers are
 	// small, so bigger ones only cost memory on every connection.
@@ -74,12 +86,20 @@ func (c *Client) httpClient() *http.Client {
 }
 
 // checkHTTPClient returns the client for simple-API GETs. Redirects are
-// followed (net/http drops Authorization when the host changes).
+// followed (net/http drops Authorization when the host changes). Every read
+// has a deadline, body included: the configured client's Timeout, or twice
+// StallTimeout.
 func (c *Client) checkHTTPClient() *http.Client {
-	if c.HTTPClient != nil {
-		return c.HTTPClient
+	base := c.HTTPClient
+	if base == nil {
+		base = c.defaultHTTPClient()
 	}
-	return c.defaultHTTPClient()
+	if base.Timeout > 0 {
+		return base
+	}
+	hc := *base
+	hc.Timeout = 2 * c.stallTimeout()
+	return &hc
 }
 
 // defaultHTTPClient is the Client's own DefaultHTTPClient, made once so
@@ -128,7 +148,30 @@ func (c *Client) stallTimeout() time.Duration {
 	if c.StallTimeout > 0 {
 		return c.StallTimeout
 	}
-	return defaultStallTimeout
+	return DefaultStallTimeout
+}
+
+func (c *Client) minRate() int64 {
+	if c.MinRate > 0 {
+		return c.MinRate
+	}
+	return DefaultMinRate
+}
+
+func (c *Client) fileTimeout() time.Duration {
+	if c.FileTimeout > 0 {
+		return c.FileTimeout
+	}
+	return DefaultFileTimeout
+}
+
+// progressDeadline is how long from now an attempt that started at start
+// and has had sent bytes taken may go on: StallTimeout after this progress,
+// and no later than when sent bytes were due at MinRate (plus StallTimeout).
+func (c *Client) progressDeadline(start time.Time, sent int64) time.Duration {
+	stall := c.stallTimeout()
+	byRate := time.Until(start.Add(stall + time.Duration(float64(sent)/float64(c.minRate())*float64(time.Second))))
+	return max(min(stall, byRate), 0)
 }
 
 // retryPolicy returns the policy with defaults filled in.
@@ -196,11 +239,19 @@ func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer) (Resu
 	policy := c.retryPolicy()
 	log := c.logger().With("file", name, "url", u.Redacted())
 
+	// Every attempt and wait of this file shares one deadline; checking
+	// the index after a lost answer uses ctx (it has its own deadline).
+	fileCtx, cancelFile := context.WithTimeoutCause(ctx, c.fileTimeout(), errFileTimeout)
+	defer cancelFile()
+
 	ambiguous := false // some attempt may have stored the file
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
 		log.Debug("uploading", "attempt", attempt, "bytes", plan.totalLength)
-		out, err := c.attempt(ctx, hc, u, f, plan, obs)
+		out, err := c.attempt(fileCtx, hc, u, f, plan, obs)
+		if err != nil && errors.Is(context.Cause(fileCtx), errFileTimeout) {
+			err = fmt.Errorf("%w (gave up: %s, the time allowed for one file, has passed)", err, c.fileTimeout())
+		}
 		if out.sha != "" {
 			res.SHA256, res.Blake2b256 = out.sha, out.blake
 		}
@@ -226,7 +277,7 @@ func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer) (Resu
 			}
 		}
 		ambiguous = ambiguous || out.ambiguous
-		delay, retry, why := c.shouldRetry(ctx, err, policy, attempt)
+		delay, retry, why := c.shouldRetry(fileCtx, err, policy, attempt)
 		if !retry {
 			if why != "" {
 				err = fmt.Errorf("%w (%s)", err, why)
@@ -247,7 +298,10 @@ func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer) (Resu
 		}
 		log.Warn("retrying upload", "attempt", attempt, "delay", delay, "error", err.Error())
 		obs.Retrying(f, attempt, err, delay)
-		if err := c.sleep(ctx, delay); err != nil {
+		if err := c.sleep(fileCtx, delay); err != nil {
+			if errors.Is(err, errFileTimeout) {
+				err = fmt.Errorf("%w (%s)", err, c.fileTimeout())
+			}
 			return res, fmt.Errorf("upload of %s cancelled while waiting to retry: %w", name, err)
 		}
 	}
@@ -306,11 +360,16 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *py
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stall := c.stallTimeout()
+	start := time.Now()
 	watchdog := time.AfterFunc(stall, func() { cancel(errStalled) })
 	defer watchdog.Stop()
 
 	body, err := openBody(plan, f.Path, &c.chunks, func(sent, total int64) {
-		watchdog.Reset(stall)
+		if sent < total {
+			watchdog.Reset(c.progressDeadline(start, sent))
+		} else {
+			watchdog.Reset(stall) // all sent: StallTimeout for the answer
+		}
 		obs.Progress(f, sent, total)
 	})
 	if err != nil {
@@ -341,7 +400,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *py
 		}
 		out.ambiguous = whole
 		if errors.Is(context.Cause(actx), errStalled) {
-			return out, &transportError{name: plan.fileName, url: u.Redacted(), err: fmt.Errorf("no progress for %s: %w", stall, os.ErrDeadlineExceeded), sentAll: whole}
+			return out, &transportError{name: plan.fileName, url: u.Redacted(), err: fmt.Errorf("no progress for %s, or slower than %d bytes/s: %w", stall, c.minRate(), os.ErrDeadlineExceeded), sentAll: whole}
 		}
 		return out, &transportError{name: plan.fileName, url: u.Redacted(), err: unwrapURLError(err), sentAll: whole}
 	}

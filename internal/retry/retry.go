@@ -20,11 +20,12 @@ import (
 
 // TemporaryStatus reports whether an HTTP status is worth retrying: 429
 // (rate limited) and the 5xx server errors, except 501 Not Implemented and
-// 505 HTTP Version Not Supported, which no retry changes.
+// 505 HTTP Version Not Supported and 507 Insufficient Storage (a full
+// disk on the index), which no retry changes.
 func TemporaryStatus(code int) bool {
 	switch code {
-	case http.StatusNotImplemented, http.StatusHTTPVersionNotSupported:
-		return false
+	case http.StatusNotImplemented, http.StatusHTTPVersionNotSupported, http.StatusInsufficientStorage:
+		return false // 507: the index is full until its operator acts
 	}
 	return code == http.StatusTooManyRequests || code >= 500 && code <= 599
 }

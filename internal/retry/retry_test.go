@@ -19,7 +19,7 @@ func TestTemporaryStatus(t *testing.T) {
 	for code, want := range map[int]bool{
 		200: false, 301: false, 400: false, 401: false, 403: false, 404: false, 409: false,
 		429: true, 500: true, 502: true, 503: true, 504: true, 599: true,
-		501: false, 505: false, 600: false, 999: false,
+		501: false, 505: false, 507: false, 600: false, 999: false,
 	} {
 		if got := TemporaryStatus(code); got != want {
 			t.Errorf("TemporaryStatus(%d) = %v, want %v", code, got, want)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -14,27 +15,82 @@ import (
 
 type checkCmd struct {
 	Files              []string `arg:"" optional:"" placeholder:"PATH" help:"Files, globs or directories (default dist/*)."`
+	Rules              string   `name:"rules" enum:"pypi,index" default:"pypi" help:"Whose rules to apply: pypi (PyPI and TestPyPI, the default) or index (another index: PyPI-only rules such as normalised filenames, platform tags, classifiers and description rendering are warnings)."`
+	Strict             bool     `help:"Treat warnings (e.g. a missing long description or Description-Content-Type, as twine check warns) as errors."`
+	JSON               bool     `name:"json" help:"Print the results as JSON on stdout (files, and each problem with its stable code, severity, file and field), for CI annotations."`
 	AllowLocalVersions bool     `name:"allow-local-versions" help:"Accept local versions (1.0+local); PyPI refuses them."`
 }
 
 func (c *checkCmd) Run(a *App) error {
-	files, problems, err := loadDists(a.Stderr, c.Files, pydist.CheckOptions{AllowLocalVersions: c.AllowLocalVersions})
+	opts := pydist.CheckOptions{Profile: profileOf(c.Rules), AllowLocalVersions: c.AllowLocalVersions}
+	files, problems, err := loadDists(a.Stderr, c.Files, opts, c.Strict)
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
-		fmt.Fprintf(a.Stdout, "%s: ok (%s %s, %s)\n", f.Path, f.Metadata.Get("Name"), f.Metadata.Get("Version"), f.Filename.Kind.FileType())
+	failed := len(pydist.Errors(problems)) > 0 || (c.Strict && len(problems) > 0)
+	if c.JSON {
+		if err := writeCheckJSON(a.Stdout, files, problems, failed); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range files {
+			fmt.Fprintf(a.Stdout, "%s: ok (%s %s, %s)\n", f.Path, f.Metadata.Get("Name"), f.Metadata.Get("Version"), f.Filename.Kind.FileType())
+		}
+		printProblems(a.Stderr, problems, false, c.Strict)
 	}
-	if len(problems) > 0 {
-		printProblems(a.Stderr, problems, false)
+	if failed {
 		return silentExit(ExitCheck)
 	}
 	return nil
 }
 
+// profileOf maps the --rules value to the rules profile.
+func profileOf(rules string) pydist.Profile {
+	if rules == "index" {
+		return pydist.ProfileIndex
+	}
+	return pydist.ProfilePyPI
+}
+
+// checkJSON is the --json output of check.
+type checkJSON struct {
+	OK       bool               `json:"ok"`
+	Files    []checkJSONFile    `json:"files"`
+	Problems []checkJSONProblem `json:"problems"`
+}
+
+type checkJSONFile struct {
+	Path     string `json:"path"`
+	Name     string `json:"name"`
+	Version  string `json:"version"`
+	FileType string `json:"filetype"`
+}
+
+type checkJSONProblem struct {
+	Code     string `json:"code"`
+	Severity string `json:"severity"`
+	Path     string `json:"path"`
+	Field    string `json:"field,omitempty"`
+	Message  string `json:"message"`
+}
+
+func writeCheckJSON(w io.Writer, files []*pydist.File, problems []pydist.Problem, failed bool) error {
+	out := checkJSON{OK: !failed, Files: []checkJSONFile{}, Problems: []checkJSONProblem{}}
+	for _, f := range files {
+		out.Files = append(out.Files, checkJSONFile{Path: f.Path, Name: f.Metadata.Get("Name"), Version: f.Metadata.Get("Version"), FileType: f.Filename.Kind.FileType()})
+	}
+	for _, p := range problems {
+		out.Problems = append(out.Problems, checkJSONProblem{Code: p.Code, Severity: p.Severity.String(), Path: p.Path, Field: p.Field, Message: p.Message})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
 // loadDists finds, opens and checks the inputs. It returns the files that
-// passed and every problem of the others; skipped inputs are reported on w.
-func loadDists(w io.Writer, args []string, opts pydist.CheckOptions) ([]*pydist.File, []pydist.Problem, error) {
+// passed (no errors; with strict, no warnings either) and every problem,
+// warnings of passing files included; skipped inputs are reported on w.
+func loadDists(w io.Writer, args []string, opts pydist.CheckOptions, strict bool) ([]*pydist.File, []pydist.Problem, error) {
 	paths, skipped, err := pydist.Find(args)
 	if err != nil {
 		return nil, nil, usageErr("%w", err)
@@ -61,7 +117,9 @@ func loadDists(w io.Writer, args []string, opts pydist.CheckOptions) ([]*pydist.
 				// Open's errors name the file already.
 				msg := strings.TrimPrefix(err.Error(), p+": ")
 				msg = strings.TrimPrefix(msg, filepath.Base(p)+": ")
-				results[i].problems = []pydist.Problem{{Path: p, Message: msg}}
+				pr := pydist.ProblemOf(err, p)
+				pr.Message = msg
+				results[i].problems = []pydist.Problem{pr}
 				return nil
 			}
 			results[i] = result{file: f, problems: pydist.Check(f, opts)}
@@ -72,11 +130,10 @@ func loadDists(w io.Writer, args []string, opts pydist.CheckOptions) ([]*pydist.
 	var ok []*pydist.File
 	var problems []pydist.Problem
 	for _, r := range results {
-		if len(r.problems) > 0 {
-			problems = append(problems, r.problems...)
-			continue
+		problems = append(problems, r.problems...)
+		if r.file != nil && len(pydist.Errors(r.problems)) == 0 && (!strict || len(r.problems) == 0) {
+			ok = append(ok, r.file)
 		}
-		ok = append(ok, r.file)
 	}
 	return ok, problems, nil
 }
@@ -88,18 +145,38 @@ func orDefaultArgs(args []string) []string {
 	return args
 }
 
-// printProblems lists every problem; publishing says that nothing was sent.
-func printProblems(w io.Writer, problems []pydist.Problem, publishing bool) {
-	if publishing {
-		fmt.Fprintf(w, "%d problem(s) found; nothing was uploaded:\n", len(problems))
-	} else {
-		fmt.Fprintf(w, "%d problem(s) found:\n", len(problems))
-	}
+// printProblems lists the errors, then the warnings (as errors with
+// strict); publishing says that nothing was sent.
+func printProblems(w io.Writer, problems []pydist.Problem, publishing, strict bool) {
+	var errs, warns []pydist.Problem
 	for _, p := range problems {
+		if p.Severity == pydist.Error || strict {
+			errs = append(errs, p)
+		} else {
+			warns = append(warns, p)
+		}
+	}
+	line := func(p pydist.Problem) {
 		field := ""
 		if p.Field != "" {
 			field = " [" + p.Field + "]"
 		}
-		fmt.Fprintf(w, "  %s%s: %s\n", p.Path, field, p.Message)
+		fmt.Fprintf(w, "  %s%s: %s (%s)\n", p.Path, field, p.Message, p.Code)
+	}
+	if len(errs) > 0 {
+		if publishing {
+			fmt.Fprintf(w, "%d problem(s) found; nothing was uploaded:\n", len(errs))
+		} else {
+			fmt.Fprintf(w, "%d problem(s) found:\n", len(errs))
+		}
+		for _, p := range errs {
+			line(p)
+		}
+	}
+	if len(warns) > 0 {
+		fmt.Fprintf(w, "%d warning(s) (not blocking; --strict makes them errors):\n", len(warns))
+		for _, p := range warns {
+			line(p)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
+	"github.com/trustpub/trustpub/internal/version"
 )
 
 // The exit codes, by their names in package exitcode (their one home).
@@ -61,10 +62,13 @@ type silentExit int
 
 func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-// Version is set at build time with -ldflags "-X github.com/trustpub/trustpub/cmd/trustpub/internal/cli.Version=...".
-var Version = "dev"
+// Version is this binary's version (internal/version: stamped by
+// scripts/release, else the module version), as sent in the User-Agent.
+var Version = version.Read().Version
 
 type root struct {
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
+
 	Publish  publishCmd  `cmd:"" help:"Check and upload distributions (wheels, sdists) to an index."`
 	Check    checkCmd    `cmd:"" help:"Run every check on distribution files and report all problems at once."`
 	Serve    serveCmd    `cmd:"" help:"Run a PyPI-compatible index with trusted publishing on this machine."`
@@ -77,19 +81,27 @@ type root struct {
 type versionCmd struct{}
 
 func (versionCmd) Run(a *App) error {
-	fmt.Fprintln(a.Stdout, "trustpub", Version)
+	fmt.Fprintln(a.Stdout, versionLine())
 	return nil
 }
+
+// versionLine is what `trustpub --version` and `trustpub version` print.
+func versionLine() string { return "trustpub " + version.Read().String() }
 
 // Main runs trustpub with args (without the program name) and returns the
 // process exit code.
 func Main(ctx context.Context, args []string, a *App) int {
+	return run(ctx, args, a, grammarFor(args))
+}
+
+// run is Main with the grammar kong builds its parser from (see
+// grammarFor).
+func run(ctx context.Context, args []string, a *App, grammar any) int {
 	if a.HTTPClient == nil {
 		a.HTTPClient = &http.Client{}
 	}
-	var cli root
 	exitCode := -1
-	parser, err := kong.New(&cli,
+	parser, err := kong.New(grammar,
 		kong.Name("trustpub"),
 		kong.Description("Publish Python distributions with Trusted Publishing: no long-lived token."),
 		kong.Writers(a.Stdout, a.Stderr),
@@ -97,6 +109,7 @@ func Main(ctx context.Context, args []string, a *App) int {
 		kong.UsageOnError(),
 		kong.Bind(a),
 		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Vars{"version": versionLine()},
 	)
 	if err != nil {
 		fmt.Fprintln(a.Stderr, "trustpub:", err)

@@ -18,8 +18,8 @@ const devIssuerPath = "/_/dev-issuer"
 
 // mountDevIssuer serves a development OIDC issuer at base+devIssuerPath. Its
 // signing key is kept in the data directory (0600) so that tokens stay
-// valid across restarts.
-func mountDevIssuer(mux *http.ServeMux, dataDir, base string) error {
+// valid across restarts. It signs only for requests to one of hosts.
+func mountDevIssuer(mux *http.ServeMux, dataDir, base string, hosts []string) error {
 	dir := filepath.Join(dataDir, "dev-issuer")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return usageErr("dev issuer key directory: %w", err)
@@ -36,6 +36,7 @@ func mountDevIssuer(mux *http.ServeMux, dataDir, base string) error {
 		if err != nil {
 			return usageErr("dev issuer: %w", err)
 		}
+		iss.Hosts = hosts
 		mux.Handle(path+"/", http.StripPrefix(path, iss))
 	}
 	return nil

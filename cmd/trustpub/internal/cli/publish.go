@@ -27,6 +27,7 @@ type publishCmd struct {
 	Quiet              bool   `short:"q" help:"Print only errors and the summary."`
 	Verbose            bool   `short:"v" help:"Print more detail (credential source, retries, server answers)."`
 	AllowLocalVersions bool   `name:"allow-local-versions" help:"Accept local versions (1.0+local); PyPI refuses them."`
+	Rules              string `name:"rules" enum:"auto,pypi,index" default:"auto" help:"Whose rules to check against: auto (PyPI's for upload.pypi.org and test.pypi.org, another index's elsewhere), pypi, or index (PyPI-only rules are warnings)."`
 }
 
 func (c *publishCmd) Run(ctx context.Context, a *App) error {
@@ -64,12 +65,22 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 	}
 
 	// Every file is checked before any credential is used or byte is sent.
-	files, problems, err := loadDists(a.Stderr, c.Files, pydist.CheckOptions{AllowLocalVersions: c.AllowLocalVersions})
+	rules := c.Rules
+	if rules == "auto" || rules == "" {
+		rules = "index"
+		if isPyPI(t.PublishURL.Hostname()) {
+			rules = "pypi"
+		}
+	}
+	files, problems, err := loadDists(a.Stderr, c.Files, pydist.CheckOptions{Profile: profileOf(rules), AllowLocalVersions: c.AllowLocalVersions}, false)
 	if err != nil {
 		return err
 	}
-	if len(problems) > 0 {
-		printProblems(a.Stderr, problems, true)
+	if len(pydist.Errors(problems)) == 0 && len(problems) > 0 && !c.Quiet {
+		printProblems(a.Stderr, problems, true, false) // warnings only
+	}
+	if problems = pydist.Errors(problems); len(problems) > 0 {
+		printProblems(a.Stderr, problems, true, false)
 		if c.JSON != "" {
 			rep, err := refusedReport(t.PublishURL.Redacted(), files, problems)
 			if werr := c.writeJSON(a, red, rep, err); werr != nil {
@@ -123,6 +134,15 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		return withCode(exitcode.ForPublish(perr), perr)
 	}
 	return nil
+}
+
+// isPyPI reports whether host is PyPI's or TestPyPI's upload host.
+func isPyPI(host string) bool {
+	switch strings.ToLower(host) {
+	case "upload.pypi.org", "test.pypi.org", "pypi.org":
+		return true
+	}
+	return false
 }
 
 // writeJSON writes the --json report to a file or, for "-", to stdout,

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,6 +30,14 @@ type serveCmd struct {
 	TLSKey      string `name:"tls-key" placeholder:"FILE" help:"Private key for --tls-cert (PEM)."`
 	ReadyFile   string `name:"ready-file" placeholder:"FILE" help:"Write the server's base URL to FILE once it is listening (for scripts)."`
 	LogFormat   string `name:"log-format" enum:"text,json" default:"text" help:"Request log format on stderr (text, json)."`
+	PublicURL   string `name:"public-url" placeholder:"URL" help:"URL clients reach this server by when it is not the listen address (a DNS name, a proxy); the dev issuer accepts signing requests for its host."`
+
+	MaxConnections    int           `name:"max-connections" placeholder:"N" help:"Connections served at once; more wait until one closes. Overrides max_connections. Default 256."`
+	ReadHeaderTimeout time.Duration `name:"read-header-timeout" placeholder:"DURATION" help:"Time a client has to send a request's headers. Overrides read_header_timeout. Default 10s."`
+	IdleTimeout       time.Duration `name:"idle-timeout" placeholder:"DURATION" help:"Keep-alive connections without a new request are closed after this. Overrides idle_timeout. Default 60s."`
+	StallTimeout      time.Duration `name:"stall-timeout" placeholder:"DURATION" help:"Longest an upload body or a download may go without progress (and the grace before --min-transfer-rate applies). Overrides stall_timeout. Default 30s."`
+	MinTransferRate   string        `name:"min-transfer-rate" placeholder:"SIZE" help:"Slowest an upload body or a download may flow, per second, averaged from its start (e.g. 4KiB). Overrides min_transfer_rate. Default 4KiB."`
+	WriteTimeout      time.Duration `name:"write-timeout" placeholder:"DURATION" help:"Time to send an answer other than a file download (downloads get --stall-timeout plus their size at --min-transfer-rate). Overrides write_timeout. Default 60s."`
 }
 
 func (c *serveCmd) Run(ctx context.Context, a *App) error {
@@ -68,22 +78,24 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 	mux := http.NewServeMux()
 	mux.Handle("/", srv)
 	if c.DevIssuer {
-		if err := mountDevIssuer(mux, c.Data, base); err != nil {
+		hosts, err := c.issuerHosts(ln.Addr())
+		if err != nil {
+			return err
+		}
+		if err := mountDevIssuer(mux, c.Data, base, hosts); err != nil {
 			return err
 		}
 	}
 
-	hs := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
-	}
+	hs := srv.HTTPServer(mux)
+	hs.ErrorLog = slog.NewLogLogger(handler, slog.LevelWarn)
+	limited := srv.LimitListener(ln)
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {
-			errc <- hs.ServeTLS(ln, c.TLSCert, c.TLSKey)
+			errc <- hs.ServeTLS(limited, c.TLSCert, c.TLSKey)
 		} else {
-			errc <- hs.Serve(ln)
+			errc <- hs.Serve(limited)
 		}
 	}()
 	if !srv.AcceptsUploads() {
@@ -92,6 +104,9 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 	for _, w := range opts.Publishers.Warnings() {
 		logger.Warn(w)
 	}
+	l := srv.Limits()
+	logger.Info("limits", "max_connections", l.MaxConnections, "read_header_timeout", l.ReadHeaderTimeout, "idle_timeout", l.IdleTimeout,
+		"stall_timeout", l.StallTimeout, "min_transfer_rate", l.MinRate, "write_timeout", l.WriteTimeout)
 	logger.Info("serving", "url", base, "upload", base+"/legacy/", "simple", base+"/simple/", "data", c.Data, "dev_issuer", c.DevIssuer)
 	if c.ReadyFile != "" {
 		if err := atomicfile.WriteFile(c.ReadyFile, []byte(base+"\n"), 0o644); err != nil {
@@ -150,5 +165,75 @@ func (c *serveCmd) options(a *App, base string, logger *slog.Logger) (index.Opti
 			return opts, err
 		}
 	}
+	if err := c.limits(&opts.Limits); err != nil {
+		return opts, err
+	}
 	return opts, nil
+}
+
+// limits applies the connection-limit flags over the config file's values.
+func (c *serveCmd) limits(l *index.Limits) error {
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+		dst  *time.Duration
+	}{
+		{"--read-header-timeout", c.ReadHeaderTimeout, &l.ReadHeaderTimeout},
+		{"--idle-timeout", c.IdleTimeout, &l.IdleTimeout},
+		{"--stall-timeout", c.StallTimeout, &l.StallTimeout},
+		{"--write-timeout", c.WriteTimeout, &l.WriteTimeout},
+	} {
+		if d.v < 0 {
+			return usageErr("%s %s must be positive (e.g. 30s)", d.flag, d.v)
+		}
+		if d.v > 0 {
+			*d.dst = d.v
+		}
+	}
+	switch {
+	case c.MaxConnections < 0:
+		return usageErr("--max-connections %d must be positive", c.MaxConnections)
+	case c.MaxConnections > 0:
+		l.MaxConnections = c.MaxConnections
+	}
+	if c.MinTransferRate != "" {
+		n, err := index.ParseSize(c.MinTransferRate)
+		if err != nil {
+			return usageErr("--min-transfer-rate: %w", err)
+		}
+		l.MinRate = n
+	}
+	return nil
+}
+
+// issuerHosts are the Host values the dev issuer answers: the listen
+// address, and for a loopback or wildcard address every local name of
+// that port, and the host of --public-url.
+func (c *serveCmd) issuerHosts(addr net.Addr) ([]string, error) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return []string{addr.String()}, nil
+	}
+	port := strconv.Itoa(tcp.Port)
+	hosts := []string{net.JoinHostPort(tcp.IP.String(), port)}
+	if tcp.IP.IsLoopback() || tcp.IP.IsUnspecified() {
+		hosts = append(hosts, net.JoinHostPort("localhost", port), net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("::1", port))
+	}
+	if tcp.IP.IsUnspecified() {
+		if addrs, err := net.InterfaceAddrs(); err == nil {
+			for _, a := range addrs {
+				if ipn, ok := a.(*net.IPNet); ok {
+					hosts = append(hosts, net.JoinHostPort(ipn.IP.String(), port))
+				}
+			}
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, usageErr("--public-url %q must be an absolute http(s) URL such as https://pypi.example.org", c.PublicURL)
+		}
+		hosts = append(hosts, u.Host)
+	}
+	return hosts, nil
 }

@@ -1,0 +1,15 @@
+//go:build !unix
+
+package index
+
+import (
+	"errors"
+	"syscall"
+)
+
+// isNoSpace reports whether err is a full disk.
+func isNoSpace(err error) bool { return errors.Is(err, syscall.ENOSPC) }
+
+// isNameTooLong reports whether err is a name or path too long for the
+// file system.
+func isNameTooLong(err error) bool { return errors.Is(err, syscall.ENAMETOOLONG) }

@@ -1,0 +1,156 @@
+package pydist
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// fieldsOracle answers what Warehouse's rules make of a URL (its
+// is_valid_uri(require_authority=False), written here against Debian's
+// python3-rfc3986) and of an e-mail address (email-validator's
+// validate_email with check_deliverability=False, Debian's
+// python3-email-validator).
+const fieldsOracle = `
+import sys, json
+import email_validator
+from rfc3986 import uri_reference, validators, exceptions
+def valid_uri(u):
+    uri = uri_reference(u).normalize()
+    v = validators.Validator().allow_schemes("http", "https").require_presence_of("scheme")
+    v.check_validity_of("scheme", "host", "port", "path", "query")
+    try:
+        v.validate(uri)
+        return True
+    except exceptions.ValidationError:
+        return False
+for line in sys.stdin:
+    r = json.loads(line)
+    s = r["s"]
+    if r["kind"] == "uri":
+        out = valid_uri(s)
+    else:
+        try:
+            email_validator.validate_email(s, check_deliverability=False)
+            out = True
+        except email_validator.EmailNotValidError:
+            out = False
+    print(json.dumps(out), flush=True)
+`
+
+func askFieldsOracle(t *testing.T, reqs []map[string]string) []bool {
+	t.Helper()
+	if err := exec.Command("/usr/bin/python3", "-c", "import email_validator, rfc3986").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Debian's python3-email-validator and python3-rfc3986 are needed in CI: %v", err)
+		}
+		t.Skipf("python3-email-validator / python3-rfc3986 not installed: %v", err)
+	}
+	var in bytes.Buffer
+	enc := json.NewEncoder(&in)
+	for _, r := range reqs {
+		enc.Encode(r)
+	}
+	cmd := exec.Command("/usr/bin/python3", "-c", fieldsOracle)
+	cmd.Env = []string{"PYTHONIOENCODING=utf-8", "PYTHONWARNINGS=ignore"}
+	cmd.Stdin = &in
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("oracle: %v\n%s", err, stderr.Bytes())
+	}
+	var res []bool
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var b bool
+		if err := dec.Decode(&b); err != nil {
+			t.Fatal(err)
+		}
+		res = append(res, b)
+	}
+	if len(res) != len(reqs) {
+		t.Fatalf("oracle answered %d of %d", len(res), len(reqs))
+	}
+	return res
+}
+
+var uriSeeds = []string{
+	"https://example.com/", "http://example.com", "HTTPS://Example.COM/a?b=c#d", "https://example.com:8080/x",
+	"https://example.com:99999/", "https://[::1]/", "https://user:pw@example.com/", "https:foo", "https:/x/y",
+	"ftp://example.com/", "example.com", "//example.com", "https://exa mple.com/", "https://example.com/a b",
+	"https://example.com/%zz", "https://example.com/%41", "https://example.com/<script>", "https://example.com/\"q\"",
+	"https://example.com/?q=<x>", "https://example.com/#frag ment", "https://ex_ample.com/", "https://é.com/",
+	"https://example.com/é", "javascript:alert(1)", "https://example.com:/", "https://example.com:abc/",
+	"", "https://", "http://a.b/c;d,e", "https://example.com/~user/(x)",
+}
+
+var emailSeeds = []string{
+	"ann@example.com", "ann.lee@example.co.uk", "ann@localhost", "ann@example", "ann..lee@example.com",
+	".ann@example.com", "ann.@example.com", "ann@-example.com", "ann@example-.com", "ann@exa_mple.com",
+	"an n@example.com", "ann@@example.com", "@example.com", "ann@", "ann@example.123", "ann@123.example.com",
+	"ann+tag@example.org", "ann@sub.example.test", "ann@example.local", "josé@example.com", "ann@exämple.com",
+	strings.Repeat("a", 65) + "@example.com", "ann@[1.2.3.4]", "\"ann\"@example.com", "ann@example.com.",
+	"ann@example.invalid", "ann@xn--bcher-kva.example", "a!#$%&'*+/=?^_`{|}~@example.com",
+}
+
+func mutateASCII(r *rand.Rand, s string) string {
+	alphabet := "@.:/?#[]%-_~ <>\"'aZ0é"
+	b := []rune(s)
+	for n := 1 + r.IntN(2); n > 0; n-- {
+		i := 0
+		if len(b) > 0 {
+			i = r.IntN(len(b) + 1)
+		}
+		c := []rune(alphabet)[r.IntN(len([]rune(alphabet)))]
+		switch r.IntN(3) {
+		case 0:
+			b = append(b[:i], append([]rune{c}, b[i:]...)...)
+		case 1:
+			if i < len(b) {
+				b = append(b[:i], b[i+1:]...)
+			}
+		default:
+			if i < len(b) {
+				b[i] = c
+			}
+		}
+	}
+	return string(b)
+}
+
+// TestFieldsAgainstWarehouseLibraries compares the URL and e-mail rules
+// with the libraries Warehouse uses (Debian's copies), on seeds and seeded
+// random edits of them. Go accepting what the libraries refuse is a miss;
+// Go refusing what they accept would be a false refusal: both fail.
+func TestFieldsAgainstWarehouseLibraries(t *testing.T) {
+	r := rand.New(rand.NewPCG(3986, 5322))
+	var reqs []map[string]string
+	for kind, seeds := range map[string][]string{"uri": uriSeeds, "email": emailSeeds} {
+		for _, s := range seeds {
+			reqs = append(reqs, map[string]string{"kind": kind, "s": s})
+			for range 30 {
+				reqs = append(reqs, map[string]string{"kind": kind, "s": mutateASCII(r, s)})
+			}
+		}
+	}
+	ans := askFieldsOracle(t, reqs)
+	bad := 0
+	for i, q := range reqs {
+		var got bool
+		if q["kind"] == "uri" {
+			got = uriProblem(q["s"]) == ""
+		} else {
+			got = emailProblem(q["s"]) == ""
+		}
+		if got != ans[i] {
+			bad++
+			t.Errorf("%s %q: Go valid=%v, library valid=%v", q["kind"], q["s"], got, ans[i])
+		}
+	}
+	t.Logf("%d values compared, %d disagreements", len(reqs), bad)
+}
