@@ -56,8 +56,7 @@ type checker struct {
 	// docutils puts first in the document.
 	decoration bool
 
-	styles       []string // section title styles in order of first use
-	sectionLevel int
+	styles []string // section title styles in order of first use
 }
 
 type target struct {
@@ -469,11 +468,6 @@ func indentedBlock(lines []string, start, firstIndent, blockIndent int) ([]strin
 		block = block[:len(block)-1]
 	}
 	return block, next, finish
-}
-
-// dedent removes the smallest indentation of the non-blank lines.
-func dedent(block []string) []string {
-	return dedentFrom(block, 0)
 }
 
 // dedentFrom removes the smallest indentation of block[from:]'s non-blank
