@@ -2,12 +2,13 @@
 // one machine in one run: it builds trustpub, starts a fresh `trustpub serve`
 // on loopback for every run, uploads the same generated inputs with
 // `trustpub publish` and `twine upload` (alternating them run by run), and
-// prints a markdown table (stdout), JSON (-json) and optionally a PNG chart
-// (-png) of the ratios.
+// prints a markdown table (stdout) and, when asked, JSON (-json FILE) and a
+// PNG chart (-png FILE) of the ratios; nothing is written into the
+// repository unless a flag names a file there.
 //
 // Usage, from the repository root:
 //
-//	go run ./bench [-runs 5] [-cases a,b,c] [-big-size 1GiB] [-json bench/results.json] [-png chart.png] [-keep]
+//	go run ./bench [-runs 5] [-cases a,b,c] [-big-size 1GiB] [-json FILE] [-png chart.png] [-keep]
 //
 // Cases: (a) one small sdist; (b) a release of 40 small wheels and one
 // sdist; (c) one wheel with a -big-size member of incompressible bytes. See
@@ -42,6 +43,7 @@ import (
 const modulePath = "github.com/trustpub/trustpub"
 
 func main() {
+	runner.WrapperMain() // when started as the wrapper of a measured client
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -84,7 +86,7 @@ func parseFlags(args []string, stderr io.Writer, root string) (*options, error) 
 	fs.IntVar(&o.warmup, "warmup", 1, "untimed warm-up runs per tool and case before the measured ones")
 	fs.StringVar(&o.cases, "cases", "a,b,c", "comma-separated cases to run: a (1 small sdist), b (40 wheels + 1 sdist), c (1 big wheel)")
 	fs.Var(&o.bigSize, "big-size", "size of case c's incompressible member, e.g. 1GiB, or 64MiB for a smoke test")
-	fs.StringVar(&o.jsonPath, "json", filepath.Join(root, "bench", "results.json"), "write the results as JSON to this file (\"\" to skip)")
+	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file (default: none; the table goes to stdout)")
 	fs.StringVar(&o.pngPath, "png", "", "also draw a PNG bar chart of the twine/trustpub ratios to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (binary, server logs, data directories; in memory, the small runs' only) and print its path")
 	fs.StringVar(&o.cacheDir, "cache", filepath.Join(cache, "trustpub-bench"), "directory for the generated inputs, reused between runs while valid")
@@ -221,11 +223,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logf("index data: %s", data.where)
 
+	// Every client is started by this program run again as a wrapper, so
+	// that its peak RSS is its own (see runner.WrapperMain).
+	wrapper, err := os.Executable()
+	if err != nil {
+		wrapper = ""
+		fmt.Fprintf(stderr, "bench: cannot find this program (%v): clients are started directly, and their peak RSS may include the harness's\n", err)
+	}
 	rep, runErr := harness.Run(ctx, harness.Config{
 		Trustpub: bin, Twine: twine, TwineSkipReason: twineSkip,
 		Cases: cases, Runs: o.runs, Warmup: o.warmup, BigSize: int64(o.bigSize), HashRuns: o.hashRuns,
 		CacheDir: o.cacheDir, WorkDir: work, DataDir: data.dir, DataInMemory: data.inMemory,
-		Keep: o.keep, RunTimeout: o.timeout, Log: progress,
+		Keep: o.keep, RunTimeout: o.timeout, Log: progress, Wrapper: wrapper,
 	})
 	if rep == nil {
 		return runErr
