@@ -36,6 +36,7 @@ import (
 	"github.com/trustpub/trustpub/bench/internal/machine"
 	"github.com/trustpub/trustpub/bench/internal/runner"
 	"github.com/trustpub/trustpub/bench/internal/size"
+	"github.com/trustpub/trustpub/bench/internal/startup"
 )
 
 // modulePath identifies the repository root (the directory whose go.mod
@@ -68,6 +69,7 @@ type options struct {
 	timeout                time.Duration
 	quiet                  bool
 	indexData              string
+	startupRuns            int
 }
 
 func parseFlags(args []string, stderr io.Writer, root string) (*options, error) {
@@ -93,6 +95,7 @@ func parseFlags(args []string, stderr io.Writer, root string) (*options, error) 
 	fs.StringVar(&o.twine, "twine", "twine", "twine command (name on PATH or path); its column is skipped when absent")
 	fs.StringVar(&o.trustpub, "trustpub", "", "use this trustpub binary instead of building ./cmd/trustpub")
 	fs.IntVar(&o.hashRuns, "hash-runs", 3, "timed passes per hashing mode for case c's ceiling")
+	fs.IntVar(&o.startupRuns, "startup-runs", 20, "runs of \"trustpub version\" and of a static Go hello world, alternated (0: skip)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "limit for one client run")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines on stderr")
 	fs.StringVar(&o.indexData, "index-data", "memory", "where the index keeps each run's data: memory (a tmpfs, /dev/shm, so that the disk's state does not weigh on the clients compared) or disk (the work directory)")
@@ -174,9 +177,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	bin := o.trustpub
 	if bin == "" {
 		bin = filepath.Join(work, "trustpub")
-		logf("building trustpub (go build -o %s ./cmd/trustpub)", bin)
+		logf("building trustpub (CGO_ENABLED=0 go build -o %s ./cmd/trustpub)", bin)
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trustpub")
 		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as released
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build ./cmd/trustpub in %s: %w\n%s", root, err, out)
 		}
@@ -238,6 +242,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	if rep == nil {
 		return runErr
+	}
+	if o.startupRuns > 0 && runErr == nil {
+		logf("start-up: trustpub version against a static hello world, %d runs each", o.startupRuns)
+		hello, err := startup.BuildHello(ctx, work)
+		if err == nil {
+			var st startup.Result
+			if st, err = startup.Measure(ctx, bin, hello, wrapper, o.startupRuns); err == nil {
+				rep.Startup = &st
+			}
+		}
+		if err != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("start-up not measured: %v", err))
+		}
 	}
 	rep.Started = start
 	rep.Seconds = time.Since(start).Seconds()

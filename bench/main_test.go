@@ -179,6 +179,9 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "| (a) 1 small sdist") || !strings.Contains(out, "| trustpub |") {
 		t.Errorf("no table row for trustpub:\n%s", out)
 	}
+	if !strings.Contains(out, "Start-up: `trustpub version` median") {
+		t.Errorf("no start-up figure:\n%s", out)
+	}
 	if !strings.Contains(out, "Peak RSS is each client's own") {
 		t.Errorf("the table does not say whose RSS it shows:\n%s", out)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/trustpub/trustpub/bench/internal/size"
+	"github.com/trustpub/trustpub/bench/internal/startup"
 )
 
 // Markdown writes the report as a markdown section ready to paste into the
@@ -75,6 +76,16 @@ func (r *Report) Markdown(w io.Writer) error {
 			fmt.Fprintf(&b, "The trustpub client alone on (%s), uploading to a loopback server that discards the bytes (no index sharing the 2 cores and the disk): median %s, %.0f MiB/s (%.0f%% of hashing), peak RSS %s over %d run(s). This is the figure judged against the target. With `trustpub serve` on the same machine, the index's own sha256 + blake2b and its write compete with the client for the cores and set the figure in the table.\n\n",
 				c.ID, Duration(sk.Wall.Median), sk.ThroughputMiBs, sk.PercentOfHash, size.Format(sk.PeakRSSKiB<<10), len(sk.Runs))
 		}
+	}
+	if st := r.Startup; st != nil {
+		verdictWord := "met"
+		if st.Ratio > startup.TargetRatio {
+			verdictWord = "**missed**"
+		}
+		fmt.Fprintf(&b, "Start-up: `trustpub version` median %s (min – max %s – %s, IQR %s) against a static Go hello world's %s (%s – %s, IQR %s), %d runs each, alternated: **%.2f×** (target ≤ %.0f×: %s).\n\n",
+			Duration(st.Trustpub.Median), Duration(st.Trustpub.Min), Duration(st.Trustpub.Max), Duration(st.Trustpub.IQR()),
+			Duration(st.Hello.Median), Duration(st.Hello.Min), Duration(st.Hello.Max), Duration(st.Hello.IQR()), st.Trustpub.N,
+			st.Ratio, startup.TargetRatio, verdictWord)
 	}
 	fmt.Fprintf(&b, "Machine: %s, %d cores", m.CPU, m.Cores)
 	if m.MemTotalMiB > 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustpub/trustpub/bench/internal/hashrate"
 	"github.com/trustpub/trustpub/bench/internal/machine"
+	"github.com/trustpub/trustpub/bench/internal/startup"
 	"github.com/trustpub/trustpub/bench/internal/stats"
 )
 
@@ -119,6 +120,9 @@ type Report struct {
 	IndexData string   `json:"index_data,omitempty"`
 	Notes     []string `json:"notes,omitempty"`
 	Cases     []Case   `json:"cases"`
+	// Startup compares `trustpub version` with a hello world (nil: not
+	// measured).
+	Startup *startup.Result `json:"startup,omitempty"`
 }
 
 // Finish computes every summary, ratio and target verdict from the runs.
