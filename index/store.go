@@ -507,6 +507,7 @@ func (s *store) project(normalized string) *project {
 		return nil
 	}
 	p = s.newProject(normalized)
+	p.byName = make(map[string]*record, len(recs))
 	p.files = recs // sorted by filename: the catalog's key order
 	for _, r := range recs {
 		p.note(r)
