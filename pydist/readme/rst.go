@@ -559,6 +559,11 @@ func indentedBlock(lines []string, start, firstIndent, blockIndent int) ([]strin
 	return block, next, finish
 }
 
+// dedent removes the smallest indentation of the non-blank lines.
+func dedent(block []string) []string {
+	return dedentFrom(block, 0)
+}
+
 // dedentFrom removes the smallest indentation of block[from:]'s non-blank
 // lines from those lines.
 func dedentFrom(block []string, from int) []string {
