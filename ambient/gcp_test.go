@@ -192,23 +192,10 @@ func TestGCP(t *testing.T) {
 				d.ProductNamePath = writeFile(t, t.TempDir(), "product_name", *tt.product, 0o444)
 			}
 			tok, ok, err := d.Detect(context.Background(), "some-audience")
-			switch tt.wantErr {
-			case "":
-				fake.mu.Lock()
-				minted := fake.minted
-				fake.mu.Unlock()
-				if err != nil || !ok || tok.Reveal() != minted || tok.Provider() != ambient.ProviderGCP {
-					t.Fatalf("Detect = %v, %v, %v; want the minted token", tok.Reveal(), ok, err)
-				}
-			case "no CI":
-				if err != nil || ok {
-					t.Fatalf("Detect = %v, %v; want no CI", ok, err)
-				}
-			default:
-				pe := providerError(t, err, ambient.ProviderGCP, tt.wantErr)
-				if !strings.Contains(pe.Hint, tt.wantHint) {
-					t.Errorf("hint %q does not contain %q", pe.Hint, tt.wantHint)
-				}
+			fake.mu.Lock()
+			minted := fake.minted
+			fake.mu.Unlock()
+			if pe := outcome(t, tok, ok, err, ambient.ProviderGCP, minted, tt.wantErr, tt.wantHint); pe != nil {
 				if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 					t.Errorf("errors.Is(%v, %v) = false", err, tt.wantIs)
 				}

@@ -204,31 +204,18 @@ func TestGitHub(t *testing.T) {
 			defer cancel()
 
 			tok, ok, err := d.Detect(ctx, "some-audience")
-			switch tt.wantErr {
-			case "":
-				if err != nil || !ok {
-					t.Fatalf("Detect = ok %v, err %v; want a token", ok, err)
-				}
-				fake.mu.Lock()
-				last := fake.minted[len(fake.minted)-1]
-				fake.mu.Unlock()
-				if tok.Reveal() != last || tok.Provider() != ambient.ProviderGitHub {
-					t.Errorf("token = %q from %q, want the minted %q from GitHub", tok.Reveal(), tok.Provider(), last)
-				}
-			case "no CI":
-				if err != nil || ok {
-					t.Fatalf("Detect = ok %v, err %v; want no CI", ok, err)
-				}
-			default:
+			var last string // the token the fake minted last
+			fake.mu.Lock()
+			if n := len(fake.minted); n > 0 {
+				last = fake.minted[n-1]
+			}
+			fake.mu.Unlock()
+			if pe := outcome(t, tok, ok, err, ambient.ProviderGitHub, last, tt.wantErr, tt.wantHint); pe != nil {
 				if ok || !tok.IsZero() {
 					t.Errorf("Detect returned a token with an error")
 				}
-				pe := providerError(t, err, ambient.ProviderGitHub, tt.wantErr)
 				if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 					t.Errorf("errors.Is(%v, %v) = false", err, tt.wantIs)
-				}
-				if !strings.Contains(pe.Hint, tt.wantHint) {
-					t.Errorf("hint %q does not contain %q", pe.Hint, tt.wantHint)
 				}
 				if tt.noHint != "" && strings.Contains(pe.Hint, tt.noHint) {
 					t.Errorf("hint %q should not contain %q", pe.Hint, tt.noHint)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -123,13 +124,38 @@ func writeFile(t *testing.T, dir, name, content string, mode os.FileMode) string
 
 // providerError asserts that err is a *ProviderError for provider whose
 // message contains want, and returns it.
+// outcome checks one of Detect's three outcomes against wantErr: "" is a
+// token equal to want from provider, "no CI" is ok false without an error,
+// anything else a *ProviderError of provider whose text contains wantErr
+// and whose hint contains wantHint, which it returns (nil for the others).
+func outcome(t *testing.T, tok ambient.Token, ok bool, err error, provider, want, wantErr, wantHint string) *ambient.ProviderError {
+	t.Helper()
+	switch wantErr {
+	case "":
+		if err != nil || !ok || tok.Reveal() != want || tok.Provider() != provider {
+			t.Fatalf("Detect = %v, %v, %v (provider %q); want the %s token", tok.Reveal(), ok, err, tok.Provider(), provider)
+		}
+	case "no CI":
+		if err != nil || ok {
+			t.Fatalf("Detect = %v, %v; want no CI", ok, err)
+		}
+	default:
+		pe := providerError(t, err, provider, wantErr)
+		if !strings.Contains(pe.Hint, wantHint) {
+			t.Errorf("hint %q does not contain %q", pe.Hint, wantHint)
+		}
+		return pe
+	}
+	return nil
+}
+
 func providerError(t *testing.T, err error, provider, want string) *ambient.ProviderError {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %s error containing %q", provider, want)
 	}
-	pe, ok := err.(*ambient.ProviderError)
-	if !ok {
+	var pe *ambient.ProviderError
+	if !errors.As(err, &pe) {
 		t.Fatalf("error %T (%v) is not a *ProviderError", err, err)
 	}
 	if pe.Provider != provider {

@@ -50,8 +50,10 @@ func envSet(name, variable, looksLike string) func(*Detector, func(string)) bool
 }
 
 // Here reports whether d's environment is p's (the first half), without
-// requesting anything.
-func (p Provider) Here(d *Detector) bool { return p.here(d, func(string) {}) }
+// requesting anything. A Provider not taken from [Chain] is never here.
+func (p Provider) Here(d *Detector) bool {
+	return p.here != nil && p.here(d, func(string) {})
+}
 
 // Provider reports which supported CI the environment belongs to: the
 // first provider of [Chain] whose environment it is, by the same first

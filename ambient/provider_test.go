@@ -75,3 +75,10 @@ func TestChain(t *testing.T) {
 		}
 	}
 }
+
+// A Provider made outside Chain has no halves: it is never here.
+func TestZeroProvider(t *testing.T) {
+	if (Provider{Name: "x"}).Here(&Detector{LookupEnv: func(string) (string, bool) { return "true", true }}) {
+		t.Error("a zero Provider claims the environment")
+	}
+}

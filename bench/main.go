@@ -2,12 +2,13 @@
 // one machine in one run: it builds trustpub, starts a fresh `trustpub serve`
 // on loopback for every run, uploads the same generated inputs with
 // `trustpub publish` and `twine upload` (alternating them run by run), and
-// prints a markdown table (stdout), JSON (-json) and optionally a PNG chart
-// (-png) of the ratios.
+// prints a markdown table (stdout) and, when asked, JSON (-json FILE) and a
+// PNG chart (-png FILE) of the ratios; nothing is written into the
+// repository unless a flag names a file there.
 //
 // Usage, from the repository root:
 //
-//	go run ./bench [-runs 5] [-cases a,b,c] [-big-size 1GiB] [-json bench/results.json] [-png chart.png] [-keep]
+//	go run ./bench [-runs 5] [-cases a,b,c] [-big-size 1GiB] [-json FILE] [-png chart.png] [-keep]
 //
 // Cases: (a) one small sdist; (b) a release of 40 small wheels and one
 // sdist; (c) one wheel with a -big-size member of incompressible bytes. See
@@ -35,6 +36,7 @@ import (
 	"github.com/trustpub/trustpub/bench/internal/machine"
 	"github.com/trustpub/trustpub/bench/internal/runner"
 	"github.com/trustpub/trustpub/bench/internal/size"
+	"github.com/trustpub/trustpub/bench/internal/startup"
 )
 
 // modulePath identifies the repository root (the directory whose go.mod
@@ -42,6 +44,7 @@ import (
 const modulePath = "github.com/trustpub/trustpub"
 
 func main() {
+	runner.WrapperMain() // when started as the wrapper of a measured client
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -66,6 +69,7 @@ type options struct {
 	timeout                time.Duration
 	quiet                  bool
 	indexData              string
+	startupRuns            int
 }
 
 func parseFlags(args []string, stderr io.Writer, root string) (*options, error) {
@@ -84,13 +88,14 @@ func parseFlags(args []string, stderr io.Writer, root string) (*options, error) 
 	fs.IntVar(&o.warmup, "warmup", 1, "untimed warm-up runs per tool and case before the measured ones")
 	fs.StringVar(&o.cases, "cases", "a,b,c", "comma-separated cases to run: a (1 small sdist), b (40 wheels + 1 sdist), c (1 big wheel)")
 	fs.Var(&o.bigSize, "big-size", "size of case c's incompressible member, e.g. 1GiB, or 64MiB for a smoke test")
-	fs.StringVar(&o.jsonPath, "json", filepath.Join(root, "bench", "results.json"), "write the results as JSON to this file (\"\" to skip)")
+	fs.StringVar(&o.jsonPath, "json", "", "also write the results as JSON to this file (default: none; the table goes to stdout)")
 	fs.StringVar(&o.pngPath, "png", "", "also draw a PNG bar chart of the twine/trustpub ratios to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (binary, server logs, data directories; in memory, the small runs' only) and print its path")
 	fs.StringVar(&o.cacheDir, "cache", filepath.Join(cache, "trustpub-bench"), "directory for the generated inputs, reused between runs while valid")
 	fs.StringVar(&o.twine, "twine", "twine", "twine command (name on PATH or path); its column is skipped when absent")
 	fs.StringVar(&o.trustpub, "trustpub", "", "use this trustpub binary instead of building ./cmd/trustpub")
 	fs.IntVar(&o.hashRuns, "hash-runs", 3, "timed passes per hashing mode for case c's ceiling")
+	fs.IntVar(&o.startupRuns, "startup-runs", 20, "runs of \"trustpub version\" and of a static Go hello world, alternated (0: skip)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "limit for one client run")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines on stderr")
 	fs.StringVar(&o.indexData, "index-data", "memory", "where the index keeps each run's data: memory (a tmpfs, /dev/shm, so that the disk's state does not weigh on the clients compared) or disk (the work directory)")
@@ -172,9 +177,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	bin := o.trustpub
 	if bin == "" {
 		bin = filepath.Join(work, "trustpub")
-		logf("building trustpub (go build -o %s ./cmd/trustpub)", bin)
+		logf("building trustpub (CGO_ENABLED=0 go build -o %s ./cmd/trustpub)", bin)
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trustpub")
 		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as released
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build ./cmd/trustpub in %s: %w\n%s", root, err, out)
 		}
@@ -221,14 +227,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logf("index data: %s", data.where)
 
+	// Every client is started by this program run again as a wrapper, so
+	// that its peak RSS is its own (see runner.WrapperMain).
+	wrapper, err := os.Executable()
+	if err != nil {
+		wrapper = ""
+		fmt.Fprintf(stderr, "bench: cannot find this program (%v): clients are started directly, and their peak RSS may include the harness's\n", err)
+	}
 	rep, runErr := harness.Run(ctx, harness.Config{
 		Trustpub: bin, Twine: twine, TwineSkipReason: twineSkip,
 		Cases: cases, Runs: o.runs, Warmup: o.warmup, BigSize: int64(o.bigSize), HashRuns: o.hashRuns,
 		CacheDir: o.cacheDir, WorkDir: work, DataDir: data.dir, DataInMemory: data.inMemory,
-		Keep: o.keep, RunTimeout: o.timeout, Log: progress,
+		Keep: o.keep, RunTimeout: o.timeout, Log: progress, Wrapper: wrapper,
 	})
 	if rep == nil {
 		return runErr
+	}
+	if o.startupRuns > 0 && runErr == nil {
+		logf("start-up: trustpub version against a static hello world, %d runs each", o.startupRuns)
+		hello, err := startup.BuildHello(ctx, work)
+		if err == nil {
+			var st startup.Result
+			if st, err = startup.Measure(ctx, bin, hello, wrapper, o.startupRuns); err == nil {
+				rep.Startup = &st
+			}
+		}
+		if err != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("start-up not measured: %v", err))
+		}
 	}
 	rep.Started = start
 	rep.Seconds = time.Since(start).Seconds()

@@ -16,6 +16,13 @@ import (
 	"github.com/trustpub/trustpub/bench/internal/runner"
 )
 
+// TestMain lets the test binary be the clients' measuring wrapper, as the
+// benchmark's binary is (run calls it that way).
+func TestMain(m *testing.M) {
+	runner.WrapperMain()
+	os.Exit(m.Run())
+}
+
 func TestParseCases(t *testing.T) {
 	tests := []struct {
 		in      string
@@ -52,7 +59,7 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{nil, func(o *options) bool {
-			return o.runs == 5 && o.warmup == 1 && o.cases == "a,b,c" && o.bigSize == 1<<30 && o.jsonPath == filepath.Join("/repo", "bench", "results.json") && o.pngPath == "" && !o.keep && o.indexData == "memory"
+			return o.runs == 5 && o.warmup == 1 && o.cases == "a,b,c" && o.bigSize == 1<<30 && o.jsonPath == "" && o.pngPath == "" && !o.keep && o.indexData == "memory"
 		}, ""},
 		{[]string{"-index-data", "disk"}, func(o *options) bool { return o.indexData == "disk" }, ""},
 		{[]string{"-index-data", "ssd"}, nil, `-index-data "ssd": use memory or disk`},
@@ -172,6 +179,12 @@ func TestEndToEnd(t *testing.T) {
 	if !strings.Contains(out, "| (a) 1 small sdist") || !strings.Contains(out, "| trustpub |") {
 		t.Errorf("no table row for trustpub:\n%s", out)
 	}
+	if !strings.Contains(out, "Start-up: `trustpub version` median") {
+		t.Errorf("no start-up figure:\n%s", out)
+	}
+	if !strings.Contains(out, "Peak RSS is each client's own") {
+		t.Errorf("the table does not say whose RSS it shows:\n%s", out)
+	}
 	_, twineErr := exec.LookPath("twine")
 	if twineErr == nil && !strings.Contains(out, "| twine | ") {
 		t.Errorf("twine is installed but has no row:\n%s", out)
@@ -190,6 +203,7 @@ func TestEndToEnd(t *testing.T) {
 				Runs []struct {
 					WallS     float64 `json:"wall_s"`
 					MaxRSSKiB int64   `json:"max_rss_kib"`
+					FloorKiB  int64   `json:"rss_floor_kib"`
 				}
 			}
 		}
@@ -198,7 +212,8 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(rep.Cases) != 1 || len(rep.Cases[0].Tools) == 0 || rep.Cases[0].Tools[0].Name != "trustpub" ||
-		len(rep.Cases[0].Tools[0].Runs) != 1 || rep.Cases[0].Tools[0].Runs[0].WallS <= 0 || rep.Cases[0].Tools[0].Runs[0].MaxRSSKiB <= 0 {
+		len(rep.Cases[0].Tools[0].Runs) != 1 || rep.Cases[0].Tools[0].Runs[0].WallS <= 0 || rep.Cases[0].Tools[0].Runs[0].MaxRSSKiB <= 0 ||
+		rep.Cases[0].Tools[0].Runs[0].FloorKiB <= 0 || rep.Cases[0].Tools[0].Runs[0].FloorKiB > rep.Cases[0].Tools[0].Runs[0].MaxRSSKiB {
 		t.Errorf("JSON report: %s", b)
 	}
 	if f, err := os.Open(pngPath); err != nil {

@@ -12,19 +12,21 @@ import (
 // running the index words for its user (trustpub serve names its flags);
 // without a token or publisher a real upload is refused.
 func TestAcceptsUploads(t *testing.T) {
-	for _, tc := range []struct {
-		name string
+	noTokens := func(o *Options) { o.Tokens = nil }
+	publisherOnly := func(o *Options) {
+		o.Tokens = nil
+		o.Publishers = publisher.Publishers{GitHub: []publisher.GitHub{{Project: "p", Owner: "o", Repository: "r", Workflow: "release.yml"}}}
+	}
+	type acceptsCase struct {
 		mod  func(*Options)
 		want bool
-	}{
-		{"tokens", nil, true},
-		{"nothing", func(o *Options) { o.Tokens = nil }, false},
-		{"trusted publisher only", func(o *Options) {
-			o.Tokens = nil
-			o.Publishers = publisher.Publishers{GitHub: []publisher.GitHub{{Project: "p", Owner: "o", Repository: "r", Workflow: "release.yml"}}}
-		}, true},
+	}
+	for name, tc := range map[string]acceptsCase{
+		"tokens":                 {nil, true},
+		"nothing":                {noTokens, false},
+		"trusted publisher only": {publisherOnly, true},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(name, func(t *testing.T) {
 			ti := newTestIndex(t, tc.mod)
 			if got := ti.srv.AcceptsUploads(); got != tc.want {
 				t.Fatalf("AcceptsUploads() = %v, want %v", got, tc.want)

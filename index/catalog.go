@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sync/errgroup"
 )
 
 // catalog is the index of stored records that start-up reads instead of
@@ -216,18 +218,39 @@ func (c *boltCatalog) records(normalized string, bad func(string, error)) ([]*re
 		if b == nil {
 			return nil
 		}
-		return b.ForEach(func(k, v []byte) error {
-			rec, err := decodeRecord(v)
-			if err == nil {
-				err = checkRecord(rec, normalized, string(k))
-			}
-			if err != nil {
-				bad(string(k), err)
-				return nil
-			}
-			out = append(out, rec)
+		// The values stay valid (in the file's mapping) until the
+		// transaction ends: decode them on every core.
+		var keys, vals [][]byte
+		b.ForEach(func(k, v []byte) error {
+			keys, vals = append(keys, k), append(vals, v)
 			return nil
 		})
+		recs := make([]*record, len(vals))
+		errs := make([]error, len(vals))
+		const perWorker = 1024
+		var g errgroup.Group
+		g.SetLimit(runtime.GOMAXPROCS(0))
+		for start := 0; start < len(vals); start += perWorker {
+			g.Go(func() error {
+				for i := start; i < min(start+perWorker, len(vals)); i++ {
+					recs[i], errs[i] = decodeRecord(vals[i])
+					if errs[i] == nil {
+						errs[i] = checkRecord(recs[i], normalized, string(keys[i]))
+					}
+				}
+				return nil
+			})
+		}
+		g.Wait()
+		out = make([]*record, 0, len(recs))
+		for i, rec := range recs {
+			if errs[i] != nil {
+				bad(string(keys[i]), errs[i])
+				continue
+			}
+			out = append(out, rec)
+		}
+		return nil
 	})
 	return out, err
 }

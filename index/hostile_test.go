@@ -1,8 +1,10 @@
 package index
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 
 	"net/http"
 	"os"
@@ -214,6 +216,28 @@ func TestPendingPublisherAtUpload(t *testing.T) {
 			code, body, _ := r.send(t, ti.url+"/legacy/")
 			if code != st.code || !strings.HasPrefix(body, st.msg) {
 				t.Fatalf("got %d %q, want %d %q", code, body, st.code, st.msg)
+			}
+		})
+	}
+}
+
+// TestAnonymousUploadAnsweredBeforeBody: a client that waits for "100
+// Continue" before sending its body gets the 403 straight away, and its
+// body is never asked for.
+func TestAnonymousUploadAnsweredBeforeBody(t *testing.T) {
+	ti := serveLimited(t, Limits{})
+	for _, tc := range []struct{ name, auth, want string }{
+		{"anonymous", "", "HTTP/1.1 403 Forbidden"},
+		{"password instead of a token", "Authorization: " + basic("someone", "secret") + "\r\n", "HTTP/1.1 403 Forbidden"},
+		{"unknown token", "Authorization: " + basic("__token__", "pypi-unknown") + "\r\n", "HTTP/1.1 403 Forbidden"},
+		{"valid token: asked for the body", "Authorization: " + basic("__token__", tokAll) + "\r\n", "HTTP/1.1 100 Continue"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dialIndex(t, ti.url)
+			fmt.Fprintf(c, "POST /legacy/ HTTP/1.1\r\nHost: index\r\n%sContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", tc.auth, 16<<20)
+			line, err := bufio.NewReader(c).ReadString('\n')
+			if err != nil || strings.TrimSpace(line) != tc.want {
+				t.Fatalf("first line %q (%v), want %q", line, err, tc.want)
 			}
 		})
 	}

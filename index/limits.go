@@ -94,7 +94,12 @@ func (s *Server) transferRules(h http.Handler) http.Handler {
 		if r.Body != nil && r.Body != http.NoBody {
 			rr := &rateReader{body: r.Body, rc: http.NewResponseController(w), limits: s.opts.Limits, start: time.Now()}
 			rr.extend()
+			// net/http looks at the body it gave the handler once the
+			// handler returns (to close a connection whose client waits for
+			// "100 Continue" instead of asking for the body): give it back.
+			orig := r.Body
 			r.Body = rr
+			defer func() { r.Body = orig }()
 		}
 		h.ServeHTTP(w, r)
 	})

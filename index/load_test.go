@@ -283,13 +283,7 @@ func TestDamagedCatalog(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			ti := newTestIndexAt(t, dir, nil)
-			good := wheel(t, "cat", "1.0", disttest.Options{})
-			victim := wheel(t, "cat", "1.1", disttest.Options{})
-			ti.mustUpload(t, good)
-			ti.mustUpload(t, victim)
-			ti.stop()
+			dir, good, victim := storedPair(t, "cat")
 			tc.damage(t, dir, victim)
 
 			ti2 := newTestIndexAt(t, dir, nil)
@@ -311,6 +305,20 @@ func TestDamagedCatalog(t *testing.T) {
 			}
 		})
 	}
+}
+
+// storedPair stores two wheels of project in a new data directory and
+// stops the index cleanly.
+func storedPair(t *testing.T, project string) (dir string, first, second dfile) {
+	t.Helper()
+	dir = t.TempDir()
+	ti := newTestIndexAt(t, dir, nil)
+	first = wheel(t, project, "1.0", disttest.Options{})
+	second = wheel(t, project, "1.1", disttest.Options{})
+	ti.mustUpload(t, first)
+	ti.mustUpload(t, second)
+	ti.stop()
+	return dir, first, second
 }
 
 // editCatalog changes a stopped index's catalog, keeping it marked current.
@@ -335,8 +343,9 @@ func TestCleanRestartReadsTheCatalog(t *testing.T) {
 	ti := newTestIndexAt(t, dir, nil)
 	a := wheel(t, "Cat_A", "1.0", disttest.Options{})
 	b := sdist(t, "cat-b", "2.0", disttest.Options{})
-	ti.mustUpload(t, a)
-	ti.mustUpload(t, b)
+	for _, f := range []dfile{a, b} {
+		ti.mustUpload(t, f)
+	}
 	ti.stop()
 	if _, err := os.Stat(filepath.Join(dir, cleanFile)); err != nil {
 		t.Fatalf("a clean stop left no %s: %v", cleanFile, err)

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,28 @@ func TestBigPageSegments(t *testing.T) {
 				if len(pj.Files) != files {
 					t.Fatalf("%s: %d files listed, want %d", step, len(pj.Files), files)
 				}
+				// Versions in first-upload order, ties by version.
+				first := map[string]time.Time{}
+				p.mu.RLock()
+				for _, r := range p.files {
+					if t, ok := first[r.Version]; !ok || r.UploadTime.Before(t) {
+						first[r.Version] = r.UploadTime
+					}
+				}
+				p.mu.RUnlock()
+				var want []string
+				for v := range first {
+					want = append(want, v)
+				}
+				sort.Slice(want, func(i, j int) bool {
+					if !first[want[i]].Equal(first[want[j]]) {
+						return first[want[i]].Before(first[want[j]])
+					}
+					return want[i] < want[j]
+				})
+				if strings.Join(pj.Versions, " ") != strings.Join(want, " ") {
+					t.Errorf("%s: versions %v, want %v", step, pj.Versions, want)
+				}
 				for i := 1; i < len(pj.Files); i++ {
 					if pj.Files[i-1].Filename >= pj.Files[i].Filename {
 						t.Fatalf("%s: files out of order at %d", step, i)
@@ -143,11 +166,12 @@ func TestBigPageSegments(t *testing.T) {
 		t.Fatalf("a page of 3000 files in %d segments", n)
 	}
 	before := p.segs[formatJSON]
-	add := func(fn string) {
-		srv.store.add(&record{Filename: fn, Project: "big", Normalized: "big", Version: "9.9", FileType: "bdist_wheel",
-			Size: 1, SHA256: sha256Hex([]byte(fn)), Blake2b256: blake2Hex([]byte(fn)), UploadTime: time.Now().UTC()})
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) // fillProject's first upload
+	add := func(fn, version string, at time.Time) {
+		srv.store.add(&record{Filename: fn, Project: "big", Normalized: "big", Version: version, FileType: "bdist_wheel",
+			Size: 1, SHA256: sha256Hex([]byte(fn)), Blake2b256: blake2Hex([]byte(fn)), UploadTime: at})
 	}
-	add("big-5.0.0-py3-none-any.whl") // in the middle
+	add("big-5.0.0-py3-none-any.whl", "9.9", time.Now().UTC()) // in the middle, a new version
 	check("middle", 3001)
 	reused := 0
 	for first, sg := range p.segs[formatJSON] {
@@ -158,10 +182,12 @@ func TestBigPageSegments(t *testing.T) {
 	if reused < len(before)-2 {
 		t.Errorf("after one upload, %d of %d segments were reused", reused, len(before))
 	}
-	add("aaa-0.1-py3-none-any.whl") // first
+	add("aaa-0.1-py3-none-any.whl", "0.0.1", t0) // first, a version as old as the oldest
 	check("first file", 3002)
-	add("zzz-0.1-py3-none-any.whl") // last
+	add("zzz-0.1-py3-none-any.whl", "9.9", time.Now().UTC()) // last, an existing version
 	check("last file", 3003)
+	add("zzz-0.2-py3-none-any.whl", "10.0", t0.Add(-time.Hour)) // the oldest upload of all
+	check("oldest", 3004)
 }
 
 // benchServerT is benchServer for a test.

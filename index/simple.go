@@ -2,7 +2,6 @@ package index
 
 import (
 	"bytes"
-	"cmp"
 	"compress/flate"
 	"encoding/binary"
 	"encoding/json"
@@ -297,7 +296,7 @@ func (p *project) segments(files []*record, format int) []bodyPart {
 	var parts []bodyPart
 	for start := 0; start < len(files); {
 		end := start + 1
-		for end < len(files) && end-start < maxSegment && (end-start < minSegment || !isBoundary(files[end])) {
+		for end < len(files) && end-start < maxSegment && (end-start < minSegment || !files[end].segStart) {
 			end++
 		}
 		recs, lead := files[start:end], start == 0
@@ -570,13 +569,6 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// fragments returns the record's HTML anchor line and JSON file object,
-// each built once per record (on first use), so that rendering a page is
-// a concatenation.
-func (r *record) fragments() (htmlFrag, jsonFrag []byte) {
-	return r.htmlFragment(), r.jsonFragment()
-}
-
 // fileURL is the record's URL relative to its project page.
 func (r *record) fileURL() string {
 	return "../../files/" + url.PathEscape(r.Normalized) + "/" + url.PathEscape(r.Filename)
@@ -632,25 +624,39 @@ func (r *record) jsonFragment() []byte {
 	return r.jsonFrag
 }
 
+// firstUploadOrder returns the versions in the order they were first
+// uploaded (pydist offers no PEP 440 ordering; clients sort them
+// themselves), sorting them when an upload changed the order. p.mu must be
+// held for writing.
+func (p *project) firstUploadOrder() []string {
+	if p.versions == nil {
+		vs := make([]string, 0, len(p.version))
+		for v := range p.version {
+			vs = append(vs, v)
+		}
+		slices.SortFunc(vs, func(a, b string) int {
+			if p.after(a, b) {
+				return 1
+			}
+			return -1 // versions are distinct
+		})
+		p.versions = vs
+	}
+	return p.versions
+}
+
 // render renders the project's simple page in both formats. The page's
 // serial is the project's at the time, so a page rendered while an upload
 // lands is known to be stale and rendered again.
 func (p *project) render() *renderedPage {
 	// A snapshot under the lock; the formats render from it later, each on
 	// its first request. Records do not change once stored.
-	p.mu.RLock()
+	p.mu.Lock()
 	serial := p.serial.Load()
 	name, newest := p.name, p.newest
 	files := slices.Clone(p.files)
-	type firstUpload struct {
-		v string
-		t time.Time
-	}
-	fu := make([]firstUpload, 0, len(p.version))
-	for v, t := range p.version {
-		fu = append(fu, firstUpload{v, t})
-	}
-	p.mu.RUnlock()
+	versions := slices.Clone(p.firstUploadOrder())
+	p.mu.Unlock()
 
 	htmlPage := func() []bodyPart {
 		title := html.EscapeString(name)
@@ -661,13 +667,6 @@ func (p *project) render() *renderedPage {
 		return append(parts, bodyPart{raw: []byte("  </body>\n</html>\n")})
 	}
 	jsonPage := func() []bodyPart {
-		// Versions in the order they were first uploaded (dist offers no
-		// PEP 440 ordering; clients sort them themselves).
-		slices.SortFunc(fu, func(a, b firstUpload) int { return cmp.Or(a.t.Compare(b.t), strings.Compare(a.v, b.v)) })
-		versions := make([]string, len(fu))
-		for i, x := range fu {
-			versions[i] = x.v
-		}
 		head, _ := json.Marshal(struct {
 			Meta     map[string]any `json:"meta"`
 			Name     string         `json:"name"`

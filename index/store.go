@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -66,6 +67,7 @@ type record struct {
 
 	htmlOnce, jsonOnce sync.Once // guard the cached fragments below
 	htmlFrag, jsonFrag []byte    // simple API entries, see fragments
+	segStart           bool      // a page segment may start at this file (see isBoundary)
 }
 
 // project is the in-memory index of one project.
@@ -78,6 +80,9 @@ type project struct {
 	files   []*record          // sorted by filename
 	byName  map[string]*record // filename → record
 	version map[string]time.Time
+	// versions lists the versions in the order of their first upload, or
+	// is nil until a page needs it (see firstUploadOrder).
+	versions []string
 
 	// serial is the store serial of the project's latest change, written
 	// under mu; a cached page is current when its serial equals it.
@@ -426,13 +431,27 @@ func (s *store) insert(rec *record) {
 // p.mu must be held (or p not yet shared).
 func (p *project) note(rec *record) {
 	p.byName[rec.Filename] = rec
+	rec.segStart = isBoundary(rec)
 	if t, ok := p.version[rec.Version]; !ok || rec.UploadTime.Before(t) {
 		p.version[rec.Version] = rec.UploadTime
+		switch {
+		case p.versions == nil:
+		case !ok && p.after(rec.Version, p.versions[len(p.versions)-1]):
+			p.versions = append(p.versions, rec.Version) // the usual upload: the newest
+		default:
+			p.versions = nil // sorted again when a page needs it
+		}
 	}
 	if p.name == "" || !rec.UploadTime.Before(p.newest) {
 		p.name = rec.Project
 		p.newest = rec.UploadTime
 	}
+}
+
+// after reports whether version a comes after b in first-upload order
+// (ties in time by version string, as firstUploadOrder sorts).
+func (p *project) after(a, b string) bool {
+	return cmp.Or(p.version[a].Compare(p.version[b]), strings.Compare(a, b)) > 0
 }
 
 // project returns the project with the normalized name, loading it from the
@@ -488,6 +507,7 @@ func (s *store) project(normalized string) *project {
 		return nil
 	}
 	p = s.newProject(normalized)
+	p.byName = make(map[string]*record, len(recs))
 	p.files = recs // sorted by filename: the catalog's key order
 	for _, r := range recs {
 		p.note(r)

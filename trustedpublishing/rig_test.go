@@ -78,23 +78,22 @@ func (fw *fakeWarehouse) uploadURL() string { return fw.srv.URL + "/legacy/" }
 func (fw *fakeWarehouse) githubToken(t *testing.T, mod func(*devissuer.GitHubIdentity)) string {
 	t.Helper()
 	id := devissuer.GitHubIdentity{Owner: "octo", Repository: "sample", Workflow: "release.yml", Environment: "pypi", Ref: "refs/tags/v1"}
-	if mod != nil {
-		mod(&id)
-	}
-	tok, err := fw.github.GitHubToken(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return signedIdentity(t, id, mod, fw.github.GitHubToken)
 }
 
 func (fw *fakeWarehouse) gitlabToken(t *testing.T, mod func(*devissuer.GitLabIdentity)) string {
 	t.Helper()
-	id := devissuer.GitLabIdentity{Namespace: "group", Project: "sample"}
+	return signedIdentity(t, devissuer.GitLabIdentity{Namespace: "group", Project: "sample"}, mod, fw.gitlab.GitLabToken)
+}
+
+// signedIdentity is the token sign makes for id, after mod (if any)
+// changed it.
+func signedIdentity[ID any](t *testing.T, id ID, mod func(*ID), sign func(ID) (string, error)) string {
+	t.Helper()
 	if mod != nil {
 		mod(&id)
 	}
-	tok, err := fw.gitlab.GitLabToken(id)
+	tok, err := sign(id)
 	if err != nil {
 		t.Fatal(err)
 	}

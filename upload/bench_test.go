@@ -70,13 +70,7 @@ func BenchmarkUploadStream(b *testing.B) {
 // BenchmarkHashOnly is the baseline: sha256 and blake2b-256 of the same
 // file, read once, no network.
 func BenchmarkHashOnly(b *testing.B) {
-	size := benchFileSize(b, 64<<20)
-	path := disttest.BuildWheel(b, b.TempDir(), "bench", "1.0", disttest.Options{PayloadSize: size})
-	st, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(st.Size())
+	path := benchWheelFile(b)
 	b.ResetTimer()
 	for b.Loop() {
 		if _, _, err := fileDigests(path); err != nil {

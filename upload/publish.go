@@ -43,7 +43,7 @@ type PublishError struct {
 	NotAttempted []string
 	// Landed are the files that are on the index (uploaded or existing).
 	Landed []string
-	// Cause is a failure before any upload (credentials, check URL) or a
+	// Cause is a failure before any upload (credentials, PreCheck) or a
 	// cancellation, or nil.
 	Cause error
 	// Stage is where the run stopped.

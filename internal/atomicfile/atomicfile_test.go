@@ -9,13 +9,16 @@ import (
 	"testing"
 )
 
+// writeCase writes data over old (nil: no file) with perm.
+type writeCase struct {
+	name string
+	old  []byte
+	data []byte
+	perm fs.FileMode
+}
+
 func TestWriteFile(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		old  []byte // existing content, nil for none
-		data []byte
-		perm fs.FileMode
-	}{
+	for _, tc := range []writeCase{
 		{"new file", nil, []byte("hello\n"), 0o644},
 		{"replaces", []byte("old content that is longer"), []byte("new"), 0o644},
 		{"secret", nil, []byte("-----BEGIN PRIVATE KEY-----"), 0o600},

@@ -30,7 +30,7 @@ var layerOf = map[string]int{
 	"upload":            4,
 	"index":             4,
 	"internal/tools":    8, // programs that generate test data
-	"internal/release":  7, // builds the release's wheels and archives (imports pydist)
+	"internal/release":  7, // the release tooling (scripts/release, via internal/tools/release)
 	"bench":             8,
 	"cmd":               9, // the command line: the top
 	"internal/layers":   9, // this test
@@ -43,8 +43,8 @@ var layerOf = map[string]int{
 var thirdParty = map[string][]string{
 	"publisher":                    {"github.com/coreos/go-oidc/v3", "github.com/go-jose/go-jose/v4"},
 	"devissuer":                    {"github.com/go-jose/go-jose/v4"},
-	"index":                        {"github.com/pelletier/go-toml/v2"},
-	"pydist":                       {"github.com/github/go-spdx/v2"}, // the SPDX license list, for License-Expression
+	"index":                        {"github.com/pelletier/go-toml/v2", "go.etcd.io/bbolt"},
+	"pydist":                       {"github.com/github/go-spdx/v2"},
 	"cmd/trustpub/internal/cli":    {"github.com/alecthomas/kong", "gopkg.in/ini.v1"},
 	"cmd/trustpub/internal/output": {"github.com/vbauerster/mpb/v8"},
 }

@@ -6,12 +6,16 @@ import (
 	"testing"
 )
 
+// parseCase is a URL as given, and the problem found (0: accepted) with
+// the accepted URL or a part of the error.
+type parseCase struct {
+	raw     string
+	problem Problem
+	want    string
+}
+
 func TestParseIndexURL(t *testing.T) {
-	for _, tc := range []struct {
-		raw     string
-		problem Problem // 0: accepted
-		want    string  // the accepted URL, or a part of the error
-	}{
+	for _, tc := range []parseCase{
 		{"https://upload.pypi.org/legacy/", 0, "https://upload.pypi.org/legacy/"},
 		{"  http://127.0.0.1:8765/legacy/\n", 0, "http://127.0.0.1:8765/legacy/"},
 		{"HTTPS://Example.org/simple/", 0, "https://Example.org/simple/"},

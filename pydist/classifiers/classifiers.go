@@ -12,14 +12,18 @@
 //
 // Debian's package can be older than the list PyPI runs: a classifier added
 // upstream after UpstreamVersion (a new Python version, licence or
-// framework) is reported Unknown here although PyPI accepts it. Callers
-// that refuse Unknown classifiers should say which list version they used,
-// so that a user can tell a typo from a list that needs refreshing.
+// framework) is reported Unknown here although PyPI accepts it; NewLeaf
+// tells such likely-new classifiers from misspelt ones. Callers that refuse
+// Unknown classifiers should name UpstreamVersion, so that a user can tell
+// a typo from a list that needs refreshing.
 package classifiers
 
 //go:generate go run gen.go
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Status says what PyPI makes of a classifier.
 type Status int
@@ -58,6 +62,33 @@ func Lookup(c string) (Status, []string) {
 		return Valid, nil
 	}
 	return Unknown, nil
+}
+
+// NewLeaf reports whether an Unknown classifier c adds a last part to a
+// category the embedded list has ("Programming Language :: Python :: 3.14"
+// under "Programming Language :: Python"; "Framework :: Django :: 6.0"
+// under "Framework :: Django"). Such classifiers are what upstream adds
+// between releases, so with a list older than PyPI's a caller may want to
+// warn about them rather than refuse them. A misspelt category is not a
+// new leaf.
+func NewLeaf(c string) bool {
+	if st, _ := Lookup(c); st != Unknown {
+		return false
+	}
+	i := strings.LastIndex(c, " :: ")
+	if i < 0 || strings.TrimSpace(c[i+4:]) == "" || c[i+4:] != strings.TrimSpace(c[i+4:]) {
+		return false
+	}
+	parent := c[:i]
+	if _, ok := valid[parent]; ok {
+		return true
+	}
+	for v := range valid {
+		if strings.HasPrefix(v, parent+" :: ") {
+			return true
+		}
+	}
+	return false
 }
 
 // All returns every valid (not deprecated) classifier, sorted.

@@ -105,3 +105,27 @@ func TestLookupReturnsCopy(t *testing.T) {
 		t.Fatalf("replacement changed to %q", r2[0])
 	}
 }
+
+// TestNewLeaf: a new last part under a known category is a new leaf; a
+// known, deprecated or misspelt classifier is not.
+func TestNewLeaf(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"Programming Language :: Python :: 3.99", true},
+		{"Framework :: Django :: 99.0", true},
+		{"Programming Language :: Python :: 3", false},
+		{"Natural Language :: Ukranian", false},
+		{"Programing Language :: Python :: 3.99", false},
+		{"Programming Language :: Python :: ", false},
+		{"Programming Language :: Python ::  3.99", false},
+		{"Development Status", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := classifiers.NewLeaf(tt.in); got != tt.want {
+			t.Errorf("NewLeaf(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

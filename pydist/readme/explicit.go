@@ -19,10 +19,7 @@ func (c *checker) explicitList(lines []string, i, first int, titles bool) (int, 
 		next, finish, kind := c.explicit(lines, i, first, titles)
 		out = append(out, element{kind: kind, line: first + i})
 		i = next
-		k := i
-		for k < len(lines) && blank(lines[k]) {
-			k++
-		}
+		k := skipBlank(lines, i)
 		if k < len(lines) && isExplicitStart(lines[k]) {
 			i = k
 			continue
@@ -58,10 +55,11 @@ func (c *checker) explicit(lines []string, i, first int, titles bool) (int, bool
 	l := lines[i]
 	ln := first + i
 	if strings.HasPrefix(l, "__") {
-		// Anonymous target "__ uri".
-		_, next, finish := indentedBlock(lines, i, min(3, len(l)), -1)
-		c.anonTargets++
-		return next, finish, elemInvisible
+		// Anonymous target "__ uri" (or "__ name_"), up to a blank line.
+		end, finish := untilBlank(lines, i)
+		text := strings.Join(append([]string{l[min(3, len(l)):]}, lines[i+1:end]...), " ")
+		c.anonymousTarget(text, ln)
+		return end, finish, elemTarget
 	}
 	if m := footnoteRE.FindStringSubmatchIndex(l); m != nil {
 		label := l[m[2]:m[3]]
@@ -104,22 +102,17 @@ func (c *checker) explicit(lines []string, i, first int, titles bool) (int, bool
 	if strings.TrimSpace(l[2:]) == "" && (i+1 >= len(lines) || blank(lines[i+1])) {
 		// An empty comment ends at the blank line: what follows is not
 		// part of it.
-		return i + 1, true, elemInvisible
+		return i + 1, true, elemComment
 	}
 	_, next, finish := indentedBlock(lines, i, min(3, len(l)), -1)
-	return next, finish, elemInvisible
+	return next, finish, elemComment
 }
 
 // hyperlinkTarget parses ".. _name: uri", ".. _`name`: uri", ".. __: uri"
 // and ".. _name: other_" (indirect), from column start (the underscore).
 func (c *checker) hyperlinkTarget(lines []string, i, first, start int) (int, bool, elemKind) {
 	ln := first + i
-	// until_blank, strip_indent=False.
-	end := i + 1
-	for end < len(lines) && lines[end] != "" && lines[end][0] == ' ' {
-		end++
-	}
-	finish := end >= len(lines) || blank(lines[end])
+	end, finish := untilBlank(lines, i)
 	block := append([]string{lines[i][start:]}, lines[i+1:end]...)
 	// Find the name: the text up to the first colon followed by a space
 	// or the end, on the first line or the first lines joined.
@@ -141,24 +134,45 @@ func (c *checker) hyperlinkTarget(lines []string, i, first, start int) (int, boo
 	}
 	joined := strings.TrimSpace(strings.Join(uriLines, " "))
 	if name == "_" {
-		c.anonTargets++
-		return end, finish, elemInvisible
+		c.anonymousTarget(joined, ln)
+		return end, finish, elemTarget
 	}
 	if strings.HasSuffix(joined, "_") {
 		if ref, ok := indirectRef(joined); ok {
 			c.addTarget(unescape(name), "", ln)
 			c.indirect = append(c.indirect, nameRef{name: normalizeName(unescape(name)), to: normalizeName(ref), line: ln})
-			return end, finish, elemInvisible
+			return end, finish, elemTarget
 		}
 	}
 	uri := strings.Join(strings.Fields(unescape(strings.ReplaceAll(joined, "\x00", "\\"))), "")
 	c.addTarget(unescape(name), uri, ln)
 	if uri == "" {
-		// An internal target renders as an empty anchor when nothing
-		// follows it to take its id.
-		return end, finish, elemBody
+		return end, finish, elemInternalTarget
 	}
-	return end, finish, elemInvisible
+	return end, finish, elemTarget
+}
+
+// untilBlank returns the end of the block of line i and the indented
+// lines after it, stopping at a blank line (docutils' until_blank), and
+// whether it ended at a blank line or the end of input.
+func untilBlank(lines []string, i int) (int, bool) {
+	end := i + 1
+	for end < len(lines) && lines[end] != "" && lines[end][0] == ' ' && !blank(lines[end]) {
+		end++
+	}
+	return end, end >= len(lines) || blank(lines[end])
+}
+
+// anonymousTarget records an anonymous target; one whose text is a
+// reference ("name_") must point at an existing name.
+func (c *checker) anonymousTarget(text string, line int) {
+	c.anonTargets++
+	t := strings.TrimSpace(text)
+	if strings.HasSuffix(t, "_") && !strings.HasSuffix(t, "\\_") {
+		if ref, ok := indirectRef(t); ok {
+			c.indirect = append(c.indirect, nameRef{name: "(anonymous)", to: normalizeName(ref), line: line})
+		}
+	}
 }
 
 // targetName splits an escaped target line (after ".. _") into the name
@@ -299,6 +313,7 @@ var needsContent = map[string]bool{
 	"topic": true, "sidebar": true, "compound": true, "container": true, "epigraph": true,
 	"highlights": true, "pull-quote": true, "header": true, "footer": true,
 	"line-block": true, "parsed-literal": true, "code": true, "math": true, "replace": true,
+	"list-table": true, "meta": true,
 }
 
 // directive checks one directive: its name, arguments, options and
@@ -381,6 +396,9 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 	opts := parseOptionValues(argBlockOptions(block, spec))
 
 	if needsContent[canon] && len(content) == 0 {
+		if canon == "list-table" {
+			return errorf("The %q directive is empty; content required: add the table as a two-level bullet list.", name)
+		}
 		if canon == "header" || canon == "footer" {
 			c.reportf(line, "Content block expected for the %q directive; none found: add indented content after a blank line.", name)
 			return elemInvisible
@@ -454,6 +472,19 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 		}
 		c.unsureNames = true
 		return elemBody
+	case "class":
+		for _, w := range args {
+			for _, f := range strings.Fields(w) {
+				if !canMakeID(f) {
+					return errorf("Invalid class attribute value for \"class\" directive: %q: class names need a letter.", f)
+				}
+			}
+		}
+		if len(content) == 0 {
+			// Applies to the next visible element, wherever it is.
+			c.classPending = line
+			return elemInvisible
+		}
 	case "title", "meta", "target-notes", "sectnum":
 		if canon == "target-notes" {
 			return elemBody
@@ -483,9 +514,12 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 	case bodyContent[canon]:
 		c.body(content, contentLine, false)
 	case canon == "figure":
-		c.body(content, contentLine, false)
+		es := c.body(content, contentLine, false)
+		if len(es) > 0 && es[0].kind != elemPara && es[0].kind != elemComment {
+			c.report(line, "Figure caption must be a paragraph or empty comment: start the figure's content with its caption text, or with \"..\" alone for no caption.")
+		}
 	case canon == "list-table":
-		c.body(content, contentLine, false)
+		c.checkListTable(name, c.body(content, contentLine, false), line)
 	case canon == "line-block", canon == "parsed-literal":
 		c.inline(strings.Join(content, "\n"), contentLine, false)
 	case canon == "replace":
@@ -494,6 +528,40 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 		c.body(content, contentLine, false)
 	}
 	return elemBody
+}
+
+// checkListTable checks a list-table's content: one bullet list whose
+// items each hold one bullet list, all of the same length.
+func (c *checker) checkListTable(name string, es []*element, line int) {
+	if len(es) != 1 || es[0].kind != elemBulletList {
+		c.reportf(line, "Error parsing content block for the %q directive: exactly one bullet list expected.", name)
+		return
+	}
+	cols := -1
+	for k, item := range es[0].children {
+		if len(item.children) != 1 || item.children[0].kind != elemBulletList {
+			c.reportf(line, "Error parsing content block for the %q directive: two-level bullet list expected, but row %d does not contain a second-level bullet list.", name, k+1)
+			return
+		}
+		n := len(item.children[0].children)
+		if cols >= 0 && n != cols {
+			c.reportf(line, "Error parsing content block for the %q directive: uniform two-level bullet list expected, but row %d does not contain the same number of items as row 1 (%d vs %d).", name, k+1, n, cols)
+			return
+		}
+		cols = n
+	}
+}
+
+// canMakeID reports whether docutils' make_id can make a class name of
+// w: it needs a letter (non-ASCII characters are given the benefit of the
+// doubt, as make_id transliterates them).
+func canMakeID(w string) bool {
+	for _, r := range w {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || r > 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // splitN splits text at whitespace into at most n fields, the last

@@ -55,8 +55,9 @@ func normalizeName(s string) string {
 }
 
 // looseName keeps only letters and digits, lower-cased: a fallback
-// comparison so that a name computed slightly differently from docutils
-// never causes a false "unknown target".
+// comparison with section titles, whose names (their text without inline
+// markup) may be computed slightly differently from docutils, so that
+// this never causes a false "unknown target".
 func looseName(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
@@ -378,7 +379,7 @@ func (sc *scan) handle(p int, kind startKind, a, b, base int) int {
 			c.symRefs++
 			c.symRefLine = sc.line
 		case "autolabel":
-			c.refs = append(c.refs, nameRef{name: normalizeName(label[1:]), line: sc.line})
+			c.refs = append(c.refs, nameRef{name: normalizeName(label[1:]), line: sc.line, auto: true})
 		default:
 			c.refs = append(c.refs, nameRef{name: normalizeName(label), line: sc.line})
 		}
@@ -722,7 +723,6 @@ func pyInt(s string) (int, bool) {
 func (c *checker) addTarget(name, uri string, line int) {
 	c.spend(20)
 	n := normalizeName(name)
-	c.loose[looseName(n)] = true
 	t := c.targets[n]
 	if t == nil {
 		c.targets[n] = &target{explicit: 1, uri: uri}
@@ -787,8 +787,10 @@ func (c *checker) resolve() {
 			c.reportf(r.line, "Duplicate target name, cannot be used as a unique reference: %q: several section titles have this name; add an explicit target \".. _unique-name:\" before the section you mean and refer to that.", r.name)
 			continue
 		}
-		if isDigits(r.name) && c.autoFoot > 0 {
-			// Auto-numbered footnotes take numeric names.
+		if (r.auto || isDigits(r.name)) && c.autoFoot > 0 {
+			// Auto-numbered footnotes take numeric names, and a labelled
+			// auto-numbered reference without its footnote takes the
+			// next unlabelled one.
 			continue
 		}
 		if !known(r.name) {

@@ -261,16 +261,16 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 	l := lines[i]
 	if n, ok := bulletMarker(l); ok {
 		bullet, _ := utf8.DecodeRuneInString(l)
+		list := &element{kind: elemBulletList, line: first + i}
+		defer func() { c.lastList = list }()
 		var finish bool
 		for {
 			i, finish = c.item(lines, i, first, n)
+			list.children = append(list.children, &element{kind: elemItem, children: c.itemBody})
 			if i >= len(lines) || blank(lines[i]) && finish && !c.nextIsBullet(lines, i, bullet) {
 				return i, true
 			}
-			k := i
-			for k < len(lines) && blank(lines[k]) {
-				k++
-			}
+			k := skipBlank(lines, i)
 			if k < len(lines) {
 				if m, ok := bulletMarker(lines[k]); ok {
 					if b, _ := utf8.DecodeRuneInString(lines[k]); b == bullet {
@@ -294,10 +294,7 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 		for {
 			var finish bool
 			i, finish = c.item(lines, i, first, n)
-			k := i
-			for k < len(lines) && blank(lines[k]) {
-				k++
-			}
+			k := skipBlank(lines, i)
 			if k < len(lines) {
 				if m, f2, s2, ok := enumMarker(lines[k]); ok && f2 == format && (s2 == seq || s2 == "#" || (seq == "loweralpha" && s2 == "lowerroman") || (seq == "upperalpha" && s2 == "upperroman")) {
 					t2 := enumText(lines[k])
@@ -322,15 +319,16 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 		}
 	}
 	if n, ok := fieldMarker(l); ok {
+		list := &element{kind: elemFieldList, line: first + i}
+		defer func() { c.lastList = list }()
 		for {
 			name := l[1:strings.LastIndex(strings.TrimRight(l[:n], " "), ":")]
 			c.inline(name, first+i, false)
 			var finish bool
+			ln := first + i
 			i, finish = c.item(lines, i, first, -n)
-			k := i
-			for k < len(lines) && blank(lines[k]) {
-				k++
-			}
+			list.children = append(list.children, &element{kind: elemItem, name: unescape(escape2null(name)), line: ln, children: c.itemBody})
+			k := skipBlank(lines, i)
 			if k < len(lines) {
 				if m, ok := fieldMarker(lines[k]); ok {
 					i, n, l = k, m, lines[k]
@@ -347,10 +345,7 @@ func (c *checker) listItem(lines []string, i, first int) (int, bool) {
 		for {
 			var finish bool
 			i, finish = c.item(lines, i, first, -n)
-			k := i
-			for k < len(lines) && blank(lines[k]) {
-				k++
-			}
+			k := skipBlank(lines, i)
 			if k < len(lines) {
 				if m := optionMarker(lines[k]); m > 0 && optionHasText(lines, k, m) {
 					i, n = k, m
@@ -431,6 +426,6 @@ func (c *checker) item(lines []string, i, first, n int) (int, bool) {
 		block, next, finish = indentedBlock(lines, i, n, -1)
 	}
 	block, drop := trimLeading(block)
-	c.body(block, first+i+drop, false)
+	c.itemBody = c.body(block, first+i+drop, false)
 	return next, finish
 }

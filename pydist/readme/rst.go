@@ -52,12 +52,18 @@ type checker struct {
 	defaultRole string // canonical name; "" is title-reference
 
 	depth int // nesting of body parses
+	// lastList is the outline of the bullet list listItem just parsed;
+	// itemBody that of the last list item.
+	lastList *element
+	itemBody []*element
+	// classPending is the line of the last class directive without
+	// content; lastVisible the last line starting a visible element.
+	classPending, lastVisible int
 	// decoration is set by a header or footer directive, whose node
 	// docutils puts first in the document.
 	decoration bool
 
-	styles       []string // section title styles in order of first use
-	sectionLevel int
+	styles []string // section title styles in order of first use
 }
 
 type target struct {
@@ -69,6 +75,7 @@ type target struct {
 type nameRef struct {
 	name, to string
 	line     int
+	auto     bool // a labelled auto-numbered footnote reference
 }
 
 type customRole struct {
@@ -118,10 +125,14 @@ func checkRST(src string) []Problem {
 		return c.probs
 	}
 	c.resolve()
+	if c.classPending > 0 && c.lastVisible <= c.classPending {
+		c.report(c.classPending, "No suitable element following \"class\" directive: put the element it applies to after it, or remove it.")
+	}
 	if len(c.probs) == 0 && !c.unsureStructure && rendersEmpty(doc) {
 		c.probs = append(c.probs, Problem{Code: CodeRSTEmpty, Message: "the description renders to nothing on PyPI (it holds only comments, targets, substitution definitions or a lone title); add some text"})
 	}
 	c.checkTransitions(doc)
+	c.checkDocinfo(doc)
 	return c.probs
 }
 
@@ -196,6 +207,7 @@ func indentOf(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
 // decide what the output holds.
 type element struct {
 	kind     elemKind
+	name     string // a field's name
 	line     int
 	children []*element // for sections
 }
@@ -203,11 +215,17 @@ type element struct {
 type elemKind int
 
 const (
-	elemBody       elemKind = iota // anything rendered
-	elemInvisible                  // comment, target, substitution definition, directives rendering nothing
-	elemSection                    // a section; children hold its content
-	elemTransition                 // a transition marker
-	elemField                      // a field list (docinfo when first)
+	elemBody           elemKind = iota // anything rendered
+	elemInvisible                      // comment, target, substitution definition, directives rendering nothing
+	elemSection                        // a section; children hold its content
+	elemTransition                     // a transition marker
+	elemFieldList                      // a field list (docinfo when first); children are its fields
+	elemComment                        // a comment: stripped before the transforms run
+	elemBulletList                     // a bullet list; children are its items
+	elemItem                           // a list item; children are its content
+	elemPara                           // a paragraph
+	elemTarget                         // an external, indirect or anonymous target: invisible
+	elemInternalTarget                 // an internal target: an empty anchor unless a target or element follows
 )
 
 // rendersEmpty reports whether readme_renderer's output would be empty:
@@ -217,8 +235,8 @@ const (
 func rendersEmpty(doc []*element) bool {
 	for range 2 {
 		var visible []*element
-		for _, e := range doc {
-			if e.kind != elemInvisible {
+		for k, e := range doc {
+			if !invisible(doc, k) {
 				visible = append(visible, e)
 			}
 		}
@@ -230,12 +248,72 @@ func rendersEmpty(doc []*element) bool {
 		}
 		doc = visible[0].children
 	}
-	for _, e := range doc {
-		if e.kind != elemInvisible {
+	for k := range doc {
+		if !invisible(doc, k) {
 			return false
 		}
 	}
 	return true
+}
+
+// bibliographic lists docutils' English bibliographic field names: true
+// for those whose body must be a single paragraph.
+var bibliographic = map[string]bool{
+	"author": true, "organization": true, "contact": true, "version": true, "revision": true,
+	"status": true, "date": true, "copyright": true,
+	"authors": false, "address": false, "dedication": false, "abstract": false,
+}
+
+// checkDocinfo checks the bibliographic fields of a field list that
+// docutils turns into the document's docinfo: the first element of the
+// document (after a promoted title and subtitle, and comments or targets).
+func (c *checker) checkDocinfo(doc []*element) {
+	if c.unsureStructure || len(c.probs) > 0 {
+		return
+	}
+	// Title and subtitle promotion, as in rendersEmpty.
+	for range 2 {
+		var visible []*element
+		for k, e := range doc {
+			if !invisible(doc, k) {
+				visible = append(visible, e)
+			}
+		}
+		if len(visible) == 1 && visible[0].kind == elemSection && doc[len(doc)-1].kind == elemSection {
+			doc = visible[0].children
+		}
+	}
+	for _, e := range doc {
+		switch e.kind {
+		case elemComment, elemTarget, elemInternalTarget:
+			continue
+		case elemFieldList:
+			for _, f := range e.children {
+				single, ok := bibliographic[strings.ToLower(f.name)]
+				switch {
+				case !ok:
+				case len(f.children) == 0:
+					c.reportf(f.line, "Cannot extract empty bibliographic field %q: give the field a value, or remove it.", f.name)
+				case single && (len(f.children) != 1 || f.children[0].kind != elemPara):
+					c.reportf(f.line, "Cannot extract compound bibliographic field %q: its value must be a single paragraph.", f.name)
+				}
+			}
+		}
+		return
+	}
+}
+
+// invisible reports whether es[k] renders nothing: comments, targets,
+// substitution definitions, and internal targets that pass their id on to
+// a following target (docutils' PropagateTargets).
+func invisible(es []*element, k int) bool {
+	switch es[k].kind {
+	case elemInvisible, elemComment, elemTarget:
+		return true
+	case elemInternalTarget:
+		return k+1 < len(es) && (es[k+1].kind == elemTarget || es[k+1].kind == elemInternalTarget)
+	}
+	return false
 }
 
 // checkTransitions reports transitions docutils' Transitions transform
@@ -246,7 +324,14 @@ func (c *checker) checkTransitions(doc []*element) {
 		return
 	}
 	var walk func(es []*element, inSection bool, last bool)
-	walk = func(es []*element, inSection bool, last bool) {
+	walk = func(all []*element, inSection bool, last bool) {
+		// Comments are stripped before docutils looks at transitions.
+		var es []*element
+		for _, e := range all {
+			if e.kind != elemComment {
+				es = append(es, e)
+			}
+		}
 		for i, e := range es {
 			switch e.kind {
 			case elemTransition:
@@ -286,7 +371,12 @@ func (c *checker) body(lines []string, first int, titles bool) []*element {
 	// document level.
 	stack := []*[]*element{&out}
 	cur := func() *[]*element { return stack[len(stack)-1] }
-	add := func(e element) { *cur() = append(*cur(), &e) }
+	add := func(e element) {
+		if e.kind != elemInvisible && e.kind != elemComment && e.kind != elemTarget && e.kind != elemInternalTarget && e.line > c.lastVisible {
+			c.lastVisible = e.line
+		}
+		*cur() = append(*cur(), &e)
+	}
 
 	i := 0
 	for i < len(lines) {
@@ -311,7 +401,12 @@ func (c *checker) body(lines []string, first int, titles bool) []*element {
 			continue
 		}
 		if n, ok := c.listItem(lines, i, first); ok {
-			add(element{kind: elemBody, line: ln})
+			if c.lastList != nil {
+				add(*c.lastList)
+				c.lastList = nil
+			} else {
+				add(element{kind: elemBody, line: ln})
+			}
 			i = n
 			continue
 		}
@@ -333,15 +428,7 @@ func (c *checker) body(lines []string, first int, titles bool) []*element {
 			add(element{kind: elemBody, line: ln})
 			continue
 		}
-		if l == ".." || strings.HasPrefix(l, ".. ") {
-			var kinds []element
-			i, kinds = c.explicitList(lines, i, first, titles)
-			for _, k := range kinds {
-				add(k)
-			}
-			continue
-		}
-		if l == "__" || strings.HasPrefix(l, "__ ") {
+		if isExplicitStart(l) {
 			var kinds []element
 			i, kinds = c.explicitList(lines, i, first, titles)
 			for _, k := range kinds {
@@ -415,6 +502,7 @@ func (c *checker) openSection(stack []*[]*element, s section, line int) []*[]*el
 	stack = stack[:level]
 	parent := stack[level-1]
 	sec := &element{kind: elemSection, line: line}
+	c.lastVisible = max(c.lastVisible, line)
 	*parent = append(*parent, sec)
 	return append(stack, &sec.children)
 }
@@ -502,6 +590,14 @@ func dedentFrom(block []string, from int) []string {
 	return out
 }
 
+// skipBlank returns the index of the first non-blank line from i.
+func skipBlank(lines []string, i int) int {
+	for i < len(lines) && blank(lines[i]) {
+		i++
+	}
+	return i
+}
+
 // trimLeading drops leading blank lines, returning how many were dropped.
 func trimLeading(block []string) ([]string, int) {
 	n := 0
@@ -530,18 +626,28 @@ func isPunct7(b byte) bool {
 	return (b >= '!' && b <= '/') || (b >= ':' && b <= '@') || (b >= '[' && b <= '`') || (b >= '{' && b <= '~')
 }
 
-// titleWidth is the column width of a title, and whether it is certain
-// (no wide or combining characters, whose width docutils computes from
-// Unicode data).
-func titleWidth(s string) (int, bool) {
-	n, sure := 0, true
-	for _, r := range s {
-		n++
-		if r >= 0x300 && (unicode.Is(unicode.Mn, r) || r >= 0x1100) {
-			sure = false
+// titleFit compares a title's column width with an underline (or
+// overline) of n characters, as docutils' column_width does: East Asian
+// wide characters count two columns, combining characters none. As the
+// Unicode data may differ from Python's, the width is bounded: lo counts
+// every character except combining marks as one column, hi counts every
+// character from U+1100 on as possibly wide. It returns whether the line
+// is certainly long enough, certainly too short, or either.
+func titleFit(title string, n int) (fits, short bool) {
+	lo, hi := 0, 0
+	for _, r := range title {
+		switch {
+		case unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc):
+			hi++ // a mark docutils might not count as combining
+		case r >= 0x1100:
+			lo++
+			hi += 2
+		default:
+			lo++
+			hi++
 		}
 	}
-	return n, sure
+	return hi <= n, lo > n
 }
 
 // lineMarker handles a line of repeated punctuation at the start of a
@@ -567,7 +673,11 @@ func (c *checker) lineMarker(lines []string, i, first int, titles bool) (int, bo
 		n := i + 1
 		return -n, true, nil
 	}
-	// Overline: title, then underline.
+	// Overline: title, then underline. A short overline makes docutils
+	// go back and reparse the lines as text, in ways not followed here.
+	if len(marker) < 4 {
+		c.unsureStructure = true
+	}
 	title := lines[i+1]
 	if i+2 >= len(lines) {
 		if len(marker) < 4 {
@@ -592,15 +702,14 @@ func (c *checker) lineMarker(lines []string, i, first int, titles bool) (int, bo
 		return i + 3, true, nil
 	}
 	t := strings.TrimSpace(title)
-	w, sure := titleWidth(strings.TrimRight(title, " "))
-	if w > len(marker) {
+	if fits, short := titleFit(strings.TrimRight(title, " "), len(marker)); !fits {
 		if len(marker) < 4 {
-			if !sure {
-				c.unsureStructure = true
+			if !short {
+				c.unsureStructure, c.unsureNames = true, true
 			}
 			return i, false, nil
 		}
-		if sure {
+		if short {
 			c.report(ln, "Title overline too short: make the overline and underline at least as long as the title.")
 		}
 	}
@@ -627,16 +736,12 @@ func (c *checker) text(lines []string, i, first int, titles bool) (int, *section
 		if nl[0] != ' ' && isLine(nl) {
 			under := strings.TrimRight(nl, " ")
 			title := strings.TrimRight(l, " ")
-			w, sure := titleWidth(title)
-			short := false
-			if w > len(under) {
-				if len(under) < 4 {
-					if !sure {
-						c.unsureStructure = true
-					}
-					goto paragraph
+			fits, short := titleFit(title, len(under))
+			if !fits && len(under) < 4 {
+				if !short {
+					c.unsureStructure, c.unsureNames = true, true
 				}
-				short = sure
+				goto paragraph
 			}
 			if !titles {
 				c.report(ln, "Unexpected section title: titles are allowed only at the top level, not inside lists, block quotes or directives; unindent the title or remove its underline.")
@@ -679,16 +784,13 @@ paragraph:
 	if literal {
 		return c.literalBlock(lines, j, first), nil, elemBody
 	}
-	return j, nil, elemBody
+	return j, nil, elemPara
 }
 
 // literalBlock handles what follows a paragraph ending in "::": an
 // indented or quoted literal block after blank lines.
 func (c *checker) literalBlock(lines []string, j, first int) int {
-	k := j
-	for k < len(lines) && blank(lines[k]) {
-		k++
-	}
+	k := skipBlank(lines, j)
 	if k >= len(lines) {
 		c.report(first+j-1, "Literal block expected; none found: a paragraph ending in \"::\" must be followed by an indented block; indent it, or end the paragraph with a single \":\".")
 		return k
@@ -736,10 +838,7 @@ func (c *checker) definitionList(lines []string, i, first int) int {
 		if blank(lines[i]) {
 			// After blank lines, a term line with an indented next line
 			// continues the list.
-			k := i
-			for k < len(lines) && blank(lines[k]) {
-				k++
-			}
+			k := skipBlank(lines, i)
 			if k+1 < len(lines) && lines[k][0] != ' ' && !blank(lines[k+1]) && lines[k+1][0] == ' ' && c.plainTextLine(lines[k]) {
 				i = k
 				continue

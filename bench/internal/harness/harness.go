@@ -65,6 +65,10 @@ type Config struct {
 	Log io.Writer
 	// HTTPClient checks the uploads (nil: a client with a 60 s timeout).
 	HTTPClient *http.Client
+	// Wrapper starts every client, so that its own peak RSS is measured
+	// (see runner.Command.Wrapper): the benchmark's own binary. Empty: the
+	// clients are started directly.
+	Wrapper string
 }
 
 // tool is a client under test.
@@ -224,7 +228,7 @@ func runCase(ctx context.Context, cfg Config, id string, tools []tool, tokenFile
 			logf("%s: %s, peak RSS %s%s", label, report.Duration(res.Wall.Seconds()), size.Format(res.MaxRSSKiB<<10), extra)
 			if i >= 0 {
 				ct := c.Tool(t.name)
-				ct.Runs = append(ct.Runs, report.Run{WallSeconds: res.Wall.Seconds(), MaxRSSKiB: res.MaxRSSKiB, First: pos == 0})
+				ct.Runs = append(ct.Runs, report.Run{WallSeconds: res.Wall.Seconds(), MaxRSSKiB: res.MaxRSSKiB, FloorKiB: res.FloorKiB, First: pos == 0})
 			}
 		}
 	}
@@ -291,7 +295,9 @@ func measureSink(ctx context.Context, cfg Config, t tool, in gen.Input, logf fun
 			return nil, fmt.Errorf("starting the sink: %w", err)
 		}
 		rctx, cancel := context.WithTimeout(ctx, cfg.RunTimeout)
-		r, err := runner.Run(rctx, t.command(s.URL, in.Paths()))
+		rc := t.command(s.URL, in.Paths())
+		rc.Wrapper = cfg.Wrapper
+		r, err := runner.Run(rctx, rc)
 		cancel()
 		got := s.Received()
 		s.Close()
@@ -303,7 +309,7 @@ func measureSink(ctx context.Context, cfg Config, t tool, in gen.Input, logf fun
 		}
 		logf("case %s, %s, run %d/%d: %s, peak RSS %s, %.0f MiB/s", in.Plan.ID, res.Name, i+1, cfg.Runs,
 			report.Duration(r.Wall.Seconds()), size.Format(r.MaxRSSKiB<<10), float64(in.Bytes())/(1<<20)/r.Wall.Seconds())
-		res.Runs = append(res.Runs, report.Run{WallSeconds: r.Wall.Seconds(), MaxRSSKiB: r.MaxRSSKiB})
+		res.Runs = append(res.Runs, report.Run{WallSeconds: r.Wall.Seconds(), MaxRSSKiB: r.MaxRSSKiB, FloorKiB: r.FloorKiB})
 	}
 	return res, nil
 }
@@ -363,7 +369,9 @@ func runOnce(ctx context.Context, cfg Config, t tool, in gen.Input, tokenFile, n
 	runner.FlushDisks() // untimed: earlier runs' writeback stays out of this one
 	rctx, cancel := context.WithTimeout(ctx, cfg.RunTimeout)
 	defer cancel()
-	res, runErr := runner.Run(rctx, t.command(srv.Base+"/legacy/", in.Paths()))
+	rc := t.command(srv.Base+"/legacy/", in.Paths())
+	rc.Wrapper = cfg.Wrapper
+	res, runErr := runner.Run(rctx, rc)
 	if runErr == nil {
 		runErr = runner.Verify(ctx, cfg.HTTPClient, srv.Base, in.Plan.Project, in.Plan.Filenames())
 	}

@@ -11,6 +11,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/blake2b"
@@ -29,6 +30,12 @@ const (
 	// Both digests in one pass over the file, one after the other on each
 	// buffer in one goroutine: what a single-pass uploader must at least do.
 	Both
+	// Parallel computes both digests in one pass, each on its own
+	// goroutine, the file read ahead into a ring of buffers: what an
+	// uploader that hashes as trustpub does can at best reach (on two or
+	// more cores, about the speed of blake2b alone). The ceiling the client
+	// is judged against.
+	Parallel
 )
 
 // String names the mode for reports.
@@ -40,6 +47,8 @@ func (m Mode) String() string {
 		return "blake2b-256"
 	case Both:
 		return "sha256+blake2b-256"
+	case Parallel:
+		return "sha256+blake2b-256 in parallel"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
@@ -66,6 +75,9 @@ func (p Pass) MiBps() float64 {
 // Hash reads path once, feeding every buffer to the mode's digests, and
 // times it (open to last digest).
 func Hash(ctx context.Context, path string, mode Mode) (Pass, error) {
+	if mode == Parallel {
+		return hashParallel(ctx, path)
+	}
 	var hs []hash.Hash
 	var sha hash.Hash
 	if mode == SHA256 || mode == Both {
@@ -122,10 +134,22 @@ type Result struct {
 	Bytes   int64         `json:"bytes"`
 	SHA256  stats.Summary `json:"sha256_mib_s"`
 	BLAKE2b stats.Summary `json:"blake2b_mib_s"`
-	// Both is the ceiling a single-pass uploader is compared with.
+	// Both is one goroutine hashing both digests in one pass.
 	Both stats.Summary `json:"sha256_blake2b_one_pass_mib_s"`
+	// Parallel is the ceiling the client is compared with (see Parallel).
+	Parallel stats.Summary `json:"sha256_blake2b_parallel_mib_s"`
 	// Digest is the file's sha256 (hex), for checking a cached input.
 	Digest string `json:"-"`
+}
+
+// Ceiling is the throughput an upload is compared with: the parallel
+// pass's median, or the one-goroutine pass's where the parallel one was not
+// measured.
+func (r *Result) Ceiling() float64 {
+	if r.Parallel.Median > 0 {
+		return r.Parallel.Median
+	}
+	return r.Both.Median
 }
 
 // Measure hashes path runs times in each mode, after one untimed read that
@@ -143,7 +167,7 @@ func Measure(ctx context.Context, path string, runs int) (Result, error) {
 	for _, m := range []struct {
 		mode Mode
 		out  *stats.Summary
-	}{{SHA256, &res.SHA256}, {BLAKE2b, &res.BLAKE2b}, {Both, &res.Both}} {
+	}{{SHA256, &res.SHA256}, {BLAKE2b, &res.BLAKE2b}, {Both, &res.Both}, {Parallel, &res.Parallel}} {
 		xs := make([]float64, 0, runs)
 		for range runs {
 			p, err := Hash(ctx, path, m.mode)
@@ -160,4 +184,85 @@ func Measure(ctx context.Context, path string, runs int) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// ringBuffers is how many buffers the parallel pass reads ahead into.
+const ringBuffers = 4
+
+// hashParallel is Hash in Parallel mode: a reader fills buffers ahead, and
+// two goroutines hash each buffer in file order, one digest each; a buffer
+// is read into again once both are done with it.
+func hashParallel(ctx context.Context, path string) (Pass, error) {
+	sha := sha256.New()
+	b2, err := blake2b.New256(nil)
+	if err != nil {
+		return Pass{}, err
+	}
+	start := time.Now()
+	f, err := os.Open(path)
+	if err != nil {
+		return Pass{}, fmt.Errorf("hashing: %w", err)
+	}
+	defer f.Close()
+	type chunk struct {
+		b    []byte
+		left *sync.WaitGroup // the two hashers
+	}
+	free := make(chan []byte, ringBuffers)
+	for range ringBuffers {
+		free <- make([]byte, bufSize)
+	}
+	ins := [2]chan chunk{make(chan chunk, ringBuffers), make(chan chunk, ringBuffers)}
+	var hashers sync.WaitGroup
+	for i, h := range []hash.Hash{sha, b2} {
+		hashers.Go(func() {
+			for c := range ins[i] {
+				h.Write(c.b)
+				c.left.Done()
+			}
+		})
+	}
+	var n int64
+	var readErr error
+	var pending []chunk // sent to the hashers, buffer not yet free
+	for readErr == nil {
+		if err := ctx.Err(); err != nil {
+			readErr = err
+			break
+		}
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
+			// Every buffer is being hashed: wait for the oldest.
+			c := pending[0]
+			pending = pending[1:]
+			c.left.Wait()
+			buf = c.b[:cap(c.b)]
+		}
+		k, err := io.ReadFull(f, buf)
+		n += int64(k)
+		if k > 0 {
+			c := chunk{b: buf[:k], left: &sync.WaitGroup{}}
+			c.left.Add(2)
+			ins[0] <- c
+			ins[1] <- c
+			pending = append(pending, c)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			readErr = fmt.Errorf("hashing %s: %w", path, err)
+		}
+	}
+	close(ins[0])
+	close(ins[1])
+	hashers.Wait()
+	if readErr != nil {
+		return Pass{}, readErr
+	}
+	sum := sha.Sum(nil)
+	b2.Sum(nil)
+	return Pass{Bytes: n, Duration: time.Since(start), SHA256: hex.EncodeToString(sum)}, nil
 }

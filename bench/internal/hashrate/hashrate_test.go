@@ -27,7 +27,7 @@ func TestHash(t *testing.T) {
 	sizes := []int{0, 1, bufSize - 1, bufSize, 3*bufSize + 5}
 	for _, n := range sizes {
 		path, want := writeRandom(t, n)
-		for _, mode := range []Mode{SHA256, BLAKE2b, Both} {
+		for _, mode := range []Mode{SHA256, BLAKE2b, Both, Parallel} {
 			p, err := Hash(context.Background(), path, mode)
 			if err != nil {
 				t.Fatalf("%d bytes, %v: %v", n, mode, err)
@@ -56,8 +56,10 @@ func TestHashErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Hash(ctx, path, Both); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled: %v", err)
+	for _, mode := range []Mode{Both, Parallel} {
+		if _, err := Hash(ctx, path, mode); !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled %v: %v", mode, err)
+		}
 	}
 }
 
@@ -70,12 +72,12 @@ func TestMeasure(t *testing.T) {
 	if res.Digest != want || res.Bytes != 4<<20 {
 		t.Errorf("digest %s bytes %d", res.Digest, res.Bytes)
 	}
-	for name, s := range map[string]float64{"sha256": res.SHA256.Median, "blake2b": res.BLAKE2b.Median, "both": res.Both.Median} {
+	for name, s := range map[string]float64{"sha256": res.SHA256.Median, "blake2b": res.BLAKE2b.Median, "both": res.Both.Median, "parallel": res.Parallel.Median} {
 		if s <= 0 {
 			t.Errorf("%s median throughput %v", name, s)
 		}
 	}
-	if res.SHA256.N != 3 || res.Both.N != 3 {
+	if res.SHA256.N != 3 || res.Both.N != 3 || res.Parallel.N != 3 {
 		t.Errorf("runs: %d, %d", res.SHA256.N, res.Both.N)
 	}
 }
@@ -83,7 +85,7 @@ func TestMeasure(t *testing.T) {
 // BenchmarkHash reports the single-pass ceiling as b.SetBytes throughput.
 func BenchmarkHash(b *testing.B) {
 	path, _ := writeRandom(b, 64<<20)
-	for _, mode := range []Mode{SHA256, BLAKE2b, Both} {
+	for _, mode := range []Mode{SHA256, BLAKE2b, Both, Parallel} {
 		b.Run(mode.String(), func(b *testing.B) {
 			b.SetBytes(64 << 20)
 			for b.Loop() {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/trustpub/trustpub/bench/internal/hashrate"
 	"github.com/trustpub/trustpub/bench/internal/machine"
+	"github.com/trustpub/trustpub/bench/internal/startup"
 	"github.com/trustpub/trustpub/bench/internal/stats"
 )
 
@@ -27,8 +28,10 @@ const (
 	// the small cases (a) and (b).
 	TargetRatio = 5.0
 	// TargetHashPercent: trustpub's throughput on (c) as a percentage of
-	// hashing the file alone.
-	TargetHashPercent = 70.0
+	// hashing the file alone, sha256 and blake2b in parallel as the client
+	// does (issue 14; against one goroutine hashing both, issue 5 asked
+	// for 70 %).
+	TargetHashPercent = 90.0
 	// TargetRSSMiB: trustpub's peak RSS on (c) stays below this.
 	TargetRSSMiB = 64
 )
@@ -37,6 +40,9 @@ const (
 type Run struct {
 	WallSeconds float64 `json:"wall_s"`
 	MaxRSSKiB   int64   `json:"max_rss_kib"`
+	// FloorKiB is the peak RSS of the wrapper that started the client,
+	// below which MaxRSSKiB cannot go (0: no wrapper).
+	FloorKiB int64 `json:"rss_floor_kib,omitempty"`
 	// First is true when this tool ran first in its pair (the order
 	// alternates run by run, so neither tool always gets the colder cache).
 	First bool `json:"first"`
@@ -114,6 +120,9 @@ type Report struct {
 	IndexData string   `json:"index_data,omitempty"`
 	Notes     []string `json:"notes,omitempty"`
 	Cases     []Case   `json:"cases"`
+	// Startup compares `trustpub version` with a hello world (nil: not
+	// measured).
+	Startup *startup.Result `json:"startup,omitempty"`
 }
 
 // Finish computes every summary, ratio and target verdict from the runs.
@@ -156,7 +165,7 @@ func summarise(t *Tool, c *Case) error {
 	if c.Big {
 		t.ThroughputMiBs = stats.Ratio(float64(c.Bytes)/(1<<20), t.Wall.Median)
 		if c.Hash != nil {
-			t.PercentOfHash = 100 * stats.Ratio(t.ThroughputMiBs, c.Hash.Both.Median)
+			t.PercentOfHash = 100 * stats.Ratio(t.ThroughputMiBs, c.Hash.Ceiling())
 		}
 	}
 	return nil

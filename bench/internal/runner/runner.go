@@ -26,6 +26,11 @@ type Command struct {
 	// what is measured).
 	Env []string
 	Dir string
+	// Wrapper, when set, is a program that calls WrapperMain first (the
+	// benchmark itself): Run starts the client through it, to measure the
+	// client's own peak RSS (see wrapper.go). Empty: the client is started
+	// directly, and its RSS may be the caller's.
+	Wrapper string
 }
 
 // String renders the command for messages. It never includes Env, where
@@ -37,9 +42,14 @@ func (c Command) String() string {
 // Result is one measured client run.
 type Result struct {
 	Wall time.Duration
-	// MaxRSSKiB is the peak resident set size of the process (and of any
-	// child it waited for), from wait4's rusage, in KiB.
+	// MaxRSSKiB is the peak resident set size of the client (and of any
+	// child it waited for), from wait4's rusage, in KiB, as the measuring
+	// wrapper saw it (see wrapper.go).
 	MaxRSSKiB int64
+	// FloorKiB is the wrapper's own peak RSS when it started the client:
+	// MaxRSSKiB cannot be smaller, so a figure at the floor only bounds the
+	// client's from above. Zero when the client ran without the wrapper.
+	FloorKiB int64
 	// Output is the tail of the process's combined stdout and stderr.
 	Output string
 }
@@ -47,24 +57,60 @@ type Result struct {
 // outputTail is how much of a client's output is kept for error messages.
 const outputTail = 8 << 10
 
-// Run starts c, waits for it and measures it. Wall time runs from just
-// before the process is started to just after it has been reaped. A non-zero
-// exit is an error that quotes the end of the output.
+// Run starts c under the measuring wrapper, waits for it and measures it:
+// wall time from just before the client is started to just after it has
+// been reaped, and its peak RSS, both taken by the wrapper. A non-zero exit
+// is an error that quotes the end of the output.
 func Run(ctx context.Context, c Command) (Result, error) {
-	cmd := exec.CommandContext(ctx, c.Path, c.Args...)
-	cmd.Env = c.Env
+	path, args, env, viaWrapper := wrapped(c)
+	if !viaWrapper {
+		path, args, env = c.Path, c.Args, c.Env
+	}
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = env
 	if cmd.Env == nil {
 		cmd.Env = []string{}
 	}
 	cmd.Dir = c.Dir
 	out := &tailBuffer{max: outputTail}
 	cmd.Stdout, cmd.Stderr = out, out
+	var report chan []byte
+	if viaWrapper {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return Result{}, fmt.Errorf("%s: %w", c, err)
+		}
+		defer pr.Close()
+		cmd.ExtraFiles = []*os.File{pw}
+		ownGroup(cmd)
+		report = make(chan []byte, 1)
+		go func() {
+			b, _ := io.ReadAll(io.LimitReader(pr, 1<<16))
+			report <- b
+		}()
+		defer pw.Close()
+	}
 	start := time.Now()
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		if len(cmd.ExtraFiles) > 0 {
+			cmd.ExtraFiles[0].Close() // the wrapper holds it now
+		}
+		err = cmd.Wait()
+	}
 	wall := time.Since(start)
 	res := Result{Wall: wall, Output: out.String()}
 	if cmd.ProcessState != nil {
 		res.MaxRSSKiB = maxRSSKiB(cmd.ProcessState)
+	}
+	if report != nil && cmd.ProcessState != nil {
+		rep, rerr := readReport(<-report)
+		if rerr != nil && err == nil {
+			err = rerr
+		}
+		if rerr == nil {
+			res.Wall, res.MaxRSSKiB, res.FloorKiB = time.Duration(rep.WallNS), rep.MaxRSSKiB, rep.FloorKiB
+		}
 	}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -18,6 +18,7 @@ import (
 // The test binary doubles as the processes under test (a client and a
 // server speaking the --ready-file protocol), chosen by RUNNER_HELPER.
 func TestMain(m *testing.M) {
+	WrapperMain()
 	if mode := os.Getenv("RUNNER_HELPER"); mode != "" {
 		os.Exit(helper(mode, os.Args[1:]))
 	}
@@ -118,7 +119,7 @@ func TestRun(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
 				defer cancel()
 			}
-			res, err := Run(ctx, Command{Path: exe, Env: tc.env})
+			res, err := Run(ctx, Command{Path: exe, Env: tc.env, Wrapper: exe})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Run error = %v, want one containing %q", err, tc.wantErr)
@@ -146,17 +147,39 @@ func TestRun(t *testing.T) {
 
 func TestRunRSSDistinguishesClients(t *testing.T) {
 	exe := self(t)
-	small, err := Run(context.Background(), Command{Path: exe, Env: []string{"RUNNER_HELPER=alloc", "ALLOC_MIB=1"}})
+	small, err := Run(context.Background(), Command{Path: exe, Env: []string{"RUNNER_HELPER=alloc", "ALLOC_MIB=1"}, Wrapper: exe})
 	if err != nil {
 		t.Fatal(err)
 	}
-	big, err := Run(context.Background(), Command{Path: exe, Env: []string{"RUNNER_HELPER=alloc", "ALLOC_MIB=100"}})
+	big, err := Run(context.Background(), Command{Path: exe, Env: []string{"RUNNER_HELPER=alloc", "ALLOC_MIB=100"}, Wrapper: exe})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if big.MaxRSSKiB-small.MaxRSSKiB < 90<<10 {
 		t.Errorf("100 MiB client peaked at %d KiB, 1 MiB client at %d KiB: rusage is not per process", big.MaxRSSKiB, small.MaxRSSKiB)
 	}
+}
+
+// TestRunRSSIsTheClients: a client started by a harness that holds a lot
+// of memory reports its own peak, not the harness's (which a child of the
+// harness inherits in ru_maxrss).
+func TestRunRSSIsTheClients(t *testing.T) {
+	exe := self(t)
+	ballast := make([]byte, 200<<20)
+	for i := 0; i < len(ballast); i += 4096 {
+		ballast[i] = 1
+	}
+	res, err := Run(context.Background(), Command{Path: exe, Env: []string{"RUNNER_HELPER=alloc", "ALLOC_MIB=1"}, Wrapper: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MaxRSSKiB > 64<<10 {
+		t.Errorf("a 1 MiB client under a 200 MiB harness peaked at %d KiB: that is the harness's", res.MaxRSSKiB)
+	}
+	if res.FloorKiB <= 0 || res.FloorKiB > res.MaxRSSKiB {
+		t.Errorf("floor %d KiB, peak %d KiB", res.FloorKiB, res.MaxRSSKiB)
+	}
+	ballast[len(ballast)-1] = 2 // keep it alive until here
 }
 
 func TestServerLifecycle(t *testing.T) {

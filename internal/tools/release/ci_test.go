@@ -138,11 +138,10 @@ func fileHashes(t *testing.T, dir string) map[string]string {
 	return got
 }
 
+// sampleDists writes a wheel and an sdist of a sample project into dir.
 func sampleDists(t *testing.T, dir, name, version string) {
 	t.Helper()
 	os.MkdirAll(dir, 0o755)
-	// Metadata 2.1: Debian's twine, which the Action's check does not use,
-	// is not involved; 2.1 keeps the sample readable by every tool.
 	disttest.BuildWheel(t, dir, name, version, disttest.Options{})
 	disttest.BuildSdist(t, dir, name, version, disttest.Options{})
 }

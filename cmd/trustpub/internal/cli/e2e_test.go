@@ -93,7 +93,10 @@ func startServer(t *testing.T, args ...string) *server {
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 {
+		// The server logs "serving" before it writes the ready file, but its
+		// standard error reaches s.log through a pipe: wait for both, so
+		// that the start-up lines are there to read.
+		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 && strings.Contains(s.log.String(), "msg=serving") {
 			s.base = strings.TrimSpace(string(b))
 			return s
 		}
