@@ -77,8 +77,10 @@
 // may contain, labelled auto-numbered footnote references, tables with
 // East Asian wide characters (docutils pads them), section structure after
 // an overline shorter than four characters, nesting deeper than 200
-// levels, and anything past a work budget of about 10 million steps (a few
-// megabytes of text), which bounds the time spent on hostile input.
+// levels, and anything past a work budget of 4 million steps (about 2 MB
+// of ordinary text; READMEs are far smaller), which bounds the time spent
+// on hostile input: a 10 MB description built to be slow takes well under
+// a second (BenchmarkHostile).
 //
 // # Evidence
 //

@@ -4,14 +4,13 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // maxWork bounds the checker's effort on one description: each line and
 // inline character scanned costs one unit. A description needing more is
 // checked up to that point only (what was found is still reported), so a
 // hostile 10 MB description takes a bounded time.
-const maxWork = 10_000_000
+const maxWork = 4_000_000
 
 // checker holds the state of one reStructuredText check: the problems
 // found, the names defined and referenced (resolved at the end, as
@@ -141,26 +140,37 @@ func checkRST(src string) []Problem {
 // 8-column stops and strips trailing whitespace, as docutils'
 // string2lines does.
 func splitLines(s string) []string {
-	var lines []string
+	lines := make([]string, 0, strings.Count(s, "\n")+1)
 	start := 0
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch r {
-		case '\n', '\r', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
-			lines = append(lines, s[start:i])
-			i += n
-			if r == '\r' && i < len(s) && s[i] == '\n' {
-				i++
+		n := 0
+		switch b := s[i]; {
+		case b == '\n' || b == '\r' || (b >= 0x1c && b <= 0x1e):
+			n = 1
+			if b == '\r' && i+1 < len(s) && s[i+1] == '\n' {
+				n = 2
 			}
-			start = i
+		case b == 0xc2 && i+1 < len(s) && s[i+1] == 0x85: // U+0085
+			n = 2
+		case b == 0xe2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9): // U+2028, U+2029
+			n = 3
+		default:
+			i++
 			continue
 		}
+		lines = append(lines, s[start:i])
 		i += n
+		start = i
 	}
 	if start < len(s) {
 		lines = append(lines, s[start:])
 	}
+	special := strings.ContainsAny(s, "\v\f\t")
 	for i, l := range lines {
+		if !special {
+			lines[i] = strings.TrimRightFunc(l, isSpace)
+			continue
+		}
 		// Docutils turns vertical tabs and form feeds into spaces first.
 		if strings.ContainsAny(l, "\v\f") {
 			l = strings.NewReplacer("\v", " ", "\f", " ").Replace(l)
@@ -550,7 +560,7 @@ func indentedBlock(lines []string, start, firstIndent, blockIndent int) ([]strin
 			}
 		}
 	} else {
-		block = dedentFrom(block, from)
+		dedentInPlace(block, from)
 	}
 	next := end
 	for len(block) > 0 && blank(block[len(block)-1]) {
@@ -564,9 +574,16 @@ func dedent(block []string) []string {
 	return dedentFrom(block, 0)
 }
 
-// dedentFrom removes the smallest indentation of block[from:]'s non-blank
-// lines from those lines.
+// dedentFrom returns block with the smallest indentation of
+// block[from:]'s non-blank lines removed from those lines.
 func dedentFrom(block []string, from int) []string {
+	out := append([]string(nil), block...)
+	dedentInPlace(out, from)
+	return out
+}
+
+// dedentInPlace is dedentFrom changing block itself.
+func dedentInPlace(block []string, from int) {
 	m := -1
 	for _, l := range block[min(from, len(block)):] {
 		if blank(l) {
@@ -577,17 +594,15 @@ func dedentFrom(block []string, from int) []string {
 		}
 	}
 	if m <= 0 {
-		return block
+		return
 	}
-	out := append([]string(nil), block...)
-	for k := from; k < len(out); k++ {
-		if len(out[k]) >= m {
-			out[k] = out[k][m:]
+	for k := from; k < len(block); k++ {
+		if len(block[k]) >= m {
+			block[k] = block[k][m:]
 		} else {
-			out[k] = ""
+			block[k] = ""
 		}
 	}
-	return out
 }
 
 // skipBlank returns the index of the first non-blank line from i.
