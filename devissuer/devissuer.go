@@ -320,7 +320,7 @@ func (i *Issuer) knownHost(w http.ResponseWriter, r *http.Request) bool {
 		}
 	}
 	jsonhttp.Write(w, http.StatusForbidden, map[string]any{"message": fmt.Sprintf(
-		"the dev issuer signs tokens only for requests to its own addresses, not to Host %q (a DNS name rebound to loopback?); use %s, or add the name with --public-url", r.Host, i.url)})
+		"the dev issuer signs tokens only for requests to its own addresses, not to Host %q (a DNS name rebound to loopback?); use %s, or add the name to the hosts the issuer accepts (Issuer.Hosts)", r.Host, i.url)})
 	return false
 }
 
