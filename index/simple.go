@@ -569,19 +569,14 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// fragments returns the record's HTML anchor line and JSON file object,
-// each built once per record (on first use), so that rendering a page is
-// a concatenation.
-func (r *record) fragments() (htmlFrag, jsonFrag []byte) {
-	return r.htmlFragment(), r.jsonFragment()
-}
-
 // fileURL is the record's URL relative to its project page.
 func (r *record) fileURL() string {
 	return "../../files/" + url.PathEscape(r.Normalized) + "/" + url.PathEscape(r.Filename)
 }
 
-// htmlFragment is the record's anchor line of a PEP 503 page.
+// htmlFragment is the record's anchor line of a PEP 503 page, built once
+// (on first use), so that rendering a page is a concatenation; see also
+// jsonFragment.
 func (r *record) htmlFragment() []byte {
 	r.htmlOnce.Do(func() {
 		u := r.fileURL()
