@@ -92,8 +92,10 @@ type Server struct {
 }
 
 // New opens (creating if needed) the data directory, removes temporary files
-// left by a crash, loads every stored file into the in-memory index and
-// returns a Server. Only one Server may use a data directory at a time.
+// left by a crash, opens the catalog of stored files (rebuilding it from the
+// record files when the previous Server did not close cleanly) and returns a
+// Server; projects are loaded from the catalog when first asked for. Only one
+// Server may use a data directory at a time.
 func New(opts Options) (*Server, error) {
 	if opts.DataDir == "" {
 		return nil, errors.New("index: Options.DataDir is empty: give the data directory")

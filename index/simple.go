@@ -574,7 +574,9 @@ func (r *record) fileURL() string {
 	return "../../files/" + url.PathEscape(r.Normalized) + "/" + url.PathEscape(r.Filename)
 }
 
-// htmlFragment is the record's anchor line of a PEP 503 page.
+// htmlFragment is the record's anchor line of a PEP 503 page, built once
+// (on first use), so that rendering a page is a concatenation; see also
+// jsonFragment.
 func (r *record) htmlFragment() []byte {
 	r.htmlOnce.Do(func() {
 		u := r.fileURL()
