@@ -188,7 +188,7 @@ func ParsePublishURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("publish URL %q must be an absolute http(s) URL such as https://upload.pypi.org/legacy/", u.Redacted())
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("publish URL %q contains credentials: remove them from the URL and pass them with --username/--password or --token", u.Redacted())
+		return nil, fmt.Errorf("publish URL %q contains credentials: remove them from the URL and give them separately", u.Redacted())
 	}
 	return u, nil
 }
@@ -397,7 +397,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *py
 		if !whole {
 			// A 2xx before the body was sent is not an upload.
 			return out, &ServerError{URL: u.Redacted(), Filename: plan.fileName, StatusCode: resp.StatusCode, Reason: reasonPhrase(resp),
-				Hint: "the server answered before receiving the file: the publish URL is probably not an upload endpoint"}
+				Hint: Hint{Kind: HintNotEndpoint}}
 		}
 		return out, nil
 	}
@@ -418,7 +418,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *py
 			se.Location = u.ResolveReference(loc).Redacted()
 		}
 	}
-	se.Hint = hintFor(se, u)
+	se.Hint = hintFor(se, u, credentialKind(creds))
 	out.ambiguous = whole && resp.StatusCode >= 500
 	return out, se
 }

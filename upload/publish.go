@@ -69,7 +69,7 @@ func (e *PublishError) Error() string {
 		fmt.Fprintf(&b, "\nnot uploaded (not attempted): %s", strings.Join(e.NotAttempted, ", "))
 	}
 	if len(e.Landed) > 0 {
-		fmt.Fprintf(&b, "\nalready on the index: %s\nthe release is incomplete: fix the error and run again (files already there are accepted again when identical, or use --skip-existing)", strings.Join(e.Landed, ", "))
+		fmt.Fprintf(&b, "\nalready on the index: %s\nthe release is incomplete: fix the error and run again (files already there are accepted again when identical)", strings.Join(e.Landed, ", "))
 	}
 	return b.String()
 }
@@ -223,7 +223,7 @@ func publish(ctx context.Context, c *Client, files []*pydist.File, opts PublishO
 				r.Outcome = OutcomeSkippedExisting
 				r.Note = "already on the index with the same sha256"
 			default:
-				e := fmt.Errorf("%s is already on the index with different content (sha256 %s there, %s here): PyPI never allows re-using a filename; bump the version", r.Name, have.SHA256, sha)
+				e := &ConflictError{Filename: r.Name, Hint: Hint{Kind: HintFileDiffers, PyPI: isPyPIHost(u.Hostname()), SHA256Here: sha, SHA256There: have.SHA256}}
 				r.Outcome, r.Err, r.Error = OutcomeFailed, e, e.Error()
 				conflicts = append(conflicts, e)
 			}
@@ -347,14 +347,16 @@ func (c *Client) publishOne(ctx context.Context, u *url.URL, f *pydist.File, opt
 		}
 	case opts.SkipExisting && IsFileExists(err):
 		r.Outcome = OutcomeSkippedExisting
-		r.Note = "the index says it already exists (--skip-existing)"
+		r.Note = "the index says it already exists (skipped as asked)"
 	default:
-		// Another run may have uploaded the same file meanwhile (the check
-		// was done before): same sha256 on the index is not a failure.
-		if opts.CheckURL != "" && IsFileExists(err) {
-			if same, verr := c.verifyOnIndexAt(ctx, u, opts.CheckURL, f, res.SHA256); verr == nil && same {
+		// The index has a file of this name: an index that refuses even an
+		// identical re-upload (pypiserver), or another run meanwhile. The
+		// same sha256 on the index is not a failure; a different one is
+		// said only when the index's hash proves it.
+		if IsFileExists(err) {
+			if settled := c.settleExisting(ctx, u, opts.CheckURL, f, res.SHA256, err); settled {
 				r.Outcome = OutcomeSkippedExisting
-				r.Note = "already on the index with the same sha256 (uploaded meanwhile by another run)"
+				r.Note = "already on the index with the same sha256"
 				return r
 			}
 		}
