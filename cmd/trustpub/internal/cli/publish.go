@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
+	"github.com/trustpub/trustpub/internal/redact"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/upload"
@@ -32,11 +33,11 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 	// minted upload token) is registered with red as soon as it is had;
 	// progress lines, the JSON report and the final error are redacted
 	// with it, in case an index echoes one back.
-	red := output.NewRedactor()
+	red := redact.New()
 	return red.Error(c.run(ctx, a, red))
 }
 
-func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) error {
+func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) error {
 	if c.Quiet && c.Verbose {
 		return usageErr("--quiet and --verbose contradict each other: give one")
 	}
@@ -48,6 +49,9 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		return usageErr("%w", err)
 	}
 	red.AddBasicAuth(t.Username, t.Password)
+	if redact.TooShort(t.Password) {
+		fmt.Fprintf(a.Stderr, "warning: the password from %s is too short (under %d characters) to be told apart from other text: it is not redacted if the index repeats it; use an API token or a longer password\n", t.CredSource, redact.MinLength)
+	}
 	// An explicit check URL pre-checks every file; the index's own simple
 	// API (known for PyPI) is still used to settle a lost answer.
 	explicitCheck := c.CheckURL
@@ -118,15 +122,15 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		}
 	}
 	if perr != nil {
-		return withCode(output.ExitCode(perr), perr)
+		return withCode(output.ExitCode(perr), output.WithHints(perr))
 	}
 	return nil
 }
 
 // writeJSON writes the --json report to a file or, for "-", to stdout,
 // redacted with red.
-func (c *publishCmd) writeJSON(a *App, red *output.Redactor, rep *upload.Report, perr error) error {
-	rep, perr = red.Report(rep), red.Error(perr)
+func (c *publishCmd) writeJSON(a *App, red *redact.Redactor, rep *upload.Report, perr error) error {
+	rep, perr = output.RedactReport(red, rep), red.Error(perr)
 	var err error
 	if c.JSON == "-" {
 		err = output.WriteJSON(a.Stdout, rep, perr)
