@@ -115,6 +115,11 @@ type Client struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; empty means "trustpub".
 	UserAgent string
+	// AllowPlainHTTP lists hosts ("host" for any port, or "host:port") to
+	// which credentials may be sent over plain http: an explicit opt-in for
+	// a private index without TLS. Otherwise credentials go over https
+	// only, or plain http to a loopback address.
+	AllowPlainHTTP []string
 	// Retry bounds retries; the zero value means DefaultRetryPolicy.
 	Retry RetryPolicy
 	// StallTimeout aborts (and retries) an attempt when no body byte was

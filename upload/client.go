@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 )
 
@@ -328,7 +327,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *py
 		}
 	}
 	if !creds.IsZero() {
-		if err := urlpolicy.CheckSecure("publish URL", u); err != nil {
+		if err := c.urlPolicy().Check("publish URL", u); err != nil {
 			return out, &policyError{err}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 )
 
@@ -262,4 +263,9 @@ func (c *Client) settleExisting(ctx context.Context, u *url.URL, checkURL string
 		se.Hint.Kind, se.Hint.SHA256Here, se.Hint.SHA256There = HintFileDiffers, sha, there
 	}
 	return false
+}
+
+// urlPolicy is the rule for which URLs may carry the client's credentials.
+func (c *Client) urlPolicy() urlpolicy.Policy {
+	return urlpolicy.Policy{PlainHTTPHosts: c.AllowPlainHTTP}
 }

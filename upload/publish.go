@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 )
 
@@ -167,7 +166,7 @@ func publish(ctx context.Context, c *Client, files []*pydist.File, opts PublishO
 			return fail(fmt.Errorf("getting credentials for %s: %w", u.Redacted(), err))
 		}
 		if !creds.IsZero() {
-			if err := urlpolicy.CheckSecure("publish URL", u); err != nil {
+			if err := c.urlPolicy().Check("publish URL", u); err != nil {
 				return fail(err)
 			}
 		}

@@ -153,7 +153,7 @@ func (c *Client) FetchProject(ctx context.Context, indexURL, project string) (*P
 	}
 	req.Header.Set("Accept", simpleAccept)
 	req.Header.Set("User-Agent", c.userAgent())
-	if pub, err := url.Parse(c.URL); err == nil && strings.EqualFold(pub.Host, page.Host) && c.Credentials != nil && urlpolicy.CheckSecure("check URL", page) == nil {
+	if pub, err := url.Parse(c.URL); err == nil && strings.EqualFold(pub.Host, page.Host) && c.Credentials != nil && c.urlPolicy().Check("check URL", page) == nil {
 		creds, err := c.Credentials.Credentials(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("getting credentials for %s: %w", page.Redacted(), err)
