@@ -9,7 +9,6 @@ import (
 
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
 	"github.com/trustpub/trustpub/internal/redact"
-	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/upload"
 )
@@ -26,6 +25,8 @@ type publishCmd struct {
 	Quiet              bool   `short:"q" help:"Print only errors and the summary."`
 	Verbose            bool   `short:"v" help:"Print more detail (credential source, retries, server answers)."`
 	AllowLocalVersions bool   `name:"allow-local-versions" help:"Accept local versions (1.0+local); PyPI refuses them."`
+	connFlags
+	uvFlags
 }
 
 func (c *publishCmd) Run(ctx context.Context, a *App) error {
@@ -44,9 +45,9 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 	if c.Concurrency < 1 {
 		return usageErr("--concurrency must be at least 1, got %d", c.Concurrency)
 	}
-	t, err := resolveTarget(c.TargetFlags, a.Env, a.Home)
+	t, idx, err := c.target(a)
 	if err != nil {
-		return usageErr("%w", err)
+		return err
 	}
 	red.AddBasicAuth(t.Username, t.Password)
 	if redact.TooShort(t.Password) {
@@ -58,11 +59,24 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 	if explicitCheck == "" {
 		explicitCheck, _ = a.Env.get("TRUSTPUB_CHECK_URL", "UV_PUBLISH_CHECK_URL")
 	}
+	if explicitCheck == "" && idx != nil {
+		explicitCheck = idx.checkURL // uv checks against the index's url
+	}
 	checkURL := orDefault(explicitCheck, t.CheckURL)
+	plainHosts := c.plainHTTPHosts(a.Env)
 	if t.HasCredentials() {
-		if err := urlpolicy.CheckSecure("publish URL (from "+t.URLSource+")", t.PublishURL); err != nil {
+		if err := checkPlainHTTP(a.Stderr, "publish URL (from "+t.URLSource+")", t.PublishURL, plainHosts); err != nil {
 			return usageErr("%w", err)
 		}
+	}
+	indexHC, err := c.httpClient(a.Env)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	if indexHC != nil {
+		b := *a
+		b.indexHTTP = indexHC
+		a = &b
 	}
 
 	// Every file is checked before any credential is used or byte is sent.
@@ -81,7 +95,17 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 		return silentExit(ExitCheck)
 	}
 
-	creds, how, err := a.credentialSource(ctx, t, c.TrustedPublishing, c.DryRun, red)
+	if explicitCheck != "" {
+		if err := describeCheckURL(a.Stderr, explicitCheck, files, c.Quiet); err != nil {
+			return err
+		}
+	}
+
+	mode, err := c.trustedPublishingMode(a.Env)
+	if err != nil {
+		return err
+	}
+	creds, how, err := a.credentialSource(ctx, t, mode, c.DryRun, red)
 	if err != nil {
 		return err
 	}
@@ -103,6 +127,9 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 		Credentials: creds,
 		CheckURL:    checkURL,
 		UserAgent:   "trustpub/" + Version,
+		HTTPClient:  indexHC,
+
+		AllowPlainHTTP: plainHosts,
 	}
 	report, perr := upload.Publish(ctx, client, files, upload.PublishOptions{
 		Concurrency:  c.Concurrency,

@@ -17,8 +17,12 @@ import (
 // warnings are redacted with red.
 func (a *App) exchanger(red *redact.Redactor) *trustedpublishing.Exchanger {
 	det := a.detector()
+	hc := a.HTTPClient
+	if a.indexHTTP != nil {
+		hc = a.indexHTTP
+	}
 	return &trustedpublishing.Exchanger{
-		HTTPClient: a.HTTPClient,
+		HTTPClient: hc,
 		Detect: func(ctx context.Context, audience string) (ambient.Token, bool, error) {
 			tok, ok, err := det.Detect(ctx, audience)
 			if ok {
