@@ -45,7 +45,7 @@ type TargetFlags struct {
 	Index      string        `placeholder:"NAME" help:"pypi or testpypi, or the name of a [[tool.uv.index]] entry of ./pyproject.toml with a publish-url (as uv publish --index; its url is then the check URL). Env: UV_PUBLISH_INDEX."`
 	Repository string        `short:"r" placeholder:"NAME" help:"Section of the .pypirc file to take the URL and credentials from."`
 	ConfigFile string        `name:"config-file" placeholder:"FILE" help:"The .pypirc file (default ~/.pypirc)."`
-	Token      secret.String `placeholder:"TOKEN" help:"API token (sent as __token__). Env: TRUSTPUB_TOKEN, UV_PUBLISH_TOKEN."`
+	Token      secret.String `short:"t" placeholder:"TOKEN" help:"API token (sent as __token__). Env: TRUSTPUB_TOKEN, UV_PUBLISH_TOKEN."`
 	Username   string        `short:"u" placeholder:"NAME" help:"Username. Env: TRUSTPUB_USERNAME, UV_PUBLISH_USERNAME, TWINE_USERNAME."`
 	Password   secret.String `short:"p" placeholder:"PASSWORD" help:"Password or token. Env: TRUSTPUB_PASSWORD, UV_PUBLISH_PASSWORD, TWINE_PASSWORD."`
 

@@ -27,6 +27,7 @@ import (
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
+	"github.com/trustpub/trustpub/trustedpublishing"
 	"github.com/trustpub/trustpub/upload"
 )
 
@@ -444,4 +445,53 @@ func fileSHA256(path string) (string, error) {
 		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// withPublisherLinks adds, when PyPI or TestPyPI found no trusted publisher
+// matching the job's token, the links that open the index's "add a trusted
+// publisher" form pre-filled from the token's claims, one per project of
+// the release (as gh-action-pypi-publish prints them).
+func withPublisherLinks(err error, t Target, files []*pydist.File) error {
+	var me *trustedpublishing.MintError
+	if !errors.As(err, &me) {
+		return err
+	}
+	invalid := false
+	for _, e := range me.Errors {
+		invalid = invalid || e.Code == "invalid-publisher"
+	}
+	base := ""
+	switch strings.ToLower(t.PublishURL.Hostname()) {
+	case "upload.pypi.org", "pypi.org":
+		base = "https://pypi.org"
+	case "test.pypi.org":
+		base = "https://test.pypi.org"
+	}
+	if !invalid || base == "" {
+		return err
+	}
+	var links []string
+	seen := map[string]bool{}
+	for _, f := range files {
+		name := pydist.NormalizeName(f.Filename.Name)
+		if f.Metadata != nil && f.Metadata.Get("Name") != "" {
+			name = pydist.NormalizeName(f.Metadata.Get("Name"))
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if link, ok := trustedpublishing.AddPublisherURL(base, name, me.Claims); ok {
+			links = append(links, "  "+link)
+		}
+	}
+	if len(links) == 0 {
+		return err
+	}
+	more := fmt.Sprintf("\nto add a trusted publisher for this job, open (logged in as an owner of the project):\n%s\nfor a project not yet on the index, add a pending publisher at %s/manage/account/publishing/", strings.Join(links, "\n"), base)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return &exitError{code: ee.code, err: fmt.Errorf("%w%s", ee.err, more)}
+	}
+	return fmt.Errorf("%w%s", err, more)
 }

@@ -107,7 +107,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 	}
 	creds, how, err := a.credentialSource(ctx, t, mode, c.DryRun, red)
 	if err != nil {
-		return err
+		return withPublisherLinks(err, t, files)
 	}
 	if c.Verbose {
 		fmt.Fprintf(a.Stderr, "publishing to %s (from %s) with %s\n", t.PublishURL.Redacted(), t.URLSource, how)
