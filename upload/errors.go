@@ -170,8 +170,13 @@ func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
 			return cleanText(strings.Join(strings.Fields(jsonMsg), " "), 1024), body
 		}
 	}
-	if htmlPre != "" {
-		return cleanText(strings.Join(strings.Fields(htmlPre), " "), 1024), body
+	if ct == "text/html" {
+		// An HTML page's message is its <pre>; the rest of the page is
+		// framing ("Sorry, the requested URL … caused an error:").
+		if strings.TrimSpace(htmlPre) != "" {
+			return cleanText(strings.Join(strings.Fields(htmlPre), " "), 1024), body
+		}
+		return reason, body
 	}
 	lines := strings.Split(body, "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
