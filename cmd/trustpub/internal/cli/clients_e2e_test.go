@@ -160,7 +160,7 @@ func TestThirdPartyClientsAgainstServe(t *testing.T) {
 		// flit sends the file part without a Content-Type.
 		proj := func(doc string) string {
 			return writeFiles(t, t.TempDir(), map[string]string{
-				"pyproject.toml":         "[build-system]\nrequires = [\"flit_core >=3.2,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n[project]\nname = \"flit-user\"\nversion = \"0.1.0\"\ndescription = \"A demo\"\n",
+				"pyproject.toml":        "[build-system]\nrequires = [\"flit_core >=3.2,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n[project]\nname = \"flit-user\"\nversion = \"0.1.0\"\ndescription = \"A demo\"\n",
 				"flit_user/__init__.py": "\"\"\"" + doc + "\"\"\"\n",
 			})
 		}
