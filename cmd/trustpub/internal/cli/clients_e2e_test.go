@@ -252,7 +252,7 @@ func TestTrustpubAgainstPypiserver(t *testing.T) {
 		// pypiserver refuses even an identical file (409): its HTML simple
 		// API proves it is the same.
 		{name: "identical re-upload", args: append(up, "-p", "peerpass", dists),
-			want: []string{"skipped peer_proj-1.0-py3-none-any.whl: already on the index: already on the index with the same sha256", "summary: 2 skipped-existing"}, dontWant: []string{"different"}},
+			want: []string{"skipped peer_proj-1.0-py3-none-any.whl: already on the index with the same sha256", "summary: 2 skipped-existing"}, dontWant: []string{"different"}},
 		{name: "check URL of HTML only", args: []string{"publish", "--publish-url", root, "-u", "peer", "-p", "peerpass", "--check-url", srv.URL + "/simple/", dists},
 			want: []string{"check URL " + srv.URL + "/simple/: the index root", "summary: 2 skipped-existing"}},
 		{name: "check URL of the project page", args: []string{"publish", "--publish-url", root, "-u", "peer", "-p", "peerpass", "--check-url", srv.URL + "/simple/peer-proj/", dists},

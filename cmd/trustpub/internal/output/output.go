@@ -213,6 +213,9 @@ func (r *Renderer) FileDone(rep upload.FileReport) {
 		line = fmt.Sprintf("uploaded %s (%s in %s, %s)", rep.Name, formatBytes(rep.Size), elapsed.Round(time.Millisecond), rate(rep.Size, elapsed))
 	case upload.OutcomeSkippedExisting:
 		line = fmt.Sprintf("skipped %s: already on the index", rep.Name)
+		if strings.HasPrefix(rep.Note, "already on the index") {
+			line = "skipped " + rep.Name
+		}
 	case upload.OutcomeDryRun:
 		line = fmt.Sprintf("would upload %s (%s)", rep.Name, formatBytes(rep.Size))
 	case upload.OutcomeFailed:
