@@ -422,7 +422,7 @@ func (p *project) render() *renderedPage {
 			Meta     map[string]any `json:"meta"`
 			Name     string         `json:"name"`
 			Versions []string       `json:"versions"`
-		}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, name, versions})
+		}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, p.normalized, versions})
 		var j bytes.Buffer
 		j.Grow(len(files)*384 + len(head) + 512)
 		j.Write(head[:len(head)-1]) // without the closing brace
