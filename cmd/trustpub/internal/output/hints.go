@@ -52,6 +52,10 @@ func ErrorHint(err error) string {
 	if err == nil {
 		return ""
 	}
+	var ce *upload.CheckURLError
+	if errors.As(err, &ce) && ce.Reason == upload.CheckURLDerivedFailed {
+		return "give the index's simple-API URL with --check-url (or TRUSTPUB_CHECK_URL, UV_PUBLISH_CHECK_URL)"
+	}
 	return HintText(hintOf(err))
 }
 
