@@ -149,7 +149,7 @@ func TestRealIndexConflicts(t *testing.T) {
 	c2, _, _ := testClient(hs.URL + "/legacy/")
 	var posts int
 	c2.HTTPClient = &http.Client{Transport: countPosts{http.DefaultTransport, &posts}}
-	rep, err = Publish(context.Background(), c2, []*pydist.File{b}, PublishOptions{CheckURL: hs.URL + "/simple/"})
+	_, err = Publish(context.Background(), c2, []*pydist.File{b}, PublishOptions{CheckURL: hs.URL + "/simple/"})
 	var pe *PublishError
 	if !errors.As(err, &pe) || pe.Stage != StageCheck || posts != 0 || !strings.Contains(err.Error(), "different content") {
 		t.Fatalf("check-url: err %v posts %d", err, posts)
