@@ -15,48 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/testutil"
 	"github.com/trustpub/trustpub/internal/testutil/fakepypiserver"
 	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
 const clientToken = "pypi-clients-e2e-0123456789abcdef"
-
-// requireClient finds a Debian client tool: skipped when absent, a failure
-// under CI=true (.ci/run installs them).
-func requireClient(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil && len(args) > 0 {
-		err = exec.Command(p, args...).Run()
-	}
-	if err != nil {
-		msg := name + " is not usable (" + err.Error() + "); .ci/run installs it with apt-get (twine, flit, python3-poetry, python3-pip)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
-}
-
-// pyEnv is a clean environment for a Python client: a private HOME, no
-// keyring, no prompts, no line wrapping, reproducible builds.
-func pyEnv(home string, extra ...string) []string {
-	return append([]string{
-		"HOME=" + home,
-		"PATH=" + os.Getenv("PATH"),
-		"LANG=C.UTF-8",
-		"PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring",
-		"PIP_CONFIG_FILE=/dev/null",
-		"PIP_NO_INPUT=1",
-		"PIP_DISABLE_PIP_VERSION_CHECK=1",
-		"NO_COLOR=1",
-		"COLUMNS=1000",
-		"SOURCE_DATE_EPOCH=1700000000",
-		"POETRY_VIRTUALENVS_CREATE=false",
-		"POETRY_CACHE_DIR=" + filepath.Join(home, ".poetry-cache"),
-	}, extra...)
-}
 
 // runIn runs a program in dir with env and returns its combined output
 // and exit code.
@@ -102,24 +66,30 @@ type clientCase struct {
 	dontWant []string
 }
 
+// checkOutput fails the test unless out has every want and no dontWant.
+func checkOutput(t *testing.T, out string, want, dontWant []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	for _, w := range dontWant {
+		if strings.Contains(out, w) {
+			t.Errorf("output has %q:\n%s", w, out)
+		}
+	}
+}
+
 func runClientCases(t *testing.T, dir, tool string, base []string, cases []clientCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out, code := runIn(t, dir, pyEnv(dir, append(base, tc.env...)...), tool, tc.args...)
+			out, code := runIn(t, dir, testutil.PythonEnv(dir, append(base, tc.env...)...), tool, tc.args...)
 			if (code == 0) != (tc.wantCode == 0) {
 				t.Fatalf("exit %d, want %d:\n%s", code, tc.wantCode, out)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-			for _, w := range tc.dontWant {
-				if strings.Contains(out, w) {
-					t.Errorf("output has %q:\n%s", w, out)
-				}
-			}
+			checkOutput(t, out, tc.want, tc.dontWant)
 		})
 	}
 }
@@ -128,10 +98,10 @@ func runClientCases(t *testing.T, dir, tool string, base []string, cases []clien
 // `trustpub serve` (upload, identical re-upload, conflict, bad credential),
 // each user sees the index's reason, and pip installs what they uploaded.
 func TestThirdPartyClientsAgainstServe(t *testing.T) {
-	twine := requireClient(t, "twine", "--version")
-	flit := requireClient(t, "flit", "--version")
-	poetry := requireClient(t, "poetry", "--version")
-	python := requireClient(t, "/usr/bin/python3", "-m", "pip", "--version")
+	twine := testutil.RequireTool(t, "twine", "--version")
+	flit := testutil.RequireTool(t, "flit", "--version")
+	poetry := testutil.RequireTool(t, "poetry", "--version")
+	python := testutil.RequireTool(t, "/usr/bin/python3", "-m", "pip", "--version")
 	s := startServer(t, "--token-file", writeTokenFile(t, clientToken))
 	legacy := s.base + "/legacy/"
 	const alreadyThere = "File already exists ("
@@ -191,7 +161,7 @@ func TestThirdPartyClientsAgainstServe(t *testing.T) {
 					"[build-system]\nrequires = [\"poetry-core\"]\nbuild-backend = \"poetry.core.masonry.api\"\n",
 				"poetry_user/__init__.py": "\"\"\"" + doc + "\"\"\"\n",
 			})
-			if out, code := runIn(t, dir, pyEnv(dir), poetry, "build", "-n"); code != 0 {
+			if out, code := runIn(t, dir, testutil.PythonEnv(dir), poetry, "build", "-n"); code != 0 {
 				t.Fatalf("poetry build: %s", out)
 			}
 			return dir
@@ -216,7 +186,7 @@ func TestThirdPartyClientsAgainstServe(t *testing.T) {
 	t.Run("pip installs them", func(t *testing.T) {
 		dir := t.TempDir()
 		target := filepath.Join(dir, "site")
-		out, code := runIn(t, dir, pyEnv(dir), python, "-m", "pip", "install", "--no-deps", "--no-cache-dir", "--target", target, "--index-url", s.base+"/simple/", "twine-user", "flit-user", "poetry-user")
+		out, code := runIn(t, dir, testutil.PythonEnv(dir), python, "-m", "pip", "install", "--no-deps", "--no-cache-dir", "--target", target, "--index-url", s.base+"/simple/", "twine-user", "flit-user", "poetry-user")
 		if code != 0 {
 			t.Fatalf("pip install: %s", out)
 		}
@@ -273,16 +243,7 @@ func TestTrustpubAgainstPypiserver(t *testing.T) {
 			if r.code != tc.code {
 				t.Fatalf("exit %d, want %d:\n%s", r.code, tc.code, out)
 			}
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-			for _, w := range tc.dontWant {
-				if strings.Contains(out, w) {
-					t.Errorf("output has %q:\n%s", w, out)
-				}
-			}
+			checkOutput(t, out, tc.want, tc.dontWant)
 		})
 	}
 	if got := ps.Files(); len(got) != 2 {
@@ -314,11 +275,7 @@ func TestShortPasswordKeepsFileNames(t *testing.T) {
 // TestUploadWithCert: twine's --cert and TWINE_CERT trust a private CA for
 // the index (here `trustpub serve --tls-cert`).
 func TestUploadWithCert(t *testing.T) {
-	dir := t.TempDir()
-	certPEM, keyPEM := selfSignedCert(t)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, certPEM, 0o644)
-	os.WriteFile(keyFile, keyPEM, 0o600)
+	certFile, keyFile := writeCertFiles(t)
 	s := startServer(t, "--token-file", writeTokenFile(t, clientToken), "--tls-cert", certFile, "--tls-key", keyFile)
 	for i, tc := range []struct {
 		env  []string
