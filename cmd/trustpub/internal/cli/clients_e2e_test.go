@@ -183,14 +183,35 @@ func TestThirdPartyClientsAgainstServe(t *testing.T) {
 		})
 	})
 
+	t.Run("raw requests", func(t *testing.T) {
+		// A hand-written upload: the file part named after the open file,
+		// no Content-Type, fields repeated as a list of pairs.
+		dir := t.TempDir()
+		whl := disttest.BuildWheel(t, dir, "raw-user", "1.0", disttest.Options{})
+		script := `import hashlib, sys, requests
+digest = hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()
+data = [(":action", "file_upload"), ("protocol_version", "1"), ("metadata_version", "2.1"), ("name", "raw-user"),
+        ("version", "1.0"), ("filetype", "bdist_wheel"), ("pyversion", "py3"), ("sha256_digest", digest),
+        ("classifiers", "Programming Language :: Python"), ("classifiers", "Programming Language :: Python :: 3")]
+with open(sys.argv[1], "rb") as f:
+    r = requests.post(sys.argv[2], data=data, files={"content": f}, auth=("__token__", sys.argv[3]))
+print(r.status_code, r.reason)
+`
+		runClientCases(t, dir, python, nil, []clientCase{
+			{name: "upload", args: []string{"-c", script, whl, legacy, clientToken}, want: []string{"200 OK"}},
+			{name: "identical re-upload", args: []string{"-c", script, whl, legacy, clientToken}, want: []string{"200 OK"}},
+			{name: "bad credential", args: []string{"-c", script, whl, legacy, "pypi-wrong"}, want: []string{"403 " + badAuth}},
+		})
+	})
+
 	t.Run("pip installs them", func(t *testing.T) {
 		dir := t.TempDir()
 		target := filepath.Join(dir, "site")
-		out, code := runIn(t, dir, testutil.PythonEnv(dir), python, "-m", "pip", "install", "--no-deps", "--no-cache-dir", "--target", target, "--index-url", s.base+"/simple/", "twine-user", "flit-user", "poetry-user")
+		out, code := runIn(t, dir, testutil.PythonEnv(dir), python, "-m", "pip", "install", "--no-deps", "--no-cache-dir", "--target", target, "--index-url", s.base+"/simple/", "twine-user", "flit-user", "poetry-user", "raw-user")
 		if code != 0 {
 			t.Fatalf("pip install: %s", out)
 		}
-		for _, mod := range []string{"twine_user", "flit_user", "poetry_user"} {
+		for _, mod := range []string{"twine_user", "flit_user", "poetry_user", "raw_user"} {
 			if _, err := os.Stat(filepath.Join(target, mod, "__init__.py")); err != nil {
 				t.Errorf("%s not installed: %v\n%s", mod, err, out)
 			}

@@ -222,3 +222,19 @@ func TestDryRunLines(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }
+
+// TestQuietKeepsSummary: -q prints the one-line summary its help promises,
+// also when everything went well.
+func TestQuietKeepsSummary(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(Options{Out: &buf, Level: Quiet})
+	w := file("demo-1.0-py3-none-any.whl", 10)
+	r.Start("https://upload.example.org/legacy/", 1, false)
+	r.FileStarted(w)
+	done := upload.FileReport{Name: w.Filename.Raw, Size: 10, Outcome: upload.OutcomeUploaded}
+	r.FileDone(done)
+	r.Finish(&upload.Report{Files: []upload.FileReport{done}})
+	if buf.String() != "summary: 1 uploaded\n" {
+		t.Errorf("quiet output %q", buf.String())
+	}
+}
