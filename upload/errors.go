@@ -111,8 +111,9 @@ var spaceRun = regexp.MustCompile(`[ \t]*\n[ \t\n]*|[ \t]{2,}`)
 // servers cannot set it) the message is taken from, in order: the
 // X-PyPI-Error header (trustpub serve), a JSON body's message (Pyramid's
 // "code" "400 <message>", "message", "detail", an RFC 9457 problem's
-// "title: detail"), an HTML page's <pre> (pypiserver, Bottle) or, for other
-// bodies, the last non-empty line.
+// "title: detail", "error", Artifactory's "errors"[0].message), an HTML
+// page's <pre> (pypiserver, Bottle; an HTML page without one keeps the
+// standard phrase) or, for other bodies, the last non-empty line.
 func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	text := string(raw)
@@ -122,6 +123,9 @@ func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
 		Detail  json.RawMessage `json:"detail"`
 		Title   string          `json:"title"`
 		Error   json.RawMessage `json:"error"`
+		Errors  []struct {
+			Message string `json:"message"`
+		} `json:"errors"` // Artifactory
 	}
 	isJSON := (ct == "application/json" || strings.HasSuffix(ct, "+json")) && json.Unmarshal(raw, &js) == nil
 	jsonMsg := ""
@@ -136,6 +140,8 @@ func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
 			jsonMsg = detail
 		case jsonString(js.Error) != "":
 			jsonMsg = jsonString(js.Error)
+		case len(js.Errors) > 0 && js.Errors[0].Message != "":
+			jsonMsg = js.Errors[0].Message
 		case js.Title != "":
 			jsonMsg = js.Title
 		}

@@ -578,6 +578,13 @@ func TestServerMessage(t *testing.T) {
 		{"trustpub serve: X-PyPI-Error", "400 Bad Request", http.Header{"X-Pypi-Error": {exists}, "Content-Type": {"text/plain"}}, exists + "\n", exists, exists, true, ""},
 		{"Pyramid JSON (HTTP/2)", "400 Bad Request", http.Header{"Content-Type": {"application/json"}}, `{"message": "The server could not comply.\n\n` + exists + `", "code": "400 ` + exists + `", "title": "Bad Request"}`, exists, "could not comply", true, `"code"`},
 		{"plain body, last line", "403 Forbidden", http.Header{"Content-Type": {"text/plain"}}, "403 Forbidden\n\nAccess was denied to this resource.\n\nInvalid API Token: token is expired\n", "Invalid API Token: token is expired", "Access was denied", false, ""},
+		{"pypiserver 409 page", "409 Conflict", http.Header{"Content-Type": {"text/html; charset=UTF-8"}}, pypiserverPage("409 Conflict", "Package &#039;a-1.0.tar.gz&#039; already exists!\n  You may start server with `--overwrite` option."),
+			"Package 'a-1.0.tar.gz' already exists! You may start server with `--overwrite` option.", "Sorry, the requested URL", true, "background-color"},
+		{"pypiserver 403 page, empty <pre>", "403 Forbidden", http.Header{"Content-Type": {"text/html; charset=UTF-8"}}, pypiserverPage("403 Forbidden", ""), "Forbidden", "Error: 403 Forbidden", false, "<pre>"},
+		{"RFC 9457 problem", "403 Forbidden", http.Header{"Content-Type": {"application/problem+json"}}, `{"type":"about:blank","title":"Forbidden","status":403,"detail":"token lacks the upload scope"}`,
+			"Forbidden: token lacks the upload scope", "token lacks the upload scope", false, `"type"`},
+		{"JSON detail (FastAPI)", "400 Bad Request", http.Header{"Content-Type": {"application/json"}}, `{"detail":"File already exists"}`, "File already exists", "File already exists", true, `"detail"`},
+		{"Artifactory errors", "403 Forbidden", http.Header{"Content-Type": {"application/json"}}, `{"errors":[{"status":403,"message":"Not enough permissions to deploy"}]}`, "Not enough permissions to deploy", "Not enough permissions", false, `"status"`},
 		{"terminal escapes removed", "500 Internal Server Error", http.Header{"Content-Type": {"text/plain"}}, "boom \x1b[2J\x1b]0;title\x07", "boom ?[2J?]0;title?", "boom", false, "\x1b"},
 	}
 	for _, tt := range tests {
@@ -724,4 +731,13 @@ func TestStreamBodyClose(t *testing.T) {
 			t.Fatalf("a closed body reports a failure of its own: %v", err)
 		}
 	}
+}
+
+// pypiserverPage is Bottle's error page as pypiserver 2.4.1 sends it (the
+// body already HTML-escaped).
+func pypiserverPage(status, pre string) string {
+	return "\n    <!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n    <html>\n        <head>\n            <title>Error: " + status + "</title>\n" +
+		"            <style type=\"text/css\">\n              html {background-color: #eee; font-family: sans;}\n            </style>\n        </head>\n        <body>\n" +
+		"            <h1>Error: " + status + "</h1>\n            <p>Sorry, the requested URL <tt>&#039;http://127.0.0.1:18080/&#039;</tt>\n               caused an error:</p>\n" +
+		"            <pre>" + pre + "</pre>\n        </body>\n    </html>\n"
 }

@@ -97,5 +97,5 @@ type InsecureError struct {
 
 // Error implements error.
 func (e *InsecureError) Error() string {
-	return fmt.Sprintf("%s %q uses plain http: credentials are only sent over https (plain http is allowed to loopback addresses, and to hosts explicitly opted in); use %s", e.What, e.URL, e.HTTPS)
+	return fmt.Sprintf("%s %q uses plain http: credentials are only sent over https (plain http is allowed to loopback addresses only); use %s", e.What, e.URL, e.HTTPS)
 }
