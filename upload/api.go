@@ -256,10 +256,11 @@ type PublishOptions struct {
 	// SkipExisting treats "File already exists" (400) and 409 as skipped,
 	// as twine --skip-existing does.
 	SkipExisting bool
-	// CheckURL is a simple-API index URL (PEP 691 JSON). When set, each
-	// project's page is read before any upload: a file there with the same
-	// sha256 is skipped, with a different sha256 is an error before any
-	// byte is sent.
+	// CheckURL is a simple-API URL: the index root, or the page of the
+	// release's one project (see ClassifyCheckURL); PEP 691 JSON or PEP 503
+	// HTML. When set, each project's page is read before any upload: a file
+	// there with the same sha256 is skipped, with a different sha256 is an
+	// error before any byte is sent.
 	CheckURL string
 	// DryRun does every check and resolves credentials but sends no file.
 	DryRun bool
