@@ -238,3 +238,22 @@ func TestQuietKeepsSummary(t *testing.T) {
 		t.Errorf("quiet output %q", buf.String())
 	}
 }
+
+// TestJSONReportHint: a failed file's advice is in the JSON report as data
+// and as the printed wording.
+func TestJSONReportHint(t *testing.T) {
+	se := &upload.ServerError{StatusCode: 409, Reason: "exists", Hint: upload.Hint{Kind: upload.HintFileDiffers, SHA256Here: "aa", SHA256There: "bb"}}
+	rep := &upload.Report{Files: []upload.FileReport{{Name: "a.whl", Outcome: upload.OutcomeFailed, Err: se, Error: se.Error()}, {Name: "b.whl", Outcome: upload.OutcomeUploaded}}}
+	jr := NewJSONReport(rep, errors.New("failed"))
+	if h := jr.Files[0].Hint; h == nil || h.Kind != upload.HintFileDiffers || h.SHA256There != "bb" || !strings.Contains(jr.Files[0].Advice, "--skip-existing") {
+		t.Fatalf("hint %+v advice %q", h, jr.Files[0].Advice)
+	}
+	if jr.Files[1].Hint != nil {
+		t.Errorf("hint on a success")
+	}
+	var buf bytes.Buffer
+	WriteJSON(&buf, rep, errors.New("failed"))
+	if !strings.Contains(buf.String(), `"kind": "file-differs"`) {
+		t.Errorf("JSON:\n%s", buf.String())
+	}
+}
