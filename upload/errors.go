@@ -179,7 +179,8 @@ func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
 	if ct == "text/html" {
 		// An HTML page's message is its <pre>; the rest of the page is
 		// framing ("Sorry, the requested URL … caused an error:").
-		if strings.TrimSpace(htmlPre) != "" {
+		// Bottle shows an HTTPError without a body as <pre>None</pre>.
+		if pre := strings.TrimSpace(htmlPre); pre != "" && pre != "None" {
 			return cleanText(strings.Join(strings.Fields(htmlPre), " "), 1024), body
 		}
 		return reason, body

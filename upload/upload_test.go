@@ -580,7 +580,7 @@ func TestServerMessage(t *testing.T) {
 		{"plain body, last line", "403 Forbidden", http.Header{"Content-Type": {"text/plain"}}, "403 Forbidden\n\nAccess was denied to this resource.\n\nInvalid API Token: token is expired\n", "Invalid API Token: token is expired", "Access was denied", false, ""},
 		{"pypiserver 409 page", "409 Conflict", http.Header{"Content-Type": {"text/html; charset=UTF-8"}}, pypiserverPage("409 Conflict", "Package &#039;a-1.0.tar.gz&#039; already exists!\n  You may start server with `--overwrite` option."),
 			"Package 'a-1.0.tar.gz' already exists! You may start server with `--overwrite` option.", "Sorry, the requested URL", true, "background-color"},
-		{"pypiserver 403 page, empty <pre>", "403 Forbidden", http.Header{"Content-Type": {"text/html; charset=UTF-8"}}, pypiserverPage("403 Forbidden", ""), "Forbidden", "Error: 403 Forbidden", false, "<pre>"},
+		{"pypiserver 403 page, <pre>None</pre>", "403 Forbidden", http.Header{"Content-Type": {"text/html; charset=UTF-8"}}, pypiserverPage("403 Forbidden", "None"), "Forbidden", "Error: 403 Forbidden", false, "<pre>"},
 		{"RFC 9457 problem", "403 Forbidden", http.Header{"Content-Type": {"application/problem+json"}}, `{"type":"about:blank","title":"Forbidden","status":403,"detail":"token lacks the upload scope"}`,
 			"Forbidden: token lacks the upload scope", "token lacks the upload scope", false, `"type"`},
 		{"JSON detail (FastAPI)", "400 Bad Request", http.Header{"Content-Type": {"application/json"}}, `{"detail":"File already exists"}`, "File already exists", "File already exists", true, `"detail"`},

@@ -4,7 +4,9 @@
 // the PEP 503 HTML-only simple API with its fallback redirect, and file
 // downloads. pypiserver is not packaged by Debian, so CI cannot run it;
 // its answers were observed on loopback and read in its source
-// (pypiserver/_app.py and the Bottle error page template).
+// (pypiserver/_app.py and the Bottle error page template), and compared
+// with a real pypiserver 2.4.1 (waitress, Debian's Python 3.11) request by
+// request: status lines, the headers a client reads, and bodies agree.
 package fakepypiserver
 
 import (
@@ -71,7 +73,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method != http.MethodGet && r.Method != http.MethodHead:
 		s.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed.")
 	case p == "/simple" || p == "/packages" || (strings.HasPrefix(p, "/simple/") && strings.Count(p, "/") == 2 && !strings.HasSuffix(p, "/")):
-		http.Redirect(w, r, p+"/", http.StatusMovedPermanently)
+		redirect(w, r, p+"/", http.StatusMovedPermanently)
 	case p == "/simple/":
 		s.simpleIndex(w)
 	case strings.HasPrefix(p, "/simple/") && strings.Count(p, "/") == 3:
@@ -94,11 +96,11 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="pypi"`)
-		s.errorPage(w, r, http.StatusUnauthorized, "")
+		s.errorPage(w, r, http.StatusUnauthorized, noBody)
 		return
 	}
 	if user != s.User || pass != s.Password {
-		s.errorPage(w, r, http.StatusForbidden, "")
+		s.errorPage(w, r, http.StatusForbidden, noBody)
 		return
 	}
 	if err := r.ParseMultipartForm(64 << 20); err != nil {
@@ -137,7 +139,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request) {
 		}
 		f, err := fhs[0].Open()
 		if err != nil {
-			s.errorPage(w, r, http.StatusInternalServerError, "")
+			s.errorPage(w, r, http.StatusInternalServerError, noBody)
 			return
 		}
 		b, _ := io.ReadAll(f)
@@ -198,7 +200,7 @@ func (s *Server) simpleIndex(w http.ResponseWriter) {
 func (s *Server) simple(w http.ResponseWriter, r *http.Request, project string) {
 	norm := normalize(project)
 	if project != norm {
-		http.Redirect(w, r, "/simple/"+norm+"/", http.StatusMovedPermanently)
+		redirect(w, r, "/simple/"+norm+"/", http.StatusMovedPermanently)
 		return
 	}
 	s.mu.Lock()
@@ -218,10 +220,7 @@ func (s *Server) simple(w http.ResponseWriter, r *http.Request, project string) 
 	if len(names) == 0 {
 		if s.FallbackURL != "" {
 			// Bottle's redirect: 303 over HTTP/1.1.
-			w.Header().Set("Location", strings.TrimRight(s.FallbackURL, "/")+"/"+project+"/")
-			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-			w.Header().Set("Content-Length", "0")
-			w.WriteHeader(http.StatusSeeOther)
+			redirect(w, r, strings.TrimRight(s.FallbackURL, "/")+"/"+project+"/", http.StatusSeeOther)
 			return
 		}
 		s.errorPage(w, r, http.StatusNotFound, fmt.Sprintf("Not Found (%s does not exist)\n\n", norm))
@@ -237,15 +236,34 @@ func (s *Server) simple(w http.ResponseWriter, r *http.Request, project string) 
 	writeHTML(w, http.StatusOK, b.String())
 }
 
+// noBody is what Bottle's error page shows for an HTTPError raised
+// without a body (401, 403): Python's None.
+const noBody = "None"
+
+// redirect answers as Bottle's redirect does: an absolute Location, an
+// empty text/html body.
+func redirect(w http.ResponseWriter, r *http.Request, to string, code int) {
+	if strings.HasPrefix(to, "/") {
+		to = scheme(r) + "://" + r.Host + to
+	}
+	w.Header().Set("Location", to)
+	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(code)
+}
+
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}
+
 // errorPage writes Bottle's default error page, as pypiserver sends every
 // HTTPError.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, code int, body string) {
 	status := fmt.Sprintf("%d %s", code, http.StatusText(code))
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	url := scheme + "://" + r.Host + r.URL.RequestURI()
+	url := scheme(r) + "://" + r.Host + r.URL.RequestURI()
 	page := "\n    <!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n    <html>\n        <head>\n" +
 		"            <title>Error: " + esc(status) + "</title>\n" +
 		"            <style type=\"text/css\">\n              html {background-color: #eee; font-family: sans;}\n" +

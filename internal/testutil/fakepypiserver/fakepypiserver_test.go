@@ -42,3 +42,25 @@ func TestConflictPageBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthAnswers: 401 with the Basic challenge, 403 for a wrong
+// password, both Bottle pages showing None (observed: 707 and 701 bytes at
+// http://127.0.0.1:18080/).
+func TestAuthAnswers(t *testing.T) {
+	s := New("peer", "peerpass")
+	for _, tc := range []struct {
+		user, pass string
+		code, size int
+	}{{"", "", 401, 707}, {"peer", "nope", 403, 701}} {
+		req := httptest.NewRequest("POST", "http://127.0.0.1:18080/", nil)
+		if tc.user != "" {
+			req.SetBasicAuth(tc.user, tc.pass)
+		}
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		body := rec.Body.Bytes()
+		if rec.Code != tc.code || len(body) != tc.size || !bytes.Contains(body, []byte("<pre>None</pre>")) || (tc.code == 401) != (rec.Header().Get("WWW-Authenticate") == `Basic realm="pypi"`) {
+			t.Errorf("%d: got %d, %d bytes, %v\n%s", tc.code, rec.Code, len(body), rec.Header(), body)
+		}
+	}
+}
