@@ -38,7 +38,7 @@ func TestRefusalReasonInStatusLine(t *testing.T) {
 		{"bad credential", badAuth, "/legacy/", 403, "Invalid or non-existent authentication information."},
 		{"file exists", other.req(), "/legacy/", 400, "File already exists ('reason-1.0-py3-none-any.whl', with blake2_256 hash"},
 		{"no trailing slash", w.req(), "/legacy", 308, msgNoSlash},
-		{"non-ASCII in the message", unicodeName, "/legacy/", 400, "Invalid distribution file. WHEEL not found at réason"},
+		{"non-ASCII in the message", unicodeName, "/legacy/", 400, "Invalid project name: 'réason-2.0-py3-none-any'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
