@@ -158,7 +158,8 @@ func loadDists(w io.Writer, args []string, opts pydist.CheckOptions, strict bool
 			ok = append(ok, r.file)
 		}
 	}
-	return ok, problems, nil
+	ok, dup := sameNames(w, ok)
+	return ok, append(problems, dup...), nil
 }
 
 func orDefaultArgs(args []string) []string {
