@@ -68,7 +68,13 @@ func TestDownloadsReachSendfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	rl := &readFromListener{Listener: ln}
-	hs := &http.Server{Handler: ti.srv}
+	// served tells when the server is done with a request: its ReadFrom
+	// counts the bytes after the client may have read them all.
+	served := make(chan struct{}, 1)
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ti.srv.ServeHTTP(w, r)
+		served <- struct{}{}
+	})}
 	go hs.Serve(rl)
 	t.Cleanup(func() { hs.Close() })
 	base := "http://" + ln.Addr().String()
@@ -96,6 +102,7 @@ func TestDownloadsReachSendfile(t *testing.T) {
 			}
 			n, _ := io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
+			<-served
 			if resp.StatusCode/100 != 2 {
 				t.Fatalf("status %d", resp.StatusCode)
 			}

@@ -127,14 +127,16 @@ type renderedPage struct {
 // compressed form across renders, so that rebuilding a big page after an
 // upload compresses the one segment that changed.
 type lazyBody struct {
-	seed   maphash.Seed // the store's, for ETags
-	once   sync.Once
-	render func() []bodyPart
-	parts  []bodyPart
-	body   []byte
-	etag   string
-	gzOnce sync.Once // compressed on the first request that accepts gzip
-	gz     []byte
+	seed     maphash.Seed // the store's, for ETags
+	once     sync.Once
+	render   func() []bodyPart
+	parts    []bodyPart
+	size     int
+	etag     string
+	bodyOnce sync.Once
+	body     []byte
+	gzOnce   sync.Once // compressed on the first request that accepts gzip
+	gz       []byte
 }
 
 // bodyPart is a run of a page's bytes; seg is set for a run of file
@@ -144,22 +146,18 @@ type bodyPart struct {
 	seg *segment
 }
 
-// get renders the body (first call only) and returns it with its ETag: a
-// hash of the parts' hashes (64 bits of maphash, seeded per process: an
-// ETag only has to change when the body does).
-func (l *lazyBody) get() ([]byte, string) {
+// meta renders the parts (first call only) and returns the body's size and
+// its ETag: a hash of the parts' hashes (64 bits of maphash, seeded per
+// process: an ETag only has to change when the body does). The body itself
+// is put together only for a client that asks for it uncompressed (get).
+func (l *lazyBody) meta() (int, string) {
 	l.once.Do(func() {
 		l.parts = l.render()
 		l.render = nil // the snapshot it holds can go
-		n := 0
-		for _, p := range l.parts {
-			n += len(p.raw)
-		}
-		body := make([]byte, 0, n)
 		var h maphash.Hash
 		h.SetSeed(l.seed)
 		for _, p := range l.parts {
-			body = append(body, p.raw...)
+			l.size += len(p.raw)
 			var sum uint64
 			if p.seg != nil {
 				sum = p.seg.digest(l.seed)
@@ -168,10 +166,22 @@ func (l *lazyBody) get() ([]byte, string) {
 			}
 			h.Write(binary.LittleEndian.AppendUint64(nil, sum))
 		}
-		l.body = body
-		l.etag = `"` + strconv.FormatUint(h.Sum64(), 16) + "-" + strconv.Itoa(len(body)) + `"`
+		l.etag = `"` + strconv.FormatUint(h.Sum64(), 16) + "-" + strconv.Itoa(l.size) + `"`
 	})
-	return l.body, l.etag
+	return l.size, l.etag
+}
+
+// get returns the body (put together on the first call) and its ETag.
+func (l *lazyBody) get() ([]byte, string) {
+	size, etag := l.meta()
+	l.bodyOnce.Do(func() {
+		body := make([]byte, 0, size)
+		for _, p := range l.parts {
+			body = append(body, p.raw...)
+		}
+		l.body = body
+	})
+	return l.body, etag
 }
 
 // gzipped returns the body gzip-compressed (first call only): each part
@@ -180,7 +190,7 @@ func (l *lazyBody) get() ([]byte, string) {
 // concatenation, a final empty block and the trailer (RFC 1951 §3.2.3,
 // RFC 1952): one valid stream, as pigz writes them.
 func (l *lazyBody) gzipped() []byte {
-	body, _ := l.get()
+	size, _ := l.meta()
 	l.gzOnce.Do(func() {
 		deflated := make([][]byte, len(l.parts))
 		var g errgroup.Group
@@ -203,8 +213,12 @@ func (l *lazyBody) gzipped() []byte {
 			out = append(out, d...)
 		}
 		out = append(out, 0x03, 0x00) // final empty fixed-Huffman block
-		out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(body))
-		out = binary.LittleEndian.AppendUint32(out, uint32(len(body)))
+		var crc uint32
+		for _, p := range l.parts {
+			crc = crc32.Update(crc, crc32.IEEETable, p.raw)
+		}
+		out = binary.LittleEndian.AppendUint32(out, crc)
+		out = binary.LittleEndian.AppendUint32(out, uint32(size))
 		l.gz = out
 	})
 	return l.gz
@@ -375,11 +389,14 @@ func servePage(w http.ResponseWriter, r *http.Request, p *renderedPage) {
 	if mt == MediaTypeJSON {
 		lb = &p.json
 	}
-	body, etag := lb.get()
-	if len(body) >= minGzip && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	size, etag := lb.meta()
+	var body []byte
+	if size >= minGzip && acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		body = lb.gzipped()
 		etag = strings.TrimSuffix(etag, `"`) + `-gzip"`
 		w.Header().Set("Content-Encoding", "gzip")
+	} else {
+		body, _ = lb.get()
 	}
 	ct := mt
 	if mt == MediaTypeText {
