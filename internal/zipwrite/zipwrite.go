@@ -61,6 +61,7 @@ func raw(zw *zip.Writer, fh *zip.FileHeader, r io.Reader) error {
 		// CreateRaw writes the header as given; CreateHeader would derive
 		// the MS-DOS fields (2-second resolution) and an extended
 		// timestamp (to the second) from Modified. Both are written here.
+		//lint:ignore SA1019 CreateRaw writes these fields as given and never derives them from Modified
 		fh.ModifiedDate, fh.ModifiedTime = msDosTime(fh.Modified)
 		var ext [9]byte
 		binary.LittleEndian.PutUint16(ext[0:], 0x5455) // extended timestamp

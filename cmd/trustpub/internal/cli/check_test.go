@@ -98,6 +98,15 @@ func TestCheckAndPublishKnowTheIndexState(t *testing.T) {
 	if r := run(t, []string{"TRUSTPUB_TOKEN=pypi-x"}, "publish", "--publish-url", s.base+"/legacy/", first); r.code != 0 {
 		t.Fatalf("first publish: %d\n%s", r.code, r.stderr)
 	}
+	// Warnings are shown by publish and do not block it.
+	warned := t.TempDir()
+	disttest.BuildWheel(t, warned, "warned-pub", "1.0", disttest.Options{})
+	if r := run(t, []string{"TRUSTPUB_TOKEN=pypi-x"}, "publish", "--publish-url", s.base+"/legacy/", warned); r.code != 0 || !strings.Contains(r.stderr, "(description-content-type-missing)") {
+		t.Fatalf("publish with a warning: %d\n%s", r.code, r.stderr)
+	}
+	if got := projectFiles(t, s, "warned-pub"); len(got) != 1 {
+		t.Fatalf("the warned file was not uploaded: %v", got)
+	}
 	// Check against the index: the same file again is fine.
 	if r := run(t, nil, "check", "--check-url", s.base+"/simple/", first); r.code != 0 {
 		t.Fatalf("check of the published file: %d\n%s", r.code, r.stderr)
