@@ -26,11 +26,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/trustpub/trustpub/internal/release"
+	"github.com/trustpub/trustpub/internal/testutil"
 	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
@@ -55,33 +55,9 @@ func startIndex(t *testing.T, bin, config string) *index {
 	cfg := filepath.Join(dir, "index.toml")
 	os.WriteFile(cfg, []byte(config), 0o600)
 	ready := filepath.Join(dir, "ready")
-	logf, _ := os.Create(filepath.Join(dir, "serve.log"))
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--config", cfg, "--dev-issuer", "--ready-file", ready)
-	cmd.Stderr = logf
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-	})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if b, _ := os.ReadFile(ready); len(b) > 0 {
-			return &index{bin: bin, base: strings.TrimSpace(string(b))}
-		}
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "serve.log"))
-	t.Fatalf("trustpub serve did not start:\n%s", b)
-	return nil
+	return &index{bin: bin, base: testutil.StartServer(t, cmd, ready, nil).URL}
 }
 
 // devToken mints an OIDC token from the index's dev issuer.

@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/trustpub/trustpub/internal/release"
+	"github.com/trustpub/trustpub/internal/testutil"
 )
 
 var (
@@ -46,23 +47,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// requireTool returns the path of a tool the test needs (running it with
-// args first, when given, to see that it works), skipping the test when it
-// is missing, except under CI=true, where that fails the test.
+// requireTool is testutil.RequireTool with the way to install it here.
 func requireTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil && len(args) > 0 {
-		err = exec.Command(p, args...).Run()
-	}
-	if err != nil {
-		msg := fmt.Sprintf("%s %s is not usable (%v); .ci/run installs it with apt-get", name, strings.Join(args, " "), err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
+	return testutil.RequireTool(t, ".ci/run installs it with apt-get", name, args...)
 }
 
 // treeIsClean reports whether the checkout has no uncommitted changes.
