@@ -75,24 +75,11 @@ func (is *issuerServer) use(t testing.TB, key *rsa.PrivateKey) *devissuer.Issuer
 
 func (is *issuerServer) issuer() *devissuer.Issuer { return is.cur.Load() }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // index is a fake Warehouse: the real Endpoint over loopback.
 type index struct {
 	srv     *httptest.Server
 	v       *publisher.Verifier
-	clock   *clock
+	clock   *testutil.Clock
 	logs    *testutil.Buffer
 	mu      sync.Mutex
 	matches []*publisher.Match
@@ -100,7 +87,7 @@ type index struct {
 
 func newIndex(t *testing.T, cfg publisher.Config) *index {
 	t.Helper()
-	ix := &index{clock: &clock{t: time.Now()}, logs: &testutil.Buffer{}}
+	ix := &index{clock: testutil.NewClock(time.Now()), logs: &testutil.Buffer{}}
 	cfg.Now = ix.clock.Now
 	logger := slog.New(slog.NewTextHandler(ix.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Logger = logger
