@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -73,30 +74,7 @@ func (ix *index) devToken(t *testing.T, args ...string) string {
 // files returns the project's files on the index, filename → sha256.
 func (ix *index) files(t *testing.T, project string) map[string]string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", ix.base+"/simple/"+project+"/", nil)
-	req.Header.Set("Accept", "application/vnd.pypi.simple.v1+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return nil
-	}
-	var page struct {
-		Files []struct {
-			Filename string            `json:"filename"`
-			Hashes   map[string]string `json:"hashes"`
-		} `json:"files"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, f := range page.Files {
-		got[f.Filename] = f.Hashes["sha256"]
-	}
-	return got
+	return testutil.SimpleFiles(t, ix.base, project)
 }
 
 // fileHashes returns the .whl and .tar.gz files in dir, filename → sha256.
@@ -445,7 +423,7 @@ func TestReleaseWorkflowRehearsal(t *testing.T) {
 			want[name] = sum
 		}
 	}
-	if got := ix.files(t, "trustpub"); len(want) != len(release.Platforms()) || !mapsEqual(got, want) {
+	if got := ix.files(t, "trustpub"); len(want) != len(release.Platforms()) || !maps.Equal(got, want) {
 		t.Fatalf("the index has %v\nwant %v\njob output:\n%s", got, want, r.log.String())
 	}
 	for _, w := range []string{"trustpub: error", "sha256"} {
@@ -454,18 +432,6 @@ func TestReleaseWorkflowRehearsal(t *testing.T) {
 		}
 	}
 	t.Logf("job output:\n%s", r.log.String())
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestActionMapsEveryInput checks that action.yml hands every input to its
@@ -744,7 +710,7 @@ func TestGitLabComponent(t *testing.T) {
 			if !strings.Contains(string(out), "trustpub "+version+" (commit ") {
 				t.Errorf("the job did not run trustpub %s from the index:\n%s", version, out)
 			}
-			if got := tc.ix.files(t, "sample-component"); !mapsEqual(got, fileHashes(t, filepath.Join(work, "dist"))) {
+			if got := tc.ix.files(t, "sample-component"); !maps.Equal(got, fileHashes(t, filepath.Join(work, "dist"))) {
 				t.Fatalf("the index has %v\njob output:\n%s", got, out)
 			}
 		})
