@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/devissuer"
+	"github.com/trustpub/trustpub/devissuer/devissuertest"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/secret"
 
@@ -23,17 +24,9 @@ import (
 
 // Keys are slow to make; every test shares two.
 var (
-	keyA = sync.OnceValue(func() *rsa.PrivateKey { return mustKey() })
-	keyB = sync.OnceValue(func() *rsa.PrivateKey { return mustKey() })
+	keyA = devissuertest.Key
+	keyB = devissuertest.OtherKey
 )
-
-func mustKey() *rsa.PrivateKey {
-	k, err := devissuer.GenerateKey()
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
 
 // issuerServer is a dev issuer on loopback whose signing issuer can be
 // swapped (key rotation) and whose JWKS can be made to fail.
