@@ -10,6 +10,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -269,6 +270,7 @@ func TestRelease(t *testing.T) {
 	})
 }
 
+// zipMember returns the member name of the zip archive at path.
 func zipMember(t *testing.T, path, name string) []byte {
 	t.Helper()
 	zr, err := zip.OpenReader(path)
@@ -276,14 +278,11 @@ func zipMember(t *testing.T, path, name string) []byte {
 		t.Fatal(err)
 	}
 	defer zr.Close()
-	f, err := zr.Open(name)
+	b, err := fs.ReadFile(zr, name)
 	if err != nil {
 		t.Fatalf("%s: %v", filepath.Base(path), err)
 	}
-	defer f.Close()
-	var b bytes.Buffer
-	b.ReadFrom(f)
-	return b.Bytes()
+	return b
 }
 
 // TestReleaseRefuses checks the release's refusals, which come before any
