@@ -46,13 +46,8 @@ func (d *Detector) fetchGCPImpersonation(ctx context.Context, audience string) (
 	}
 
 	d.debug(ctx, "GCP: requesting access token")
-	metadata := strings.TrimRight(orDefault(d.GCPMetadataURL, DefaultGCPMetadataURL), "/")
-	tokenURL, err := mergeQuery(metadata+"/computeMetadata/v1/instance/service-accounts/default/token",
+	resp, err := d.fetchMetadata(ctx, "GCP: access token request", "token",
 		[2]string{"scopes", "https://www.googleapis.com/auth/cloud-platform"})
-	if err != nil {
-		return fail(fmt.Errorf("GCP: invalid metadata server URL %q: %w", metadata, err))
-	}
-	resp, err := d.fetch(ctx, "GCP: access token request", metadataRequest(tokenURL.String()))
 	if err != nil {
 		return fail(err)
 	}
@@ -114,13 +109,8 @@ func (d *Detector) fetchGCE(ctx context.Context, audience string) (string, error
 	}
 
 	d.debug(ctx, "GCP: requesting OIDC token")
-	metadata := strings.TrimRight(orDefault(d.GCPMetadataURL, DefaultGCPMetadataURL), "/")
-	u, err := mergeQuery(metadata+"/computeMetadata/v1/instance/service-accounts/default/identity",
+	resp, err := d.fetchMetadata(ctx, "GCP: OIDC token request", "identity",
 		[2]string{"audience", audience}, [2]string{"format", "full"})
-	if err != nil {
-		return fail(fmt.Errorf("GCP: invalid metadata server URL %q: %w", metadata, err))
-	}
-	resp, err := d.fetch(ctx, "GCP: OIDC token request", metadataRequest(u.String()))
 	if err != nil {
 		return fail(err)
 	}
@@ -130,10 +120,16 @@ func (d *Detector) fetchGCE(ctx context.Context, audience string) (string, error
 	return strings.TrimSpace(string(resp.body)), nil
 }
 
-// metadataRequest builds a GET to the metadata server, which answers only
-// requests that carry `Metadata-Flavor: Google`.
-func metadataRequest(u string) func(context.Context) (*http.Request, error) {
-	return newRequest(http.MethodGet, u, nil, "Metadata-Flavor", "Google")
+// fetchMetadata GETs path (with query) of the default service account
+// from the metadata server, which answers only requests that carry
+// `Metadata-Flavor: Google`.
+func (d *Detector) fetchMetadata(ctx context.Context, what, path string, query ...[2]string) (*response, error) {
+	metadata := strings.TrimRight(orDefault(d.GCPMetadataURL, DefaultGCPMetadataURL), "/")
+	u, err := mergeQuery(metadata+"/computeMetadata/v1/instance/service-accounts/default/"+path, query...)
+	if err != nil {
+		return nil, fmt.Errorf("GCP: invalid metadata server URL %q: %w", metadata, err)
+	}
+	return d.fetch(ctx, what, newRequest(http.MethodGet, u.String(), nil, "Metadata-Flavor", "Google"))
 }
 
 // stringField reads the non-empty string key of a JSON object answer, or

@@ -220,24 +220,23 @@ func fakeNumber(s string) string {
 
 // GitHubToken signs GitHubClaims(id) with this issuer as iss.
 func (i *Issuer) GitHubToken(id GitHubIdentity) (string, error) {
-	id.Issuer = i.url
-	if id.IssuedAt.IsZero() {
-		id.IssuedAt = i.now()
-	}
-	c, err := GitHubClaims(id)
-	if err != nil {
-		return "", err
-	}
-	return i.Sign(c)
+	return i.identityToken(&id.Issuer, &id.IssuedAt, func() (map[string]any, error) { return GitHubClaims(id) })
 }
 
 // GitLabToken signs GitLabClaims(id) with this issuer as iss.
 func (i *Issuer) GitLabToken(id GitLabIdentity) (string, error) {
-	id.Issuer = i.url
-	if id.IssuedAt.IsZero() {
-		id.IssuedAt = i.now()
+	return i.identityToken(&id.Issuer, &id.IssuedAt, func() (map[string]any, error) { return GitLabClaims(id) })
+}
+
+// identityToken signs the claims an identity makes once its issuer
+// (*issuer) is this one and its issue time (*issuedAt) is set, by default
+// to now.
+func (i *Issuer) identityToken(issuer *string, issuedAt *time.Time, claims func() (map[string]any, error)) (string, error) {
+	*issuer = i.url
+	if issuedAt.IsZero() {
+		*issuedAt = i.now()
 	}
-	c, err := GitLabClaims(id)
+	c, err := claims()
 	if err != nil {
 		return "", err
 	}

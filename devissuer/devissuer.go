@@ -264,19 +264,10 @@ func (i *Issuer) serveGitHubToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	id := *i.GitHub
-	id.Issuer = i.url
 	if aud := r.URL.Query().Get("audience"); aud != "" {
 		id.Audience = aud
 	}
-	if id.IssuedAt.IsZero() {
-		id.IssuedAt = i.now()
-	}
-	claims, err := GitHubClaims(id)
-	if err != nil {
-		jsonhttp.Write(w, http.StatusInternalServerError, map[string]any{"message": err.Error()})
-		return
-	}
-	tok, err := i.Sign(claims)
+	tok, err := i.GitHubToken(id)
 	if err != nil {
 		jsonhttp.Write(w, http.StatusInternalServerError, map[string]any{"message": err.Error()})
 		return

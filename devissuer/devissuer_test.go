@@ -2,7 +2,6 @@ package devissuer_test
 
 import (
 	"context"
-	"crypto/rsa"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -64,7 +63,7 @@ func TestVerifiesWithGoOIDC(t *testing.T) {
 			t.Fatalf("token %+v", idt)
 		}
 		// Another key's token with the same claims is refused.
-		other, err := devissuer.New(url, mustGenerate(t))
+		other, err := devissuer.New(url, devissuertest.OtherKey())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,15 +72,6 @@ func TestVerifiesWithGoOIDC(t *testing.T) {
 			t.Fatal("token of another key verified")
 		}
 	}
-}
-
-func mustGenerate(t *testing.T) *rsa.PrivateKey {
-	t.Helper()
-	k, err := devissuer.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 func TestRoutes(t *testing.T) {

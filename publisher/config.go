@@ -49,10 +49,11 @@ func (p Publishers) Warnings() []string {
 func (c Config) Validate() error {
 	kinds := map[string]string{}
 	for i, p := range c.Publishers.GitHub {
-		where := fmt.Sprintf("trusted publisher github[%d] (project %q)", i, p.Project)
+		where, err := publisherWhere("github", i, p.Project)
+		if err != nil {
+			return err
+		}
 		switch {
-		case strings.TrimSpace(p.Project) == "":
-			return fmt.Errorf("trusted publisher github[%d]: project is empty: set project = \"name-on-the-index\"", i)
 		case p.Owner == "":
 			return fmt.Errorf("%s: owner is empty: set owner to the GitHub user or organization that owns the repository", where)
 		case !githubNameRE.MatchString(p.Owner):
@@ -74,10 +75,11 @@ func (c Config) Validate() error {
 		}
 	}
 	for i, p := range c.Publishers.GitLab {
-		where := fmt.Sprintf("trusted publisher gitlab[%d] (project %q)", i, p.Project)
+		where, err := publisherWhere("gitlab", i, p.Project)
+		if err != nil {
+			return err
+		}
 		switch {
-		case strings.TrimSpace(p.Project) == "":
-			return fmt.Errorf("trusted publisher gitlab[%d]: project is empty: set project = \"name-on-the-index\"", i)
 		case p.Namespace == "":
 			return fmt.Errorf("%s: namespace is empty: set namespace to the GitLab group or user (subgroups as group/subgroup)", where)
 		case strings.HasPrefix(p.Namespace, "/") || strings.HasSuffix(p.Namespace, "/") || strings.Contains(p.Namespace, "//"):
@@ -112,17 +114,38 @@ func validIssuer(kinds map[string]string, iss, kind string) error {
 // checkPending refuses pending publishers when the index cannot say which
 // projects exist; NewVerifier runs it (a config file alone is valid).
 func (c Config) checkPending() error {
+	if c.ProjectExists != nil {
+		return nil
+	}
 	for i, p := range c.Publishers.GitHub {
-		if p.Pending && c.ProjectExists == nil {
-			return fmt.Errorf("trusted publisher github[%d] (project %q): pending publishers need the index to say which projects exist (Config.ProjectExists)", i, p.Project)
+		if p.Pending {
+			return needsProjectExists("github", i, p.Project)
 		}
 	}
 	for i, p := range c.Publishers.GitLab {
-		if p.Pending && c.ProjectExists == nil {
-			return fmt.Errorf("trusted publisher gitlab[%d] (project %q): pending publishers need the index to say which projects exist (Config.ProjectExists)", i, p.Project)
+		if p.Pending {
+			return needsProjectExists("gitlab", i, p.Project)
 		}
 	}
 	return nil
+}
+
+func needsProjectExists(kind string, i int, project string) error {
+	return fmt.Errorf("%s: pending publishers need the index to say which projects exist (Config.ProjectExists)", publisherName(kind, i, project))
+}
+
+// publisherWhere names publisher i of kind ("github") in errors, as
+// `trusted publisher github[2] (project "name")`, refusing an empty project.
+func publisherWhere(kind string, i int, project string) (string, error) {
+	if strings.TrimSpace(project) == "" {
+		return "", fmt.Errorf("trusted publisher %s[%d]: project is empty: set project = \"name-on-the-index\"", kind, i)
+	}
+	return publisherName(kind, i, project), nil
+}
+
+// publisherName names publisher i of kind in errors.
+func publisherName(kind string, i int, project string) string {
+	return fmt.Sprintf("trusted publisher %s[%d] (project %q)", kind, i, project)
 }
 
 func checkWorkflowFile(name string) error {
@@ -173,19 +196,31 @@ func orDefault(s, def string) string {
 	return s
 }
 
+// binding is what a publisher of every kind has besides its identity: the
+// environment it requires (if any), its issuer, and the projects it may
+// publish.
+type binding struct {
+	environment, issuer string
+	pending             bool
+	projects            []string
+}
+
+func (b *binding) bound() *binding { return b }
+
+// publisherKind is a *githubPublisher or a *gitlabPublisher.
+type publisherKind interface{ bound() *binding }
+
 // githubPublisher is one GitHub identity with all the projects configured
 // for it.
 type githubPublisher struct {
-	owner, ownerID, repo, workflow, environment, issuer string
-	pending                                             bool
-	projects                                            []string
+	owner, ownerID, repo, workflow string
+	binding
 }
 
 // gitlabPublisher is one GitLab identity with all its projects.
 type gitlabPublisher struct {
-	namespace, project, filepath, environment, issuer string
-	pending                                           bool
-	projects                                          []string
+	namespace, project, filepath string
+	binding
 }
 
 // groupPublishers merges configured publishers with the same identity into
@@ -196,34 +231,34 @@ func groupPublishers(ps Publishers) ([]*githubPublisher, []*gitlabPublisher) {
 	for i, p := range ps.GitHub {
 		g := &githubPublisher{
 			owner: p.Owner, ownerID: p.OwnerID, repo: p.Repository, workflow: p.Workflow,
-			environment: p.Environment, issuer: orDefault(p.Issuer, GitHubIssuer), pending: p.Pending,
+			binding: binding{environment: p.Environment, issuer: orDefault(p.Issuer, GitHubIssuer), pending: p.Pending},
 		}
-		key := strings.ToLower(strings.Join([]string{g.owner, g.repo, g.environment, g.issuer}, "\x00")) + "\x00" + g.workflow + "\x00" + g.ownerID + pendingKey(p.Pending, i)
-		if prev, ok := seen[key]; ok {
-			prev.projects = appendUnique(prev.projects, p.Project)
-			continue
-		}
-		g.projects = []string{p.Project}
-		seen[key] = g
-		gh = append(gh, g)
+		key := strings.ToLower(strings.Join([]string{g.owner, g.repo, g.environment, g.issuer}, "\x00")) + "\x00" + g.workflow + "\x00" + g.ownerID
+		gh = addGrouped(gh, seen, g, key+pendingKey(p.Pending, i), p.Project)
 	}
 	var gl []*gitlabPublisher
 	seenGL := map[string]*gitlabPublisher{}
 	for i, p := range ps.GitLab {
 		g := &gitlabPublisher{
 			namespace: p.Namespace, project: p.Repository, filepath: p.WorkflowFilepath,
-			environment: p.Environment, issuer: orDefault(p.Issuer, GitLabIssuer), pending: p.Pending,
+			binding: binding{environment: p.Environment, issuer: orDefault(p.Issuer, GitLabIssuer), pending: p.Pending},
 		}
-		key := strings.ToLower(g.namespace+"\x00"+g.project) + "\x00" + g.filepath + "\x00" + g.environment + "\x00" + g.issuer + pendingKey(p.Pending, i)
-		if prev, ok := seenGL[key]; ok {
-			prev.projects = appendUnique(prev.projects, p.Project)
-			continue
-		}
-		g.projects = []string{p.Project}
-		seenGL[key] = g
-		gl = append(gl, g)
+		key := strings.ToLower(g.namespace+"\x00"+g.project) + "\x00" + g.filepath + "\x00" + g.environment + "\x00" + g.issuer
+		gl = addGrouped(gl, seenGL, g, key+pendingKey(p.Pending, i), p.Project)
 	}
 	return gh, gl
+}
+
+// addGrouped adds project to the publisher seen under key, or else adds p,
+// publishing project, to list.
+func addGrouped[P publisherKind](list []P, seen map[string]P, p P, key, project string) []P {
+	if prev, ok := seen[key]; ok {
+		prev.bound().projects = appendUnique(prev.bound().projects, project)
+		return list
+	}
+	p.bound().projects = []string{project}
+	seen[key] = p
+	return append(list, p)
 }
 
 // pendingKey keeps every pending publisher on its own: a pending publisher

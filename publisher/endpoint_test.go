@@ -194,51 +194,40 @@ func TestGitHubRefusals(t *testing.T) {
 	iss := is.issuer()
 	base := "octo/sample/.github/workflows/release.yml@"
 	sha := strings.Repeat("ab", 20)
+	const notFound = "Publisher with matching claims was not found"
+	type gh = devissuer.GitHubIdentity
+	type claims = map[string]any
+	// Each case changes the identity (id) or the signed claims (c).
 	tests := []struct {
-		name  string
-		token func() string
-		code  string
-		desc  string
+		name   string
+		id     func(*gh)
+		c      func(claims)
+		reason string
 	}{
-		{"wrong repository", func() string {
-			return ghToken(t, iss, func(id *devissuer.GitHubIdentity) { id.Repository = "other" })
-		}, "invalid-publisher", "valid token, but no corresponding publisher (Publisher with matching claims was not found)"},
-		{"wrong owner id", func() string {
-			return ghToken(t, iss, func(id *devissuer.GitHubIdentity) { id.OwnerID = "1" })
-		}, "invalid-publisher", "valid token, but no corresponding publisher (Publisher with matching claims was not found)"},
-		{"wrong workflow", func() string {
-			return ghToken(t, iss, func(id *devissuer.GitHubIdentity) { id.Workflow = "ci.yml" })
-		}, "invalid-publisher", "valid token, but no corresponding publisher (Publisher with matching claims was not found)"},
-		{"no workflow file in job_workflow_ref", func() string {
-			return ghSigned(t, iss, func(c map[string]any) {
-				c["job_workflow_ref"] = "octo/sample/.github/workflows/release@refs/heads/main"
-			})
-		}, "invalid-publisher", "valid token, but no corresponding publisher (Could not job extract workflow filename from OIDC claims)"},
-		{"wrong environment", func() string {
-			return ghToken(t, iss, func(id *devissuer.GitHubIdentity) { id.Repository = "guarded"; id.Environment = "staging" })
-		}, "invalid-publisher", "valid token, but no corresponding publisher (Publisher with matching claims was not found)"},
-		{"missing environment", func() string {
-			return ghToken(t, iss, func(id *devissuer.GitHubIdentity) { id.Repository = "guarded" })
-		}, "invalid-publisher", "valid token, but no corresponding publisher (Publisher with matching claims was not found)"},
-		{"pull_request_target", func() string {
-			return ghToken(t, iss, func(id *devissuer.GitHubIdentity) { id.EventName = "pull_request_target" })
-		}, "invalid-publisher", "valid token, but no corresponding publisher (Publishing from a workflow invoked via 'pull_request_target' is not supported.)"},
-		{"missing event_name", func() string {
-			return ghSigned(t, iss, func(c map[string]any) { delete(c, "event_name") })
-		}, "invalid-publisher", "valid token, but no corresponding publisher (Missing claim 'event_name')"},
-		{"job_workflow_ref at another ref", func() string {
-			return ghSigned(t, iss, func(c map[string]any) { c["job_workflow_ref"] = base + "refs/heads/evil" })
-		}, "invalid-publisher", "valid token, but no corresponding publisher (The job_workflow_ref claim does not match, expecting one of ['" + base + sha + "', '" + base + "refs/tags/v1.0'], got '" + base + "refs/heads/evil')"},
-		{"empty ref and sha", func() string {
-			return ghSigned(t, iss, func(c map[string]any) { c["ref"] = ""; c["sha"] = "" })
-		}, "invalid-publisher", "valid token, but no corresponding publisher (The ref and sha claims are empty)"},
-		{"repository_owner differs", func() string {
-			return ghSigned(t, iss, func(c map[string]any) { c["repository_owner"] = "mallory" })
-		}, "invalid-publisher", "valid token, but no corresponding publisher (Check failed for required claim 'repository_owner')"},
+		{name: "wrong repository", id: func(id *gh) { id.Repository = "other" }, reason: notFound},
+		{name: "wrong owner id", id: func(id *gh) { id.OwnerID = "1" }, reason: notFound},
+		{name: "wrong workflow", id: func(id *gh) { id.Workflow = "ci.yml" }, reason: notFound},
+		{name: "no workflow file in job_workflow_ref", c: func(c claims) { c["job_workflow_ref"] = "octo/sample/.github/workflows/release@refs/heads/main" },
+			reason: "Could not job extract workflow filename from OIDC claims"},
+		{name: "wrong environment", id: func(id *gh) { id.Repository = "guarded"; id.Environment = "staging" }, reason: notFound},
+		{name: "missing environment", id: func(id *gh) { id.Repository = "guarded" }, reason: notFound},
+		{name: "pull_request_target", id: func(id *gh) { id.EventName = "pull_request_target" },
+			reason: "Publishing from a workflow invoked via 'pull_request_target' is not supported."},
+		{name: "missing event_name", c: func(c claims) { delete(c, "event_name") }, reason: "Missing claim 'event_name'"},
+		{name: "job_workflow_ref at another ref", c: func(c claims) { c["job_workflow_ref"] = base + "refs/heads/evil" },
+			reason: "The job_workflow_ref claim does not match, expecting one of ['" + base + sha + "', '" + base + "refs/tags/v1.0'], got '" + base + "refs/heads/evil'"},
+		{name: "empty ref and sha", c: func(c claims) { c["ref"] = ""; c["sha"] = "" }, reason: "The ref and sha claims are empty"},
+		{name: "repository_owner differs", c: func(c claims) { c["repository_owner"] = "mallory" }, reason: "Check failed for required claim 'repository_owner'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			wantRefusal(t, ix.exchange(t, tc.token()), tc.code, tc.desc)
+			var tok string
+			if tc.c != nil {
+				tok = ghSigned(t, iss, tc.c)
+			} else {
+				tok = ghToken(t, iss, tc.id)
+			}
+			wantRefusal(t, ix.exchange(t, tok), "invalid-publisher", "valid token, but no corresponding publisher ("+tc.reason+")")
 		})
 	}
 	t.Run("case-insensitive repository and environment", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -57,53 +58,48 @@ func requireClaims(claims map[string]any, names ...string) error {
 // findGitHub runs Warehouse's pending lookup, then the normal lookup, for
 // a GitHub-kind issuer.
 func (v *Verifier) findGitHub(ctx context.Context, claims map[string]any) (*Match, error) {
-	iss := str(claims, "iss")
-	try := func(pending bool) (*githubPublisher, error) {
-		if err := requireClaims(claims, "repository", "repository_owner", "repository_owner_id", "job_workflow_ref", "jti", "event_name", "ref", "sha"); err != nil {
-			return nil, err
-		}
-		p, err := v.lookupGitHub(claims, iss, pending)
-		if err != nil {
-			return nil, err
-		}
-		return p, v.verifyGitHub(p, claims, iss)
-	}
-	return resolve(ctx, v, claims, iss, v.hasPending(kindGitHub, iss), func(pending bool) (publisherInfo, error) {
-		p, err := try(pending)
-		if err != nil {
-			return publisherInfo{}, err
-		}
-		desc := fmt.Sprintf("GitHub %s/%s %s", p.owner, p.repo, p.workflow)
-		if p.environment != "" {
-			desc += " (environment " + p.environment + ")"
-		}
-		return publisherInfo{desc: desc, projects: p.projects, kind: kindGitHub, pending: p.pending}, nil
+	required := []string{"repository", "repository_owner", "repository_owner_id", "job_workflow_ref", "jti", "event_name", "ref", "sha"}
+	return findPublisher(ctx, v, claims, kindGitHub, v.github, required, v.lookupGitHub, v.verifyGitHub, func(p *githubPublisher) string {
+		return fmt.Sprintf("GitHub %s/%s %s", p.owner, p.repo, p.workflow)
 	})
 }
 
 // findGitLab is findGitHub for a GitLab-kind issuer.
 func (v *Verifier) findGitLab(ctx context.Context, claims map[string]any) (*Match, error) {
+	required := []string{"sub", "project_path", "ci_config_ref_uri", "jti", "ref_path", "sha"}
+	return findPublisher(ctx, v, claims, kindGitLab, v.gitlab, required, v.lookupGitLab, v.verifyGitLab, func(p *gitlabPublisher) string {
+		return fmt.Sprintf("GitLab %s/%s %s", p.namespace, p.project, p.filepath)
+	})
+}
+
+// findPublisher is the lookup of one kind of publisher among all (of that
+// kind): the required claims, lookup (which publisher the claims name),
+// verify (do the claims satisfy it), and describe (the publisher for
+// Match.Publisher, its environment added), through resolve.
+func findPublisher[P publisherKind](ctx context.Context, v *Verifier, claims map[string]any, kind string, all []P, required []string,
+	lookup func(claims map[string]any, iss string, pending bool) (P, error),
+	verify func(p P, claims map[string]any, iss string) error,
+	describe func(P) string,
+) (*Match, error) {
 	iss := str(claims, "iss")
-	try := func(pending bool) (*gitlabPublisher, error) {
-		if err := requireClaims(claims, "sub", "project_path", "ci_config_ref_uri", "jti", "ref_path", "sha"); err != nil {
-			return nil, err
+	hasPending := slices.ContainsFunc(all, func(p P) bool { return p.bound().pending && p.bound().issuer == iss })
+	return resolve(ctx, v, claims, iss, hasPending, func(pending bool) (publisherInfo, error) {
+		if err := requireClaims(claims, required...); err != nil {
+			return publisherInfo{}, err
 		}
-		p, err := v.lookupGitLab(claims, iss, pending)
-		if err != nil {
-			return nil, err
-		}
-		return p, v.verifyGitLab(p, claims, iss)
-	}
-	return resolve(ctx, v, claims, iss, v.hasPending(kindGitLab, iss), func(pending bool) (publisherInfo, error) {
-		p, err := try(pending)
+		p, err := lookup(claims, iss, pending)
 		if err != nil {
 			return publisherInfo{}, err
 		}
-		desc := fmt.Sprintf("GitLab %s/%s %s", p.namespace, p.project, p.filepath)
-		if p.environment != "" {
-			desc += " (environment " + p.environment + ")"
+		if err := verify(p, claims, iss); err != nil {
+			return publisherInfo{}, err
 		}
-		return publisherInfo{desc: desc, projects: p.projects, kind: kindGitLab, pending: p.pending}, nil
+		b := p.bound()
+		desc := describe(p)
+		if b.environment != "" {
+			desc += " (environment " + b.environment + ")"
+		}
+		return publisherInfo{desc: desc, projects: b.projects, kind: kind, pending: b.pending}, nil
 	})
 }
 
@@ -174,23 +170,6 @@ func numericTime(v any) time.Time {
 	return time.Unix(int64(sec), int64(frac*1e9))
 }
 
-func (v *Verifier) hasPending(kind, iss string) bool {
-	if kind == kindGitHub {
-		for _, p := range v.github {
-			if p.pending && p.issuer == iss {
-				return true
-			}
-		}
-		return false
-	}
-	for _, p := range v.gitlab {
-		if p.pending && p.issuer == iss {
-			return true
-		}
-	}
-	return false
-}
-
 func (v *Verifier) lookupGitHub(claims map[string]any, iss string, pending bool) (*githubPublisher, error) {
 	owner, name, ok := strings.Cut(str(claims, "repository"), "/")
 	if !ok {
@@ -209,20 +188,7 @@ func (v *Verifier) lookupGitHub(claims map[string]any, iss string, pending bool)
 			candidates = append(candidates, p)
 		}
 	}
-	env := str(claims, "environment")
-	if env != "" {
-		for _, p := range candidates {
-			if strings.EqualFold(p.environment, env) {
-				return p, nil
-			}
-		}
-	}
-	for _, p := range candidates {
-		if p.environment == "" {
-			return p, nil
-		}
-	}
-	return nil, errNotFound
+	return preferEnvironment(candidates, str(claims, "environment"), strings.EqualFold)
 }
 
 func (v *Verifier) verifyGitHub(p *githubPublisher, claims map[string]any, iss string) error {
@@ -283,20 +249,7 @@ func (v *Verifier) lookupGitLab(claims map[string]any, iss string, pending bool)
 			candidates = append(candidates, p)
 		}
 	}
-	env := str(claims, "environment")
-	if env != "" {
-		for _, p := range candidates {
-			if p.environment == env {
-				return p, nil
-			}
-		}
-	}
-	for _, p := range candidates {
-		if p.environment == "" {
-			return p, nil
-		}
-	}
-	return nil, errNotFound
+	return preferEnvironment(candidates, str(claims, "environment"), func(a, b string) bool { return a == b })
 }
 
 func (v *Verifier) verifyGitLab(p *gitlabPublisher, claims map[string]any, iss string) error {
@@ -330,6 +283,26 @@ func (v *Verifier) verifyGitLab(p *gitlabPublisher, claims map[string]any, iss s
 		return checkFailed("optional", "environment")
 	}
 	return nil
+}
+
+// preferEnvironment is Warehouse's choice among the publishers matching a
+// token: the one requiring the token's environment env (compared with
+// same), else one requiring none.
+func preferEnvironment[P publisherKind](candidates []P, env string, same func(a, b string) bool) (P, error) {
+	if env != "" {
+		for _, p := range candidates {
+			if same(p.bound().environment, env) {
+				return p, nil
+			}
+		}
+	}
+	for _, p := range candidates {
+		if p.bound().environment == "" {
+			return p, nil
+		}
+	}
+	var none P
+	return none, errNotFound
 }
 
 // issuerHost is the issuer URL without its scheme, as GitLab writes it at

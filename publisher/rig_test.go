@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/trustpub/trustpub/devissuer"
+	"github.com/trustpub/trustpub/devissuer/devissuertest"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/secret"
 
@@ -23,17 +24,9 @@ import (
 
 // Keys are slow to make; every test shares two.
 var (
-	keyA = sync.OnceValue(func() *rsa.PrivateKey { return mustKey() })
-	keyB = sync.OnceValue(func() *rsa.PrivateKey { return mustKey() })
+	keyA = devissuertest.Key
+	keyB = devissuertest.OtherKey
 )
-
-func mustKey() *rsa.PrivateKey {
-	k, err := devissuer.GenerateKey()
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
 
 // issuerServer is a dev issuer on loopback whose signing issuer can be
 // swapped (key rotation) and whose JWKS can be made to fail.
@@ -75,24 +68,11 @@ func (is *issuerServer) use(t testing.TB, key *rsa.PrivateKey) *devissuer.Issuer
 
 func (is *issuerServer) issuer() *devissuer.Issuer { return is.cur.Load() }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // index is a fake Warehouse: the real Endpoint over loopback.
 type index struct {
 	srv     *httptest.Server
 	v       *publisher.Verifier
-	clock   *clock
+	clock   *testutil.Clock
 	logs    *testutil.Buffer
 	mu      sync.Mutex
 	matches []*publisher.Match
@@ -100,7 +80,7 @@ type index struct {
 
 func newIndex(t *testing.T, cfg publisher.Config) *index {
 	t.Helper()
-	ix := &index{clock: &clock{t: time.Now()}, logs: &testutil.Buffer{}}
+	ix := &index{clock: testutil.NewClock(time.Now()), logs: &testutil.Buffer{}}
 	cfg.Now = ix.clock.Now
 	logger := slog.New(slog.NewTextHandler(ix.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Logger = logger

@@ -16,13 +16,20 @@ import (
 
 // Key returns an RSA signing key made once per test binary: generating a
 // 2048-bit key takes long enough that each test should not make its own.
-var Key = sync.OnceValue(func() *rsa.PrivateKey {
+var Key = sync.OnceValue(mustGenerateKey)
+
+// OtherKey returns a second key made once per test binary, never Key: for
+// tests of key rotation and of tokens signed by a key the verifier does not
+// know.
+var OtherKey = sync.OnceValue(mustGenerateKey)
+
+func mustGenerateKey() *rsa.PrivateKey {
 	k, err := devissuer.GenerateKey()
 	if err != nil {
 		panic(err)
 	}
 	return k
-})
+}
 
 // Serve starts an issuer signing with key on a loopback server, closed
 // when the test ends, and returns it; its URL is the server's.

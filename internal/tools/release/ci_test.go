@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,11 +27,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/trustpub/trustpub/internal/release"
+	"github.com/trustpub/trustpub/internal/testutil"
 	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
@@ -55,33 +56,9 @@ func startIndex(t *testing.T, bin, config string) *index {
 	cfg := filepath.Join(dir, "index.toml")
 	os.WriteFile(cfg, []byte(config), 0o600)
 	ready := filepath.Join(dir, "ready")
-	logf, _ := os.Create(filepath.Join(dir, "serve.log"))
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--config", cfg, "--dev-issuer", "--ready-file", ready)
-	cmd.Stderr = logf
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-	})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if b, _ := os.ReadFile(ready); len(b) > 0 {
-			return &index{bin: bin, base: strings.TrimSpace(string(b))}
-		}
-	}
-	b, _ := os.ReadFile(filepath.Join(dir, "serve.log"))
-	t.Fatalf("trustpub serve did not start:\n%s", b)
-	return nil
+	return &index{bin: bin, base: testutil.StartServer(t, cmd, ready, nil).URL}
 }
 
 // devToken mints an OIDC token from the index's dev issuer.
@@ -97,30 +74,7 @@ func (ix *index) devToken(t *testing.T, args ...string) string {
 // files returns the project's files on the index, filename → sha256.
 func (ix *index) files(t *testing.T, project string) map[string]string {
 	t.Helper()
-	req, _ := http.NewRequest("GET", ix.base+"/simple/"+project+"/", nil)
-	req.Header.Set("Accept", "application/vnd.pypi.simple.v1+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		return nil
-	}
-	var page struct {
-		Files []struct {
-			Filename string            `json:"filename"`
-			Hashes   map[string]string `json:"hashes"`
-		} `json:"files"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, f := range page.Files {
-		got[f.Filename] = f.Hashes["sha256"]
-	}
-	return got
+	return testutil.SimpleFiles(t, ix.base, project)
 }
 
 // fileHashes returns the .whl and .tar.gz files in dir, filename → sha256.
@@ -469,7 +423,7 @@ func TestReleaseWorkflowRehearsal(t *testing.T) {
 			want[name] = sum
 		}
 	}
-	if got := ix.files(t, "trustpub"); len(want) != len(release.Platforms()) || !mapsEqual(got, want) {
+	if got := ix.files(t, "trustpub"); len(want) != len(release.Platforms()) || !maps.Equal(got, want) {
 		t.Fatalf("the index has %v\nwant %v\njob output:\n%s", got, want, r.log.String())
 	}
 	for _, w := range []string{"trustpub: error", "sha256"} {
@@ -478,18 +432,6 @@ func TestReleaseWorkflowRehearsal(t *testing.T) {
 		}
 	}
 	t.Logf("job output:\n%s", r.log.String())
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestActionMapsEveryInput checks that action.yml hands every input to its
@@ -768,7 +710,7 @@ func TestGitLabComponent(t *testing.T) {
 			if !strings.Contains(string(out), "trustpub "+version+" (commit ") {
 				t.Errorf("the job did not run trustpub %s from the index:\n%s", version, out)
 			}
-			if got := tc.ix.files(t, "sample-component"); !mapsEqual(got, fileHashes(t, filepath.Join(work, "dist"))) {
+			if got := tc.ix.files(t, "sample-component"); !maps.Equal(got, fileHashes(t, filepath.Join(work, "dist"))) {
 				t.Fatalf("the index has %v\njob output:\n%s", got, out)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"testing"
 
 	"github.com/trustpub/trustpub/internal/release"
+	"github.com/trustpub/trustpub/internal/testutil"
 )
 
 var (
@@ -46,23 +48,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// requireTool returns the path of a tool the test needs (running it with
-// args first, when given, to see that it works), skipping the test when it
-// is missing, except under CI=true, where that fails the test.
+// requireTool is testutil.RequireTool with the way to install it here.
 func requireTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil && len(args) > 0 {
-		err = exec.Command(p, args...).Run()
-	}
-	if err != nil {
-		msg := fmt.Sprintf("%s %s is not usable (%v); .ci/run installs it with apt-get", name, strings.Join(args, " "), err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
+	return testutil.RequireTool(t, ".ci/run installs it with apt-get", name, args...)
 }
 
 // treeIsClean reports whether the checkout has no uncommitted changes.
@@ -281,6 +270,7 @@ func TestRelease(t *testing.T) {
 	})
 }
 
+// zipMember returns the member name of the zip archive at path.
 func zipMember(t *testing.T, path, name string) []byte {
 	t.Helper()
 	zr, err := zip.OpenReader(path)
@@ -288,14 +278,11 @@ func zipMember(t *testing.T, path, name string) []byte {
 		t.Fatal(err)
 	}
 	defer zr.Close()
-	f, err := zr.Open(name)
+	b, err := fs.ReadFile(zr, name)
 	if err != nil {
 		t.Fatalf("%s: %v", filepath.Base(path), err)
 	}
-	defer f.Close()
-	var b bytes.Buffer
-	b.ReadFrom(f)
-	return b.Bytes()
+	return b
 }
 
 // TestReleaseRefuses checks the release's refusals, which come before any
