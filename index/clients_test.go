@@ -20,7 +20,7 @@ import (
 
 func requireTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	return testutil.RequireTool(t, name, args...)
+	return testutil.RequireTool(t, ".ci/run installs it with apt-get (twine, flit, python3-poetry, python3-pip)", name, args...)
 }
 
 // clientEnv is a clean environment for a Python client: no user config,

@@ -98,10 +98,10 @@ func runClientCases(t *testing.T, dir, tool string, base []string, cases []clien
 // `trustpub serve` (upload, identical re-upload, conflict, bad credential),
 // each user sees the index's reason, and pip installs what they uploaded.
 func TestThirdPartyClientsAgainstServe(t *testing.T) {
-	twine := testutil.RequireTool(t, "twine", "--version")
-	flit := testutil.RequireTool(t, "flit", "--version")
-	poetry := testutil.RequireTool(t, "poetry", "--version")
-	python := testutil.RequireTool(t, "/usr/bin/python3", "-m", "pip", "--version")
+	twine := testutil.RequireTool(t, ".ci/run installs it with apt-get (twine, flit, python3-poetry, python3-pip)", "twine", "--version")
+	flit := testutil.RequireTool(t, ".ci/run installs it with apt-get (twine, flit, python3-poetry, python3-pip)", "flit", "--version")
+	poetry := testutil.RequireTool(t, ".ci/run installs it with apt-get (twine, flit, python3-poetry, python3-pip)", "poetry", "--version")
+	python := testutil.RequireTool(t, ".ci/run installs it with apt-get (twine, flit, python3-poetry, python3-pip)", "/usr/bin/python3", "-m", "pip", "--version")
 	s := startServer(t, "--token-file", writeTokenFile(t, clientToken))
 	legacy := s.base + "/legacy/"
 	const alreadyThere = "File already exists ("

@@ -1,0 +1,24 @@
+package testutil
+
+import "os"
+
+// PythonEnv is a clean environment for a Python client tool: home as
+// HOME, no user configuration, no keyring, no prompts, no colours, no line
+// wrapping, and reproducible builds; extra entries are appended.
+func PythonEnv(home string, extra ...string) []string {
+	return append([]string{
+		"HOME=" + home,
+		"PATH=" + os.Getenv("PATH"),
+		"LANG=C.UTF-8",
+		"PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring",
+		"PIP_CONFIG_FILE=/dev/null",
+		"PIP_NO_INPUT=1",
+		"PIP_DISABLE_PIP_VERSION_CHECK=1",
+		"TWINE_NON_INTERACTIVE=1",
+		"NO_COLOR=1",
+		"COLUMNS=1000",
+		"SOURCE_DATE_EPOCH=1700000000",
+		"POETRY_VIRTUALENVS_CREATE=false",
+		"POETRY_CACHE_DIR=" + home + "/.poetry-cache",
+	}, extra...)
+}
