@@ -1,0 +1,267 @@
+package devsigstore
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
+)
+
+// Audience is the audience Fulcio requires of identity tokens.
+const Audience = "sigstore"
+
+// gRPC status codes Fulcio's REST gateway answers with.
+const (
+	grpcInvalidArgument = 3
+	grpcInternal        = 13
+	grpcUnauthenticated = 16
+)
+
+// signingCertRequest is Fulcio's v2 CreateSigningCertificate body (the
+// public-key form, which sigstore-go sends).
+type signingCertRequest struct {
+	PublicKeyRequest struct {
+		PublicKey struct {
+			Algorithm string `json:"algorithm"`
+			Content   string `json:"content"`
+		} `json:"publicKey"`
+		ProofOfPossession string `json:"proofOfPossession"`
+	} `json:"publicKeyRequest"`
+}
+
+// fulcioError writes an error as Fulcio's gateway does: a JSON status with
+// the gRPC code and message.
+func fulcioError(w http.ResponseWriter, status, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]any{"code": code, "message": msg, "details": []any{}})
+}
+
+// handleSigningCert is POST /fulcio/api/v2/signingCert.
+func (s *Sigstore) handleSigningCert(w http.ResponseWriter, r *http.Request) {
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || raw == "" {
+		fulcioError(w, http.StatusUnauthorized, grpcUnauthenticated, "There was an error processing the identity token")
+		return
+	}
+	claims, iss, err := s.verifyToken(r, strings.TrimSpace(raw))
+	if err != nil {
+		fulcioError(w, http.StatusUnauthorized, grpcUnauthenticated, "There was an error processing the identity token: "+err.Error())
+		return
+	}
+	var req signingCertRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		fulcioError(w, http.StatusBadRequest, grpcInvalidArgument, "The request body is not a CreateSigningCertificateRequest: "+err.Error())
+		return
+	}
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey([]byte(req.PublicKeyRequest.PublicKey.Content))
+	if err != nil {
+		fulcioError(w, http.StatusBadRequest, grpcInvalidArgument, "The public key supplied in the request could not be parsed")
+		return
+	}
+	if err := cryptoutils.ValidatePubKey(pub); err != nil {
+		fulcioError(w, http.StatusBadRequest, grpcInvalidArgument, "The public key supplied in the request is invalid: "+err.Error())
+		return
+	}
+	// Proof of possession: the key's signature over the token's subject.
+	sub, _ := claims["sub"].(string)
+	pop, err := base64.StdEncoding.DecodeString(req.PublicKeyRequest.ProofOfPossession)
+	if err != nil || !verifyPoP(pub, sub, pop) {
+		fulcioError(w, http.StatusBadRequest, grpcInvalidArgument, "The signature supplied in the request could not be verified")
+		return
+	}
+	leaf, err := s.issue(pub, claims, iss)
+	if err != nil {
+		fulcioError(w, http.StatusBadRequest, grpcInvalidArgument, "The identity token cannot be turned into a certificate: "+err.Error())
+		return
+	}
+	chain := []string{
+		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.caCert.Raw})),
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"signedCertificateEmbeddedSct": map[string]any{"chain": map[string]any{"certificates": chain}},
+	})
+}
+
+func verifyPoP(pub crypto.PublicKey, sub string, sig []byte) bool {
+	v, err := signature.LoadVerifier(pub, crypto.SHA256)
+	if err != nil {
+		return false
+	}
+	return v.VerifySignature(bytes.NewReader(sig), strings.NewReader(sub)) == nil
+}
+
+// verifyToken checks the token's signature with its issuer's keys, its
+// audience ("sigstore") and times, and returns its claims.
+func (s *Sigstore) verifyToken(r *http.Request, raw string) (map[string]any, Issuer, error) {
+	// The issuer is read from the unverified payload only to pick the keys.
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return nil, Issuer{}, fmt.Errorf("not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, Issuer{}, fmt.Errorf("malformed JWT payload")
+	}
+	var unverified struct {
+		Iss string `json:"iss"`
+	}
+	if err := json.Unmarshal(payload, &unverified); err != nil {
+		return nil, Issuer{}, fmt.Errorf("malformed JWT payload")
+	}
+	iss, ok := s.issuers[unverified.Iss]
+	if !ok {
+		return nil, Issuer{}, fmt.Errorf("issuer %q is not trusted by this certificate authority", unverified.Iss)
+	}
+	v := oidc.NewVerifier(iss.URL, &oidc.StaticKeySet{PublicKeys: iss.Keys}, &oidc.Config{
+		ClientID: Audience, Now: s.now, SupportedSigningAlgs: []string{oidc.RS256, oidc.ES256},
+	})
+	tok, err := v.Verify(r.Context(), raw)
+	if err != nil {
+		return nil, Issuer{}, err
+	}
+	var claims map[string]any
+	if err := tok.Claims(&claims); err != nil {
+		return nil, Issuer{}, err
+	}
+	return claims, iss, nil
+}
+
+// issue makes the leaf certificate for pub with the SAN and extensions
+// Fulcio derives from a CI token of iss's kind.
+func (s *Sigstore) issue(pub crypto.PublicKey, claims map[string]any, iss Issuer) ([]byte, error) {
+	san, exts, err := ciExtensions(claims, iss)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(san)
+	if err != nil {
+		return nil, fmt.Errorf("SAN %q: %w", san, err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	tmpl := &x509.Certificate{
+		SerialNumber:    serial,
+		NotBefore:       now,
+		NotAfter:        now.Add(certLifetime),
+		KeyUsage:        x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:     []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+		URIs:            []*url.URL{u},
+		ExtraExtensions: exts,
+	}
+	return x509.CreateCertificate(rand.Reader, tmpl, s.caCert, pub, s.caKey)
+}
+
+func str(claims map[string]any, name string) string {
+	switch v := claims[name].(type) {
+	case string:
+		return v
+	case float64:
+		return fmt.Sprint(int64(v))
+	}
+	return ""
+}
+
+// ciExtensions is Fulcio's mapping of GitHub Actions and GitLab CI claims
+// to the SAN URI and the 1.3.6.1.4.1.57264.1.8-22 extensions.
+func ciExtensions(c map[string]any, iss Issuer) (string, []pkix.Extension, error) {
+	var san string
+	var vals []oidValue
+	switch iss.Kind {
+	case GitHub:
+		const gh = "https://github.com"
+		for _, n := range []string{"job_workflow_ref", "repository", "workflow_ref", "sha", "ref"} {
+			if str(c, n) == "" {
+				return "", nil, fmt.Errorf("the token has no %s claim", n)
+			}
+		}
+		san = gh + "/" + str(c, "job_workflow_ref")
+		vals = []oidValue{
+			{certificate.OIDBuildSignerURI, san},
+			{certificate.OIDBuildSignerDigest, str(c, "job_workflow_sha")},
+			{certificate.OIDRunnerEnvironment, str(c, "runner_environment")},
+			{certificate.OIDSourceRepositoryURI, gh + "/" + str(c, "repository")},
+			{certificate.OIDSourceRepositoryDigest, str(c, "sha")},
+			{certificate.OIDSourceRepositoryRef, str(c, "ref")},
+			{certificate.OIDSourceRepositoryIdentifier, str(c, "repository_id")},
+			{certificate.OIDSourceRepositoryOwnerURI, gh + "/" + str(c, "repository_owner")},
+			{certificate.OIDSourceRepositoryOwnerIdentifier, str(c, "repository_owner_id")},
+			{certificate.OIDBuildConfigURI, gh + "/" + str(c, "workflow_ref")},
+			{certificate.OIDBuildConfigDigest, str(c, "workflow_sha")},
+			{certificate.OIDBuildTrigger, str(c, "event_name")},
+			{certificate.OIDRunInvocationURI, gh + "/" + str(c, "repository") + "/actions/runs/" + str(c, "run_id") + "/attempts/" + str(c, "run_attempt")},
+			{certificate.OIDSourceRepositoryVisibilityAtSigning, str(c, "repository_visibility")},
+		}
+	case GitLab:
+		for _, n := range []string{"ci_config_ref_uri", "project_path", "sha", "ref_path"} {
+			if str(c, n) == "" {
+				return "", nil, fmt.Errorf("the token has no %s claim", n)
+			}
+		}
+		// The instance's URL is its issuer; ci_config_ref_uri is written
+		// without the scheme.
+		server := strings.TrimSuffix(iss.URL, "/")
+		scheme, _, _ := strings.Cut(server, "://")
+		config := scheme + "://" + str(c, "ci_config_ref_uri")
+		san = config
+		vals = []oidValue{
+			{certificate.OIDBuildSignerURI, config},
+			{certificate.OIDBuildSignerDigest, str(c, "ci_config_sha")},
+			{certificate.OIDRunnerEnvironment, str(c, "runner_environment")},
+			{certificate.OIDSourceRepositoryURI, server + "/" + str(c, "project_path")},
+			{certificate.OIDSourceRepositoryDigest, str(c, "sha")},
+			{certificate.OIDSourceRepositoryRef, str(c, "ref_path")},
+			{certificate.OIDSourceRepositoryIdentifier, str(c, "project_id")},
+			{certificate.OIDSourceRepositoryOwnerURI, server + "/" + str(c, "namespace_path")},
+			{certificate.OIDSourceRepositoryOwnerIdentifier, str(c, "namespace_id")},
+			{certificate.OIDBuildConfigURI, config},
+			{certificate.OIDBuildConfigDigest, str(c, "ci_config_sha")},
+			{certificate.OIDBuildTrigger, str(c, "pipeline_source")},
+			{certificate.OIDRunInvocationURI, server + "/" + str(c, "project_path") + "/-/jobs/" + str(c, "job_id")},
+			{certificate.OIDSourceRepositoryVisibilityAtSigning, str(c, "project_visibility")},
+		}
+	}
+	exts := []pkix.Extension{}
+	issV2, err := asn1.MarshalWithParams(iss.URL, "utf8")
+	if err != nil {
+		return "", nil, err
+	}
+	exts = append(exts, pkix.Extension{Id: certificate.OIDIssuerV2, Value: issV2})
+	for _, v := range vals {
+		if v.value == "" {
+			continue
+		}
+		b, err := asn1.MarshalWithParams(v.value, "utf8")
+		if err != nil {
+			return "", nil, err
+		}
+		exts = append(exts, pkix.Extension{Id: v.oid, Value: b})
+	}
+	return san, exts, nil
+}
+
+type oidValue struct {
+	oid   asn1.ObjectIdentifier
+	value string
+}
