@@ -312,6 +312,7 @@ type jsonFile struct {
 	Size           int64        `json:"size"`
 	UploadTime     string       `json:"upload-time"`
 	Yanked         bool         `json:"yanked"`
+	Provenance     string       `json:"provenance,omitempty"` // PEP 740 Integrity API URL
 }
 
 // jsonHashes is a PEP 691 hashes object (sha256 only).
@@ -361,6 +362,10 @@ func (r *record) fragments() (htmlFrag, jsonFrag []byte) {
 			h.WriteString(r.MetadataSHA256)
 			h.WriteString(`"`)
 			jf.CoreMetadata = coreMetadata(r.MetadataSHA256)
+		}
+		if r.ProvenanceSHA256 != "" {
+			jf.Provenance = provenanceURL(r)
+			h.WriteString(` data-provenance="` + html.EscapeString(jf.Provenance) + `"`)
 		}
 		h.WriteString(">")
 		h.WriteString(html.EscapeString(r.Filename))

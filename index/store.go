@@ -58,6 +58,10 @@ type record struct {
 	Comment        string    `json:"comment,omitempty"`
 	Uploader       string    `json:"uploader,omitempty"` // token name, never the token
 
+	// ProvenanceSHA256 is the digest of the file's PEP 740 provenance
+	// ({filename}.provenance, see provenance.go); empty: none.
+	ProvenanceSHA256 string `json:"provenance_sha256,omitempty"`
+
 	fragOnce           sync.Once // guards the two cached fragments below
 	htmlFrag, jsonFrag []byte    // simple API entries, see fragments
 }
@@ -185,8 +189,10 @@ func (s *store) load() error {
 					// upload was never answered, so it is not stored.
 					s.removeOrphan(filepath.Join(pdir, n))
 					s.removeOrphan(filepath.Join(pdir, rec.Filename+metadataSuffix))
+					s.removeOrphan(filepath.Join(pdir, rec.Filename+provenanceSuffix))
 					continue
 				}
+				s.checkProvenance(pdir, rec)
 				if err := s.repairMetadata(pdir, rec); err != nil {
 					// The file itself is intact: serve it without a
 					// metadata file rather than refuse to start.
@@ -195,8 +201,9 @@ func (s *store) load() error {
 					rec.MetadataSHA256, rec.MetadataBlake2 = "", ""
 				}
 				s.insert(rec, false)
-			case strings.HasSuffix(n, metadataSuffix):
-				if !names[strings.TrimSuffix(n, metadataSuffix)+recordSuffix] {
+			case strings.HasSuffix(n, metadataSuffix), strings.HasSuffix(n, provenanceSuffix):
+				base := strings.TrimSuffix(strings.TrimSuffix(n, metadataSuffix), provenanceSuffix)
+				if !names[base+recordSuffix] {
 					s.removeOrphan(filepath.Join(pdir, n))
 				}
 			default:
@@ -427,11 +434,12 @@ func (s *store) release(r *reservation, stored bool) {
 // step is a few renames and one directory fsync.
 type staged struct {
 	metaTmp, recTmp string
+	provTmp         string // provenance (provenance.go), fsynced; "" for none
 }
 
 // remove deletes staged files that were not committed.
 func (st *staged) remove() {
-	for _, p := range []string{st.metaTmp, st.recTmp} {
+	for _, p := range []string{st.metaTmp, st.recTmp, st.provTmp} {
 		if p != "" {
 			os.Remove(p)
 		}
@@ -511,6 +519,14 @@ func (s *store) commitFile(tmpPath string, st *staged, rec *record) (err error) 
 			return fmt.Errorf("storing metadata: %w", err)
 		}
 		st.metaTmp = ""
+		placed = append(placed, p)
+	}
+	if st.provTmp != "" {
+		p := filepath.Join(pdir, rec.Filename+provenanceSuffix)
+		if err := placeFile(st.provTmp, p); err != nil {
+			return fmt.Errorf("storing provenance: %w", err)
+		}
+		st.provTmp = ""
 		placed = append(placed, p)
 	}
 	p := filepath.Join(pdir, rec.Filename)
