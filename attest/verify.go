@@ -86,8 +86,20 @@ func ParseTrustedRoot(b []byte) (*root.TrustedRoot, error) {
 	return root.NewTrustedRootFromJSON(b)
 }
 
-// NewVerifier returns a Verifier for the trusted material.
-func NewVerifier(tm root.TrustedMaterial) (*Verifier, error) {
+// TrustedMaterial is a Sigstore trusted root (sigstore-go's), as
+// LoadTrustedRoot and devsigstore return.
+type TrustedMaterial = root.TrustedMaterial
+
+// NewVerifier returns a Verifier for the trusted material; several roots
+// are trusted together.
+func NewVerifier(roots ...TrustedMaterial) (*Verifier, error) {
+	if len(roots) == 0 {
+		return nil, errors.New("attest: no trusted root")
+	}
+	var tm root.TrustedMaterial = roots[0]
+	if len(roots) > 1 {
+		tm = root.TrustedMaterialCollection(roots)
+	}
 	opts := []verify.VerifierOption{verify.WithTransparencyLog(1), verify.WithIntegratedTimestamps(1)}
 	if len(tm.CTLogs()) > 0 {
 		opts = append(opts, verify.WithSignedCertificateTimestamps(1))

@@ -260,6 +260,10 @@ type PublishOptions struct {
 	DryRun bool
 	// Observer receives progress events; nil ignores them.
 	Observer Observer
+	// Attestations, when set, gives the value of a file's "attestations"
+	// form field (PEP 740: a JSON array of attestation objects, see package
+	// pep740), or nil to send none. The caller checks them before Publish.
+	Attestations func(f *pydist.File) []byte
 }
 
 // DefaultConcurrency is the number of files sent at once by default. Each

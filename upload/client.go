@@ -197,6 +197,11 @@ func ParsePublishURL(raw string) (*url.URL, error) {
 // (nil ignores them). The Result's digests are filled whenever the file was
 // read to the end, even when an error is returned.
 func (c *Client) UploadObserved(ctx context.Context, f *pydist.File, obs Observer) (Result, error) {
+	return c.upload(ctx, f, obs, nil)
+}
+
+// upload is UploadObserved with extra form fields sent after the metadata.
+func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer, extra []formField) (Result, error) {
 	if obs == nil {
 		obs = NopObserver{}
 	}
@@ -210,6 +215,7 @@ func (c *Client) UploadObserved(ctx context.Context, f *pydist.File, obs Observe
 	if err != nil {
 		return res, err
 	}
+	fields = append(fields, extra...)
 	st, err := os.Stat(f.Path)
 	if err != nil {
 		return res, fmt.Errorf("reading %s: %w", f.Path, err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustpub/trustpub/devsigstore"
 	"github.com/trustpub/trustpub/index"
 	"github.com/trustpub/trustpub/secret"
 )
@@ -27,6 +28,10 @@ type serveCmd struct {
 	TLSKey      string `name:"tls-key" placeholder:"FILE" help:"Private key for --tls-cert (PEM)."`
 	ReadyFile   string `name:"ready-file" placeholder:"FILE" help:"Write the server's base URL to FILE once it is listening (for scripts)."`
 	LogFormat   string `name:"log-format" enum:"text,json" default:"text" help:"Request log format on stderr (text, json)."`
+
+	SigstoreTrustedRoot string `name:"sigstore-trusted-root" placeholder:"FILE" help:"Sigstore trusted root (JSON) to verify PEP 740 attestations of trusted-publishing uploads with (with --dev-issuer, the dev Sigstore's is trusted too)."`
+
+	devSigstore *devsigstore.Sigstore `kong:"-"`
 }
 
 func (c *serveCmd) Run(ctx context.Context, a *App) error {
@@ -66,6 +71,7 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 		if err := mountDevIssuer(mux, c.Data, base); err != nil {
 			return err
 		}
+		mountDevSigstore(mux, c.devSigstore)
 	}
 
 	hs := &http.Server{
@@ -87,7 +93,7 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 	for _, w := range opts.Publishers.Warnings() {
 		logger.Warn(w)
 	}
-	logger.Info("serving", "url", base, "upload", base+"/legacy/", "simple", base+"/simple/", "data", c.Data, "dev_issuer", c.DevIssuer)
+	logger.Info("serving", "url", base, "upload", base+"/legacy/", "simple", base+"/simple/", "data", c.Data, "dev_issuer", c.DevIssuer, "attestations", opts.Attestations != nil)
 	if c.ReadyFile != "" {
 		if err := writeFileAtomic(c.ReadyFile, []byte(base+"\n")); err != nil {
 			return usageErr("--ready-file: %w", err)
@@ -144,6 +150,14 @@ func (c *serveCmd) options(a *App, base string, logger *slog.Logger) (index.Opti
 		if err := trustDevIssuer(&opts, base); err != nil {
 			return opts, err
 		}
+		ds, err := newDevSigstore(c.Data, base)
+		if err != nil {
+			return opts, err
+		}
+		c.devSigstore = ds
+	}
+	if err := c.attestationVerifier(&opts, c.devSigstore); err != nil {
+		return opts, err
 	}
 	return opts, nil
 }
