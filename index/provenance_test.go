@@ -330,3 +330,49 @@ func TestAcceptable(t *testing.T) {
 		}
 	}
 }
+
+// TestProvenanceAfterCrash: load removes a provenance file whose upload
+// never got its record, and serves a file whose provenance file is missing
+// or damaged without provenance, saying so in the log.
+func TestProvenanceAfterCrash(t *testing.T) {
+	dir := t.TempDir()
+	r := newAttestRig(t, dir)
+	var files []string
+	for _, v := range []string{"1.0", "2.0"} {
+		f := wheel(t, "gl-demo", v, disttest.Options{})
+		a := r.sign(t, r.gitlabToken(t, "sigstore", "gl-demo", ".gitlab-ci.yml"), f.filename, sha256Hex(f.data))
+		req := f.req().set("attestations", attestField(a))
+		req.auth = basic("__token__", r.mint(t, r.gitlabToken(t, "pypi", "gl-demo", ".gitlab-ci.yml")))
+		if code, body, _ := req.send(t, r.url+"/legacy/"); code != 200 {
+			t.Fatalf("upload: %d %s", code, body)
+		}
+		files = append(files, f.filename)
+	}
+	r.http.Close()
+	r.srv.Close()
+	pdir := filepath.Join(dir, "index", "projects", "gl-demo")
+	orphan := filepath.Join(pdir, "gl_demo-9.0-py3-none-any.whl"+provenanceSuffix)
+	if err := os.WriteFile(orphan, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(pdir, files[0]+provenanceSuffix))
+	os.WriteFile(filepath.Join(pdir, files[1]+provenanceSuffix), []byte(`{"version":1,"attestation_bundles":[]}`), 0o644)
+
+	ti := newTestIndexAt(t, filepath.Join(dir, "index"), nil)
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Errorf("orphan provenance file kept: %v", err)
+	}
+	for i, f := range files {
+		resp, body := get(t, ti.url+"/integrity/gl-demo/"+[]string{"1.0", "2.0"}[i]+"/"+f+"/provenance", "")
+		if resp.StatusCode != 404 || !strings.Contains(string(body), "No provenance available for "+f) {
+			t.Errorf("%s: %d %s", f, resp.StatusCode, body)
+		}
+	}
+	if n := strings.Count(ti.logs.String(), "serving a file without its provenance"); n != 2 {
+		t.Errorf("%d log lines about lost provenance:\n%s", n, ti.logs)
+	}
+	_, body := get(t, ti.url+"/simple/gl-demo/", MediaTypeJSON)
+	if bytes.Contains(body, []byte("provenance")) {
+		t.Errorf("simple page still links provenance: %s", body)
+	}
+}

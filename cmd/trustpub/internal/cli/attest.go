@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/trustpub/trustpub/ambient"
 	"github.com/trustpub/trustpub/attest"
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
@@ -186,6 +188,9 @@ func fileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// signConcurrency is how many files are signed at once.
+const signConcurrency = 4
+
 // foundAttestation is an attestation file beside a dist.
 type foundAttestation struct {
 	path, kind string
@@ -266,7 +271,23 @@ func (c *publishCmd) attestations(ctx context.Context, a *App, t Target, files [
 			return nil, err
 		}
 	}
-	for _, f := range files {
+	// Signing waits on Fulcio once and Rekor once per file: a few at once.
+	signed := make([][]byte, len(files))
+	if signer != nil {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(signConcurrency)
+		for i, f := range files {
+			g.Go(func() error {
+				raw, err := signFile(gctx, signer, f)
+				signed[i] = raw
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, a.attestFailure(err)
+		}
+	}
+	for i, f := range files {
 		var list []json.RawMessage
 		for _, fa := range found[f.Path] {
 			if sign && fa.kind == "publish" {
@@ -274,12 +295,8 @@ func (c *publishCmd) attestations(ctx context.Context, a *App, t Target, files [
 			}
 			list = append(list, fa.raw)
 		}
-		if signer != nil {
-			raw, err := signFile(ctx, signer, f)
-			if err != nil {
-				return nil, a.attestFailure(err)
-			}
-			list = append(list, raw)
+		if signed[i] != nil {
+			list = append(list, signed[i])
 		}
 		if len(list) == 0 {
 			continue
