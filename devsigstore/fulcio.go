@@ -3,7 +3,11 @@ package devsigstore
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -75,8 +79,8 @@ func (s *Sigstore) handleSigningCert(w http.ResponseWriter, r *http.Request) {
 		fulcioError(w, http.StatusBadRequest, grpcInvalidArgument, "The public key supplied in the request could not be parsed")
 		return
 	}
-	if err := cryptoutils.ValidatePubKey(pub); err != nil {
-		fulcioError(w, http.StatusBadRequest, grpcInvalidArgument, "The public key supplied in the request is invalid: "+err.Error())
+	if !supportedKey(pub) {
+		fulcioError(w, http.StatusBadRequest, grpcInvalidArgument, "The public key supplied in the request is invalid: use ECDSA P-256/P-384, Ed25519 or RSA of at least 2048 bits")
 		return
 	}
 	// Proof of possession: the key's signature over the token's subject.
@@ -99,6 +103,20 @@ func (s *Sigstore) handleSigningCert(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{
 		"signedCertificateEmbeddedSct": map[string]any{"chain": map[string]any{"certificates": chain}},
 	})
+}
+
+// supportedKey is Fulcio's key policy: ECDSA on P-256 or P-384, Ed25519,
+// RSA of 2048 bits or more.
+func supportedKey(pub crypto.PublicKey) bool {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		return k.Curve == elliptic.P256() || k.Curve == elliptic.P384()
+	case ed25519.PublicKey:
+		return true
+	case *rsa.PublicKey:
+		return k.N.BitLen() >= 2048
+	}
+	return false
 }
 
 func verifyPoP(pub crypto.PublicKey, sub string, sig []byte) bool {
