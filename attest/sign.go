@@ -2,10 +2,14 @@ package attest
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -161,6 +165,21 @@ func (s *Signer) Sign(ctx context.Context, filename, sha256Hex string) (*pep740.
 		return nil, &SignError{Step: "bundle", File: filename, Err: err}
 	}
 	return a, nil
+}
+
+// SignFile is Sign for the distribution file at path, uploaded as
+// filename: it reads the file for its sha256.
+func (s *Signer) SignFile(ctx context.Context, path, filename string) (*pep740.Attestation, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &SignError{Step: "reading the file", File: filename, Err: err}
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, &SignError{Step: "reading the file", File: filename, Err: err}
+	}
+	return s.Sign(ctx, filename, hex.EncodeToString(h.Sum(nil)))
 }
 
 // certificate returns the run's key and a certificate for it valid for at

@@ -376,3 +376,43 @@ func TestProvenanceAfterCrash(t *testing.T) {
 		t.Errorf("simple page still links provenance: %s", body)
 	}
 }
+
+func TestAttestIdentity(t *testing.T) {
+	cases := []struct {
+		name   string
+		m      publisher.Match
+		want   string // Publisher as JSON, "" for nil
+		server string
+	}{
+		{"github", publisher.Match{Kind: "github", Issuer: "https://token.actions.githubusercontent.com", Claims: map[string]any{
+			"repository": "Octo/Repo", "job_workflow_ref": "Octo/Repo/.github/workflows/release.yaml@refs/tags/v1", "environment": "pypi"}},
+			`{"kind":"GitHub","repository":"Octo/Repo","workflow":"release.yaml","environment":"pypi"}`, "https://github.com"},
+		{"github reusable workflow names the called file", publisher.Match{Kind: "github", Issuer: "https://token.actions.githubusercontent.com", Claims: map[string]any{
+			"repository": "octo/repo", "job_workflow_ref": "octo/shared/.github/workflows/publish.yml@refs/heads/main"}},
+			`{"kind":"GitHub","repository":"octo/repo","workflow":"publish.yml","environment":null}`, "https://github.com"},
+		{"gitlab nested config", publisher.Match{Kind: "gitlab", Issuer: "https://gitlab.com", Claims: map[string]any{
+			"project_path": "group/sub/proj", "ci_config_ref_uri": "gitlab.com/group/sub/proj//ci/release.yml@refs/heads/main"}},
+			`{"kind":"GitLab","repository":"group/sub/proj","workflow_filepath":"ci/release.yml","environment":null}`, "https://gitlab.com"},
+		{"github without job_workflow_ref", publisher.Match{Kind: "github", Claims: map[string]any{"repository": "o/r"}}, "", ""},
+		{"gitlab without ci_config_ref_uri", publisher.Match{Kind: "gitlab", Claims: map[string]any{"project_path": "g/p"}}, "", ""},
+		{"another kind", publisher.Match{Kind: "activestate"}, "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id := attestIdentity(&c.m)
+			if c.want == "" {
+				if id != nil {
+					t.Fatalf("identity %+v, want none", id)
+				}
+				return
+			}
+			if id == nil {
+				t.Fatal("no identity")
+			}
+			b, _ := json.Marshal(id.Publisher)
+			if string(b) != c.want || id.Server != c.server || id.Issuer != c.m.Issuer {
+				t.Errorf("identity %s server %s issuer %s", b, id.Server, id.Issuer)
+			}
+		})
+	}
+}

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,30 +160,13 @@ func (a *App) attestFailure(err error) error {
 	return fmt.Errorf("signing attestations failed (nothing was uploaded): %w", err)
 }
 
-// signFile hashes f and signs its publish attestation, as JSON.
+// signFile signs f's publish attestation, as JSON.
 func signFile(ctx context.Context, s *attest.Signer, f *pydist.File) ([]byte, error) {
-	sha, err := fileSHA256(f.Path)
-	if err != nil {
-		return nil, err
-	}
-	att, err := s.Sign(ctx, f.Filename.Raw, sha)
+	att, err := s.SignFile(ctx, f.Path, f.Filename.Raw)
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(att)
-}
-
-func fileSHA256(path string) (string, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer fh.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, fh); err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // signConcurrency is how many files are signed at once.
@@ -306,6 +287,9 @@ func (c *publishCmd) attestations(ctx context.Context, a *App, t Target, files [
 			return nil, withCode(ExitCheck, fmt.Errorf("%s: %w: remove attestation files beside it", f.Path, err))
 		}
 		fields[f.Path] = b
+	}
+	if sign && c.DryRun && c.Verbose {
+		fmt.Fprintf(a.Stderr, "dry run: a publish attestation would be signed for each of %d file(s)\n", len(files))
 	}
 	if signer != nil && !c.Quiet {
 		fmt.Fprintf(a.Stderr, "signed publish attestations for %d file(s) with Sigstore at %s\n", len(files), signer.Services().FulcioURL)
