@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -231,4 +232,44 @@ func TestAttestationFilesChecked(t *testing.T) {
 func sha256Hex(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// download saves url's body to a file and returns its path.
+func download(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	p := filepath.Join(t.TempDir(), filepath.Base(url))
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestPrivateSigstoreInstance: a private Sigstore instance (here another
+// server's dev Sigstore) given by files: the publisher signs with its
+// signing configuration, and an index that trusts only its trusted root
+// (--sigstore-trusted-root, no --dev-issuer) verifies.
+func TestPrivateSigstoreInstance(t *testing.T) {
+	ca := startServer(t, "--dev-issuer")
+	cfg := strings.NewReplacer(`workflow_filepath = ".gitlab-ci.yml"`,
+		`workflow_filepath = ".gitlab-ci.yml"`+"\nissuer = \""+ca.base+"/_/dev-issuer/gitlab\"").Replace(attestConfig)
+	cfg = cfg[:strings.Index(cfg, "[[publishers.github]]")]
+	s := startServer(t, "--config", writeConfig(t, cfg), "--sigstore-trusted-root", download(t, ca.base+"/_/dev-sigstore/trusted_root.json"))
+	dists := sampleDists(t, "hello-attest", "5.0.0")
+	env := []string{"GITLAB_CI=true",
+		"PYPI_ID_TOKEN=" + devToken(t, ca, "--gitlab", "example-group/hello"),
+		"SIGSTORE_ID_TOKEN=" + devToken(t, ca, "--gitlab", "example-group/hello", "--audience", "sigstore")}
+	r := run(t, env, "publish", "--publish-url", s.base+"/legacy/", "--sigstore-signing-config", download(t, ca.base+"/_/dev-sigstore/signing_config.json"), dists)
+	if r.code != 0 {
+		t.Fatalf("publish: exit %d\n%s", r.code, r.stderr)
+	}
+	checkProvenance(t, s, dists, "5.0.0", "GitLab")
 }
