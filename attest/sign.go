@@ -132,6 +132,7 @@ type SignError struct {
 	Err  error
 }
 
+// Error implements error.
 func (e *SignError) Error() string {
 	if e.File == "" {
 		return fmt.Sprintf("attestation: %s: %v", e.Step, e.Err)
@@ -139,6 +140,7 @@ func (e *SignError) Error() string {
 	return fmt.Sprintf("attestation for %s: %s: %v", e.File, e.Step, e.Err)
 }
 
+// Unwrap returns the step's own error.
 func (e *SignError) Unwrap() error { return e.Err }
 
 // Sign returns the publish attestation of the distribution file named
@@ -215,6 +217,7 @@ func (s *Signer) certificate(ctx context.Context) (*sign.EphemeralKeypair, []byt
 // certificate already obtained for the keypair.
 type fixedCertificate []byte
 
+// GetCertificate implements sign.CertificateProvider.
 func (f fixedCertificate) GetCertificate(context.Context, sign.Keypair, *sign.CertificateProviderOptions) ([]byte, error) {
 	return f, nil
 }

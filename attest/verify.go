@@ -54,6 +54,7 @@ func GitLab(projectPath, workflowFilepath, environment, issuer string) Identity 
 // pypi-attestations' ("Verification failed: ...").
 type VerificationError struct{ Detail string }
 
+// Error implements error.
 func (e *VerificationError) Error() string { return "Verification failed: " + e.Detail }
 
 func failed(format string, a ...any) error {
@@ -200,6 +201,7 @@ func checkIdentity(c certificate.Summary, id Identity) error {
 // Warehouse gives after "Invalid attestations supplied during upload: ".
 type UploadError struct{ Reason string }
 
+// Error implements error.
 func (e *UploadError) Error() string { return e.Reason }
 
 // CheckUpload applies Warehouse's rules to the "attestations" field of an

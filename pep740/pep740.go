@@ -112,6 +112,7 @@ type ShapeError struct {
 	Reason string
 }
 
+// Error implements error.
 func (e *ShapeError) Error() string {
 	return fmt.Sprintf("attestation %d: %s", e.Index, e.Reason)
 }

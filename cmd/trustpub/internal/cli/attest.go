@@ -37,6 +37,7 @@ type attestCmd struct {
 	Overwrite     bool     `help:"Replace existing <file>.publish.attestation files."`
 }
 
+// Run signs the files' attestations, with every secret redacted.
 func (c *attestCmd) Run(ctx context.Context, a *App) error {
 	red := output.NewRedactor()
 	return red.Error(c.run(ctx, a, red))
