@@ -273,3 +273,19 @@ func TestPrivateSigstoreInstance(t *testing.T) {
 	}
 	checkProvenance(t, s, dists, "5.0.0", "GitLab")
 }
+
+// TestAttestOutsideCI: no CI identity, no attestation, exit 4, no file.
+func TestAttestOutsideCI(t *testing.T) {
+	dists := sampleDists(t, "hello-attest", "6.0.0")
+	r := run(t, nil, "attest", "--sigstore-signing-config", "http://127.0.0.1:9/none.json", dists)
+	if r.code != 2 || !strings.Contains(r.stderr, "--sigstore-signing-config") {
+		t.Fatalf("unreachable signing config: exit %d %s", r.code, r.stderr)
+	}
+	r = run(t, nil, "attest", dists)
+	if r.code != 4 || !strings.Contains(r.stderr, "no supported CI was detected") {
+		t.Fatalf("outside CI: exit %d %s", r.code, r.stderr)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dists, "*.attestation")); len(m) != 0 {
+		t.Fatalf("attestation files written: %v", m)
+	}
+}
