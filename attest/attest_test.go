@@ -114,7 +114,7 @@ func TestRoundTrip(t *testing.T) {
 			"https://github.com/octo/example/.github/workflows/release.yml@refs/heads/main"},
 		{"gitlab", r.gitlabToken("group/sub", "example", ".gitlab-ci.yml"),
 			attest.GitLab("group/sub/example", ".gitlab-ci.yml", "", r.gitlab.URL()),
-			r.gitlab.URL() + "/group/sub/example//.gitlab-ci.yml@refs/heads/main"},
+			"https://" + strings.TrimPrefix(r.gitlab.URL(), "http://") + "/group/sub/example//.gitlab-ci.yml@refs/heads/main"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

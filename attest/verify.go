@@ -12,8 +12,11 @@ import (
 	"github.com/trustpub/trustpub/pep740"
 )
 
-// GitHubServer is the repository host GitHub's certificates name.
-const GitHubServer = "https://github.com"
+// Repository hosts as Fulcio's certificates name them.
+const (
+	GitHubServer = "https://github.com"
+	GitLabServer = "https://gitlab.com"
+)
 
 // Identity is the trusted publisher an attestation must come from, as the
 // certificate Fulcio issued for the publishing job names it.
@@ -25,10 +28,13 @@ type Identity struct {
 	// https://token.actions.githubusercontent.com, https://gitlab.com, or a
 	// development issuer.
 	Issuer string
-	// Server is the base of the certificate's Source Repository URI and
-	// Build Config URI: https://github.com for GitHub, the GitLab
-	// instance's URL (its issuer) for GitLab.
-	Server string
+	// RepositoryBase is the base of the certificate's Source Repository
+	// URI: https://github.com or https://gitlab.com, as Fulcio writes them.
+	RepositoryBase string
+	// ConfigBase is the base of its Build Config URI: https://github.com
+	// for GitHub; for GitLab "https://" and the issuer's host (and path),
+	// since Fulcio writes "https://" + ci_config_ref_uri.
+	ConfigBase string
 }
 
 // GitHub is the identity of a GitHub trusted publisher: repository
@@ -36,7 +42,7 @@ type Identity struct {
 func GitHub(repository, workflow, environment, issuer string) Identity {
 	return Identity{
 		Publisher: pep740.Publisher{Kind: "GitHub", Repository: repository, Workflow: workflow, Environment: environment},
-		Issuer:    issuer, Server: GitHubServer,
+		Issuer:    issuer, RepositoryBase: GitHubServer, ConfigBase: GitHubServer,
 	}
 }
 
@@ -44,9 +50,13 @@ func GitHub(repository, workflow, environment, issuer string) Identity {
 // "namespace/project", CI configuration file path, optional environment,
 // on the GitLab instance whose issuer URL is issuer.
 func GitLab(projectPath, workflowFilepath, environment, issuer string) Identity {
+	host := strings.TrimSuffix(issuer, "/")
+	if _, rest, ok := strings.Cut(host, "://"); ok {
+		host = rest
+	}
 	return Identity{
 		Publisher: pep740.Publisher{Kind: "GitLab", Repository: projectPath, WorkflowFilepath: workflowFilepath, Environment: environment},
-		Issuer:    issuer, Server: strings.TrimSuffix(issuer, "/"),
+		Issuer:    issuer, RepositoryBase: GitLabServer, ConfigBase: "https://" + host,
 	}
 }
 
@@ -174,7 +184,7 @@ func checkIdentity(c certificate.Summary, id Identity) error {
 	if c.Issuer != id.Issuer {
 		return failed("Certificate's OIDCIssuerV2 does not match (got '%s', expected '%s')", c.Issuer, id.Issuer)
 	}
-	repoURI := id.Server + "/" + id.Publisher.Repository
+	repoURI := id.RepositoryBase + "/" + id.Publisher.Repository
 	if c.SourceRepositoryURI != repoURI {
 		return failed("Certificate's OIDCSourceRepositoryURI does not match (got '%s', expected '%s')", c.SourceRepositoryURI, repoURI)
 	}
@@ -182,10 +192,10 @@ func checkIdentity(c certificate.Summary, id Identity) error {
 	switch id.Publisher.Kind {
 	case "GitHub":
 		workflow = id.Publisher.Workflow
-		base = repoURI + "/.github/workflows/" + workflow
+		base = id.ConfigBase + "/" + id.Publisher.Repository + "/.github/workflows/" + workflow
 	case "GitLab":
 		workflow = id.Publisher.WorkflowFilepath
-		base = repoURI + "//" + workflow
+		base = id.ConfigBase + "/" + id.Publisher.Repository + "//" + workflow
 	default:
 		return failed("attestations from %s publishers cannot be checked", id.Publisher.Kind)
 	}

@@ -14,9 +14,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -123,5 +126,108 @@ func TestSigningCertRefusals(t *testing.T) {
 	}
 	if parsed, err := root.NewSigningConfigFromJSON(sc); err != nil || len(parsed.RekorLogURLs()) != 1 || parsed.RekorLogURLs()[0].URL != s.RekorURL() {
 		t.Errorf("signing config: %v %s", err, sc)
+	}
+}
+
+// TestCertificateAsFulcio pins the SAN and extensions issued for GitHub and
+// GitLab tokens to what Fulcio v1.8.8 (sigstore/fulcio, with its
+// config/identity templates) issued for the same dev-issuer tokens when run
+// side by side in development: every Fulcio field the certificate summary
+// holds is equal.
+func TestCertificateAsFulcio(t *testing.T) {
+	const iss = "http://127.0.0.1:8765/_/dev-issuer/"
+	s := &Sigstore{now: time.Now}
+	var err error
+	if s.caKey, err = loadOrCreateKey(filepath.Join(t.TempDir(), "ca.pem")); err != nil {
+		t.Fatal(err)
+	}
+	if s.caCert, err = loadOrCreateCA(filepath.Join(t.TempDir(), "ca.crt"), s.caKey, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	gh, _ := devissuer.GitHubClaims(devissuer.GitHubIdentity{Repository: "octo/hello", Workflow: "release.yml", Environment: "pypi", Issuer: iss + "github"})
+	gl, _ := devissuer.GitLabClaims(devissuer.GitLabIdentity{Namespace: "example-group", Project: "hello", Environment: "pypi", Issuer: iss + "gitlab"})
+	sha := func(c map[string]any) string { return c["sha"].(string) }
+	cases := []struct {
+		kind   Kind
+		claims map[string]any
+		want   map[string]string
+	}{
+		{GitHub, gh, map[string]string{
+			"subjectAlternativeName":              "https://github.com/octo/hello/.github/workflows/release.yml@refs/heads/main",
+			"issuer":                              iss + "github",
+			"githubWorkflowTrigger":               "push",
+			"githubWorkflowSHA":                   sha(gh),
+			"githubWorkflowName":                  "release",
+			"githubWorkflowRepository":            "octo/hello",
+			"githubWorkflowRef":                   "refs/heads/main",
+			"buildSignerURI":                      "https://github.com/octo/hello/.github/workflows/release.yml@refs/heads/main",
+			"buildSignerDigest":                   sha(gh),
+			"runnerEnvironment":                   "github-hosted",
+			"sourceRepositoryURI":                 "https://github.com/octo/hello",
+			"sourceRepositoryDigest":              sha(gh),
+			"sourceRepositoryRef":                 "refs/heads/main",
+			"sourceRepositoryIdentifier":          gh["repository_id"].(string),
+			"sourceRepositoryOwnerURI":            "https://github.com/octo",
+			"sourceRepositoryOwnerIdentifier":     gh["repository_owner_id"].(string),
+			"buildConfigURI":                      "https://github.com/octo/hello/.github/workflows/release.yml@refs/heads/main",
+			"buildConfigDigest":                   sha(gh),
+			"buildTrigger":                        "push",
+			"runInvocationURI":                    "https://github.com/octo/hello/actions/runs/" + gh["run_id"].(string) + "/attempts/1",
+			"sourceRepositoryVisibilityAtSigning": "public",
+		}},
+		{GitLab, gl, map[string]string{
+			"subjectAlternativeName":              "https://127.0.0.1:8765/_/dev-issuer/gitlab/example-group/hello//.gitlab-ci.yml@refs/heads/main",
+			"issuer":                              iss + "gitlab",
+			"buildSignerURI":                      "https://127.0.0.1:8765/_/dev-issuer/gitlab/example-group/hello//.gitlab-ci.yml@refs/heads/main",
+			"buildSignerDigest":                   sha(gl),
+			"runnerEnvironment":                   "gitlab-hosted",
+			"sourceRepositoryURI":                 "https://gitlab.com/example-group/hello",
+			"sourceRepositoryDigest":              sha(gl),
+			"sourceRepositoryRef":                 "refs/heads/main",
+			"sourceRepositoryIdentifier":          gl["project_id"].(string),
+			"sourceRepositoryOwnerURI":            "https://gitlab.com/example-group",
+			"sourceRepositoryOwnerIdentifier":     gl["namespace_id"].(string),
+			"buildConfigURI":                      "https://127.0.0.1:8765/_/dev-issuer/gitlab/example-group/hello//.gitlab-ci.yml@refs/heads/main",
+			"buildConfigDigest":                   sha(gl),
+			"buildTrigger":                        "push",
+			"runInvocationURI":                    "https://gitlab.com/example-group/hello/-/jobs/" + gl["job_id"].(string),
+			"sourceRepositoryVisibilityAtSigning": "public",
+		}},
+	}
+	for _, c := range cases {
+		t.Run(string(c.kind), func(t *testing.T) {
+			der, err := s.issue(&leafKey.PublicKey, c.claims, Issuer{URL: c.claims["iss"].(string), Kind: c.kind})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cert, _ := x509.ParseCertificate(der)
+			sum, err := certificate.SummarizeCertificate(cert)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(sum)
+			var got map[string]any
+			json.Unmarshal(b, &got)
+			delete(got, "certificateIssuer")
+			for k, v := range c.want {
+				if got[k] != v {
+					t.Errorf("%s = %v, want %q", k, got[k], v)
+				}
+			}
+			for k := range got {
+				if _, ok := c.want[k]; !ok {
+					t.Errorf("unexpected field %s = %v", k, got[k])
+				}
+			}
+			env, sub := false, false
+			for _, e := range cert.Extensions {
+				env = env || e.Id.Equal(oidDeploymentEnvironment)
+				sub = sub || e.Id.Equal(oidTokenSubject)
+			}
+			if !env || !sub || cert.NotAfter.Sub(cert.NotBefore) != certLifetime {
+				t.Errorf("deployment environment %v, token subject %v, lifetime %v", env, sub, cert.NotAfter.Sub(cert.NotBefore))
+			}
+		})
 	}
 }

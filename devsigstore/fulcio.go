@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -178,8 +179,14 @@ func (s *Sigstore) issue(pub crypto.PublicKey, claims map[string]any, iss Issuer
 	if err != nil {
 		return nil, err
 	}
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	skid := sha1.Sum(pubDER)
 	now := s.now().UTC()
 	tmpl := &x509.Certificate{
+		SubjectKeyId:    skid[:],
 		SerialNumber:    serial,
 		NotBefore:       now,
 		NotAfter:        now.Add(certLifetime),
@@ -201,11 +208,24 @@ func str(claims map[string]any, name string) string {
 	return ""
 }
 
-// ciExtensions is Fulcio's mapping of GitHub Actions and GitLab CI claims
-// to the SAN URI and the 1.3.6.1.4.1.57264.1.8-22 extensions.
+// oidDeploymentEnvironment is Fulcio's Deployment Environment extension
+// (newer than sigstore-go's list).
+var oidDeploymentEnvironment = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 23}
+
+// oidTokenSubject is Fulcio's Token Subject extension (the token's sub).
+var oidTokenSubject = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 24}
+
+// ciExtensions is Fulcio's mapping (its config/identity/config.yaml
+// templates for github-workflow and gitlab-pipeline) of GitHub Actions and
+// GitLab CI claims to the SAN URI and the 1.3.6.1.4.1.57264.1.* extensions:
+// the deprecated GitHub ones (1.1-1.6) as raw strings, the others (1.8-1.23)
+// as DER UTF8Strings. As in Fulcio, GitHub URIs are on https://github.com,
+// GitLab's build URIs are "https://" + ci_config_ref_uri and its repository
+// URIs on https://gitlab.com, whatever the issuer.
 func ciExtensions(c map[string]any, iss Issuer) (string, []pkix.Extension, error) {
 	var san string
 	var vals []oidValue
+	var raw []oidValue // deprecated extensions, not DER-encoded
 	switch iss.Kind {
 	case GitHub:
 		const gh = "https://github.com"
@@ -215,6 +235,13 @@ func ciExtensions(c map[string]any, iss Issuer) (string, []pkix.Extension, error
 			}
 		}
 		san = gh + "/" + str(c, "job_workflow_ref")
+		raw = []oidValue{
+			{certificate.OIDGitHubWorkflowTrigger, str(c, "event_name")},
+			{certificate.OIDGitHubWorkflowSHA, str(c, "sha")},
+			{certificate.OIDGitHubWorkflowName, str(c, "workflow")},
+			{certificate.OIDGitHubWorkflowRepository, str(c, "repository")},
+			{certificate.OIDGitHubWorkflowRef, str(c, "ref")},
+		}
 		vals = []oidValue{
 			{certificate.OIDBuildSignerURI, san},
 			{certificate.OIDBuildSignerDigest, str(c, "job_workflow_sha")},
@@ -232,16 +259,17 @@ func ciExtensions(c map[string]any, iss Issuer) (string, []pkix.Extension, error
 			{certificate.OIDSourceRepositoryVisibilityAtSigning, str(c, "repository_visibility")},
 		}
 	case GitLab:
-		for _, n := range []string{"ci_config_ref_uri", "project_path", "sha", "ref_path"} {
+		for _, n := range []string{"ci_config_ref_uri", "project_path", "sha", "ref", "ref_type"} {
 			if str(c, n) == "" {
 				return "", nil, fmt.Errorf("the token has no %s claim", n)
 			}
 		}
-		// The instance's URL is its issuer; ci_config_ref_uri is written
-		// without the scheme.
-		server := strings.TrimSuffix(iss.URL, "/")
-		scheme, _, _ := strings.Cut(server, "://")
-		config := scheme + "://" + str(c, "ci_config_ref_uri")
+		const server = "https://gitlab.com"
+		config := "https://" + str(c, "ci_config_ref_uri")
+		ref := "refs/tags/" + str(c, "ref")
+		if str(c, "ref_type") == "branch" {
+			ref = "refs/heads/" + str(c, "ref")
+		}
 		san = config
 		vals = []oidValue{
 			{certificate.OIDBuildSignerURI, config},
@@ -249,7 +277,7 @@ func ciExtensions(c map[string]any, iss Issuer) (string, []pkix.Extension, error
 			{certificate.OIDRunnerEnvironment, str(c, "runner_environment")},
 			{certificate.OIDSourceRepositoryURI, server + "/" + str(c, "project_path")},
 			{certificate.OIDSourceRepositoryDigest, str(c, "sha")},
-			{certificate.OIDSourceRepositoryRef, str(c, "ref_path")},
+			{certificate.OIDSourceRepositoryRef, ref},
 			{certificate.OIDSourceRepositoryIdentifier, str(c, "project_id")},
 			{certificate.OIDSourceRepositoryOwnerURI, server + "/" + str(c, "namespace_path")},
 			{certificate.OIDSourceRepositoryOwnerIdentifier, str(c, "namespace_id")},
@@ -260,12 +288,15 @@ func ciExtensions(c map[string]any, iss Issuer) (string, []pkix.Extension, error
 			{certificate.OIDSourceRepositoryVisibilityAtSigning, str(c, "project_visibility")},
 		}
 	}
-	exts := []pkix.Extension{}
-	issV2, err := asn1.MarshalWithParams(iss.URL, "utf8")
-	if err != nil {
-		return "", nil, err
+	vals = append(vals, oidValue{oidDeploymentEnvironment, str(c, "environment")}, oidValue{oidTokenSubject, str(c, "sub")})
+	raw = append([]oidValue{{certificate.OIDIssuer, iss.URL}}, raw...)
+	var exts []pkix.Extension
+	for _, v := range raw {
+		if v.value != "" {
+			exts = append(exts, pkix.Extension{Id: v.oid, Value: []byte(v.value)})
+		}
 	}
-	exts = append(exts, pkix.Extension{Id: certificate.OIDIssuerV2, Value: issV2})
+	vals = append([]oidValue{{certificate.OIDIssuerV2, iss.URL}}, vals...)
 	for _, v := range vals {
 		if v.value == "" {
 			continue

@@ -272,8 +272,8 @@ func TestAttestationRefusals(t *testing.T) {
 		{"empty", "[]", false, p + "Malformed attestations: an empty attestation set is not permitted"},
 		{"tampered statement", attestField(&tampered), false, p + "Could not verify the uploaded artifact using the included attestation: Verification failed: failed to verify log inclusion: transparency log dsse/intoto entry payload hash"},
 		{"digest of another file", attestField(otherFile), false, p + "Could not verify the uploaded artifact using the included attestation: Verification failed: subject does not match distribution digest"},
-		{"another repository", attestField(otherRepo), false, p + "Could not verify the uploaded artifact using the included attestation: Verification failed: Certificate's OIDCSourceRepositoryURI does not match (got '" + r.gitlab.URL() + "/group/other', expected '" + r.gitlab.URL() + "/group/gl-demo')"},
-		{"another workflow", attestField(otherWorkflow), false, p + "Could not verify the uploaded artifact using the included attestation: Verification failed: Certificate's Build Config URI (" + r.gitlab.URL() + "/group/gl-demo//ci/other.yml@refs/heads/main) does not match expected Trusted Publisher (.gitlab-ci.yml @ group/gl-demo)"},
+		{"another repository", attestField(otherRepo), false, p + "Could not verify the uploaded artifact using the included attestation: Verification failed: Certificate's OIDCSourceRepositoryURI does not match (got 'https://gitlab.com/group/other', expected 'https://gitlab.com/group/gl-demo')"},
+		{"another workflow", attestField(otherWorkflow), false, p + "Could not verify the uploaded artifact using the included attestation: Verification failed: Certificate's Build Config URI (https://" + strings.TrimPrefix(r.gitlab.URL(), "http://") + "/group/gl-demo//ci/other.yml@refs/heads/main) does not match expected Trusted Publisher (.gitlab-ci.yml @ group/gl-demo)"},
 		{"log entry without the signature", attestField(&foreignEntry), false, p + "Could not verify the uploaded artifact using the included attestation: Verification failed: failed to verify log inclusion: transparency log signature does not match"},
 		{"same type twice", attestField(good, good), false, p + "Multiple attestations for the same file with the same predicate type (https://docs.pypi.org/attestations/publish/v1) are not supported"},
 	}
@@ -410,8 +410,8 @@ func TestAttestIdentity(t *testing.T) {
 				t.Fatal("no identity")
 			}
 			b, _ := json.Marshal(id.Publisher)
-			if string(b) != c.want || id.Server != c.server || id.Issuer != c.m.Issuer {
-				t.Errorf("identity %s server %s issuer %s", b, id.Server, id.Issuer)
+			if string(b) != c.want || id.RepositoryBase != c.server || id.ConfigBase != c.server || id.Issuer != c.m.Issuer {
+				t.Errorf("identity %s bases %s %s issuer %s", b, id.RepositoryBase, id.ConfigBase, id.Issuer)
 			}
 		})
 	}
