@@ -22,7 +22,7 @@ type serveCmd struct {
 	Data        string `required:"" placeholder:"DIR" help:"Data directory: files and their metadata are stored here and served again after a restart."`
 	Config      string `placeholder:"FILE" help:"TOML configuration: API tokens, trusted publishers, limits."`
 	TokenFile   string `name:"token-file" placeholder:"FILE" help:"File holding one API token that may upload to any project (quick use without --config)."`
-	DevIssuer   bool   `name:"dev-issuer" help:"Run a development OIDC issuer at /_/dev-issuer/ that signs GitHub- and GitLab-shaped tokens (see dev-token), and let publishers without an issuer trust it."`
+	DevIssuer   bool   `name:"dev-issuer" help:"Run a development OIDC issuer at /_/dev-issuer/ that signs GitHub- and GitLab-shaped tokens (see dev-token), and let publishers without an issuer trust it; also run a development Sigstore at /_/dev-sigstore/ (Fulcio, Rekor, trusted_root.json, signing_config.json) and verify attestations with it."`
 	MaxFileSize string `name:"max-file-size" placeholder:"SIZE" help:"Largest file accepted (e.g. 100MiB, 2GiB); overrides the config file. Default 100MiB."`
 	TLSCert     string `name:"tls-cert" placeholder:"FILE" help:"Serve HTTPS with this certificate (PEM)."`
 	TLSKey      string `name:"tls-key" placeholder:"FILE" help:"Private key for --tls-cert (PEM)."`
