@@ -215,6 +215,17 @@ var oidDeploymentEnvironment = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1,
 // oidTokenSubject is Fulcio's Token Subject extension (the token's sub).
 var oidTokenSubject = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 24}
 
+// Fulcio's deprecated extensions (1.3.6.1.4.1.57264.1.1-6), which it still
+// issues (sigstore-go marks its names for them deprecated).
+var (
+	oidIssuerV1                 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 1}
+	oidGitHubWorkflowTrigger    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 2}
+	oidGitHubWorkflowSHA        = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 3}
+	oidGitHubWorkflowName       = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 4}
+	oidGitHubWorkflowRepository = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 5}
+	oidGitHubWorkflowRef        = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 57264, 1, 6}
+)
+
 // ciExtensions is Fulcio's mapping (its config/identity/config.yaml
 // templates for github-workflow and gitlab-pipeline) of GitHub Actions and
 // GitLab CI claims to the SAN URI and the 1.3.6.1.4.1.57264.1.* extensions:
@@ -236,11 +247,11 @@ func ciExtensions(c map[string]any, iss Issuer) (string, []pkix.Extension, error
 		}
 		san = gh + "/" + str(c, "job_workflow_ref")
 		raw = []oidValue{
-			{certificate.OIDGitHubWorkflowTrigger, str(c, "event_name")},
-			{certificate.OIDGitHubWorkflowSHA, str(c, "sha")},
-			{certificate.OIDGitHubWorkflowName, str(c, "workflow")},
-			{certificate.OIDGitHubWorkflowRepository, str(c, "repository")},
-			{certificate.OIDGitHubWorkflowRef, str(c, "ref")},
+			{oidGitHubWorkflowTrigger, str(c, "event_name")},
+			{oidGitHubWorkflowSHA, str(c, "sha")},
+			{oidGitHubWorkflowName, str(c, "workflow")},
+			{oidGitHubWorkflowRepository, str(c, "repository")},
+			{oidGitHubWorkflowRef, str(c, "ref")},
 		}
 		vals = []oidValue{
 			{certificate.OIDBuildSignerURI, san},
@@ -289,7 +300,7 @@ func ciExtensions(c map[string]any, iss Issuer) (string, []pkix.Extension, error
 		}
 	}
 	vals = append(vals, oidValue{oidDeploymentEnvironment, str(c, "environment")}, oidValue{oidTokenSubject, str(c, "sub")})
-	raw = append([]oidValue{{certificate.OIDIssuer, iss.URL}}, raw...)
+	raw = append([]oidValue{{oidIssuerV1, iss.URL}}, raw...)
 	var exts []pkix.Extension
 	for _, v := range raw {
 		if v.value != "" {
