@@ -66,7 +66,7 @@ func (c *attestCmd) run(ctx context.Context, a *App, red *output.Redactor) error
 	for _, f := range files {
 		raw, err := signFile(ctx, signer, f)
 		if err != nil {
-			return a.attestFailure(err)
+			return a.attestFailure(err, false)
 		}
 		p := pep740.FileFor(f.Path, "publish")
 		if err := writeFileAtomic(p, append(raw, '\n')); err != nil {
@@ -152,13 +152,18 @@ func (a *App) readConfigSource(ctx context.Context, src string) ([]byte, error) 
 }
 
 // attestFailure words a signing failure: a missing or broken CI identity is
-// a credential problem (exit 4), with the provider's fix.
-func (a *App) attestFailure(err error) error {
+// a credential problem (exit 4), with the provider's fix. publishing adds
+// that nothing was uploaded and how to publish without attestations.
+func (a *App) attestFailure(err error, publishing bool) error {
+	tail := ""
+	if publishing {
+		tail = "\nNothing was uploaded. To publish without attestations, give --no-attestations."
+	}
 	var pe *ambient.ProviderError
 	if errors.As(err, &pe) || errors.Is(err, errNoSigstoreToken) {
-		return withCode(ExitCredentials, fmt.Errorf("signing attestations needs the CI's OIDC token for the audience %q:\n%w", attest.Audience, err))
+		return withCode(ExitCredentials, fmt.Errorf("signing attestations needs the CI's OIDC token for the audience %q:\n%w%s", attest.Audience, err, tail))
 	}
-	return fmt.Errorf("signing attestations failed (nothing was uploaded): %w", err)
+	return fmt.Errorf("signing attestations failed: %w%s", err, tail)
 }
 
 // signFile signs f's publish attestation, as JSON.
@@ -266,7 +271,7 @@ func (c *publishCmd) attestations(ctx context.Context, a *App, t Target, files [
 			})
 		}
 		if err := g.Wait(); err != nil {
-			return nil, a.attestFailure(err)
+			return nil, a.attestFailure(err, true)
 		}
 	}
 	for i, f := range files {

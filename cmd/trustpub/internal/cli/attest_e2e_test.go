@@ -149,7 +149,7 @@ func TestPublishWithoutSigstoreToken(t *testing.T) {
 	if r.code != 4 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"SIGSTORE_ID_TOKEN", "id_tokens:", "aud: sigstore"} {
+	for _, want := range []string{"SIGSTORE_ID_TOKEN", "id_tokens:", "aud: sigstore", "Nothing was uploaded", "--no-attestations"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 		}
