@@ -18,6 +18,7 @@ import (
 type publishCmd struct {
 	Files []string `arg:"" optional:"" placeholder:"PATH" help:"Files, globs or directories to upload (default dist/*)."`
 	TargetFlags
+	AttestFlags
 
 	CheckURL           string `name:"check-url" placeholder:"URL" help:"Simple-API URL of the index (e.g. https://pypi.org/simple/): files already there with the same sha256 are skipped, a different sha256 is an error before any upload. Env: TRUSTPUB_CHECK_URL, UV_PUBLISH_CHECK_URL."`
 	SkipExisting       bool   `name:"skip-existing" help:"Treat files the index already has (\"File already exists\") as skipped, as twine does."`
@@ -90,12 +91,28 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		return silentExit(ExitCheck)
 	}
 
+	// Attestation files beside the dists are checked with them.
+	if v, _ := a.Env.get("TRUSTPUB_NO_ATTESTATIONS", "UV_PUBLISH_NO_ATTESTATIONS"); !c.NoAttestations && envTrue(v) {
+		c.NoAttestations = true
+	}
+	var found map[string][]foundAttestation
+	if !c.NoAttestations {
+		if found, problems = findAttestations(files); len(problems) > 0 {
+			printProblems(a.Stderr, problems, true, false)
+			return silentExit(ExitCheck)
+		}
+	}
+
 	creds, how, err := a.credentialSource(ctx, t, c.TrustedPublishing, c.DryRun, red)
 	if err != nil {
 		return err
 	}
 	if c.Verbose {
 		fmt.Fprintf(a.Stderr, "publishing to %s (from %s) with %s\n", t.PublishURL.Redacted(), t.URLSource, how)
+	}
+	attestations, err := c.attestations(ctx, a, t, files, found, !t.HasCredentials(), red)
+	if err != nil {
+		return err
 	}
 
 	client := &upload.Client{
@@ -132,6 +149,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		PreCheck:     explicitCheck != "",
 		DryRun:       c.DryRun,
 		Observer:     obs,
+		Attestations: attestations,
 	})
 	obs.Finish(report)
 	if c.JSON != "" {
