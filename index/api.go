@@ -199,8 +199,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /simple/{project}/{$}", s.handleSimpleProject)
 	mux.HandleFunc("GET /files/{project}/{filename}", s.handleFile)
 	mux.HandleFunc("GET /integrity/{project}/{version}/{filename}/provenance", s.handleProvenance)
-	mux.HandleFunc("POST /legacy/{$}", s.handleUpload)
-	mux.HandleFunc("POST /legacy", s.handleLegacyNoSlash)
+	mux.HandleFunc("POST /legacy/{$}", withReason(s.handleUpload))
+	mux.HandleFunc("POST /legacy", withReason(s.handleLegacyNoSlash))
 	mux.HandleFunc("/legacy/{$}", methodNotAllowed("POST"))
 	mux.Handle("/_/oidc/", &publisher.Endpoint{Verifier: s.opts.Verifier, Mint: s.mint, Logger: s.log})
 	return mux

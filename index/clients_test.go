@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/testutil"
 	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
@@ -19,36 +20,12 @@ import (
 
 func requireTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil && len(args) > 0 {
-		err = exec.Command(p, args...).Run()
-	}
-	if err != nil {
-		msg := name + " " + strings.Join(args, " ") + " is not usable (" + err.Error() + "); install it with: apt-get install -y twine python3-pip"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return p
+	return testutil.RequireTool(t, name, args...)
 }
 
 // clientEnv is a clean environment for a Python client: no user config,
 // no keyring, no prompts, no proxy.
-func clientEnv(home string) []string {
-	return []string{
-		"HOME=" + home,
-		"PATH=" + os.Getenv("PATH"),
-		"LANG=C.UTF-8",
-		"PYTHON_KEYRING_BACKEND=keyring.backends.null.Keyring",
-		"PIP_CONFIG_FILE=/dev/null",
-		"PIP_NO_INPUT=1",
-		"PIP_DISABLE_PIP_VERSION_CHECK=1",
-		"TWINE_NON_INTERACTIVE=1",
-		"NO_COLOR=1",
-		"COLUMNS=1000", // no line wrapping in twine's rich output
-	}
-}
+func clientEnv(home string) []string { return testutil.PythonEnv(home) }
 
 func run(t *testing.T, dir string, name string, args ...string) (string, error) {
 	t.Helper()

@@ -212,9 +212,10 @@ func TestPendingPublisherAtUpload(t *testing.T) {
 func TestAnonymousUploadAnsweredBeforeBody(t *testing.T) {
 	ti := serveLimited(t, Limits{})
 	for _, tc := range []struct{ name, auth, want string }{
-		{"anonymous", "", "HTTP/1.1 403 Forbidden"},
-		{"password instead of a token", "Authorization: " + basic("someone", "secret") + "\r\n", "HTTP/1.1 403 Forbidden"},
-		{"unknown token", "Authorization: " + basic("__token__", "pypi-unknown") + "\r\n", "HTTP/1.1 403 Forbidden"},
+		// The refusal is in the status line, as PyPI sends it.
+		{"anonymous", "", "HTTP/1.1 403 Invalid or non-existent authentication information. See https://pypi.org/help/#invalid-auth for more information."},
+		{"password instead of a token", "Authorization: " + basic("someone", "secret") + "\r\n", "HTTP/1.1 403 Username/Password authentication is no longer supported. Migrate to API Tokens or Trusted Publishers instead. See https://pypi.org/help/#apitoken and https://pypi.org/help/#trusted-publishers"},
+		{"unknown token", "Authorization: " + basic("__token__", "pypi-unknown") + "\r\n", "HTTP/1.1 403 Invalid or non-existent authentication information. See https://pypi.org/help/#invalid-auth for more information."},
 		{"valid token: asked for the body", "Authorization: " + basic("__token__", tokAll) + "\r\n", "HTTP/1.1 100 Continue"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

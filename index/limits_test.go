@@ -126,7 +126,7 @@ func TestSlowClientsAreCut(t *testing.T) {
 			io.WriteString(c, head+fields)
 			c.Write(other.data[:1000])
 			return readUntilClosed(t, c)
-		}, "HTTP/1.1 400 Bad Request"},
+		}, "HTTP/1.1 400 Invalid upload request: the file part ended early"}, // the refusal in the status line, as PyPI
 		{"upload body drips", func(t *testing.T, c net.Conn) string {
 			head, fields, _ := uploadHead(other)
 			io.WriteString(c, head+fields)
@@ -143,7 +143,7 @@ func TestSlowClientsAreCut(t *testing.T) {
 				}
 				c.Write(other.data[i : i+1])
 			}
-		}, "HTTP/1.1 400 Bad Request"},
+		}, "HTTP/1.1 400 Invalid upload request: the file part ended early"},
 		{"download never read", func(t *testing.T, c net.Conn) string {
 			io.WriteString(c, "GET /files/slow/"+big.filename+" HTTP/1.1\r\nHost: index\r\n\r\n")
 			// Read at about 100 KiB/s, far below the minimum rate: the

@@ -16,6 +16,11 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	// logLine writes the request's log line; logOnce calls it once, when
+	// the handler returns or before an answer written on a taken-over
+	// connection is sent (see writeWithReason).
+	logLine func()
+	logged  bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -80,17 +85,20 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
+		rec.logLine = func() {
+			if rec.status == 0 {
+				rec.status = http.StatusOK
+			}
+			s.log.InfoContext(r.Context(), "request",
+				"method", r.Method,
+				"path", r.URL.Path,
+				"status", rec.status,
+				"bytes", rec.bytes,
+				"duration", s.now().Sub(start),
+				"remote", r.RemoteAddr,
+			)
 		}
-		s.log.InfoContext(r.Context(), "request",
-			"method", r.Method,
-			"path", r.URL.Path,
-			"status", rec.status,
-			"bytes", rec.bytes,
-			"duration", s.now().Sub(start),
-			"remote", r.RemoteAddr,
-		)
+		next.ServeHTTP(rec, r)
+		rec.logOnce()
 	})
 }

@@ -684,7 +684,7 @@ func (p *project) render() *renderedPage {
 			Meta     map[string]any `json:"meta"`
 			Name     string         `json:"name"`
 			Versions []string       `json:"versions"`
-		}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, name, versions})
+		}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, p.normalized, versions}) // PEP 691: the normalized name
 		head = append(head[:len(head)-1], `,"files":[`...) // without the closing brace
 		parts := []bodyPart{{raw: head}}
 		parts = append(parts, p.segments(files, formatJSON)...)

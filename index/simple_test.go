@@ -104,7 +104,7 @@ func TestSimpleProjectPage(t *testing.T) {
 		if err := json.Unmarshal(body, &pj); err != nil {
 			t.Fatal(err)
 		}
-		if pj.Meta["api-version"] != "1.1" || pj.Name != "Demo.Pkg" {
+		if pj.Meta["api-version"] != "1.1" || pj.Name != "demo-pkg" { // PEP 691: the normalized name
 			t.Errorf("meta %v name %q", pj.Meta, pj.Name)
 		}
 		if strings.Join(pj.Versions, ",") != "1.0,2.0rc1" {

@@ -60,18 +60,19 @@ func badRequest(format string, a ...any) *uploadError {
 	return &uploadError{http.StatusBadRequest, fmt.Sprintf(format, a...)}
 }
 
-// writeUploadError answers like Warehouse as far as net/http allows. PyPI
-// puts the message in the status line's reason phrase; net/http always
-// writes the standard reason phrase ("400 Bad Request") and offers no way to
-// change it without hijacking the connection (impossible on HTTP/2, which has
-// no reason phrase at all). So the message is the whole body (one line), and
-// also the X-PyPI-Error header (ISO-8859-1-safe, as PyPI's reason phrase).
-// Clients read the reason phrase or, when it is the standard one, the body.
+// writeUploadError answers like Warehouse: the message in the status line's
+// reason phrase (over HTTP/1.x, see writeWithReason; HTTP/2 has none), as
+// the whole body (one line), and in the X-PyPI-Error header (ASCII-safe, as
+// PyPI's reason phrase). Clients read the reason phrase or, when it is the
+// standard one, the header or the body.
 func writeUploadError(w http.ResponseWriter, e *uploadError) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-PyPI-Error", headerSafe(e.msg))
+	if deferWithReason(w, e.code, e.msg, []byte(e.msg+"\n")) {
+		return
+	}
 	w.WriteHeader(e.code)
 	io.WriteString(w, e.msg+"\n")
 }
@@ -295,7 +296,7 @@ func (s *Server) readForm(r *http.Request, id *identity) (*uploadForm, *uploadEr
 			}
 			uf, uerr := s.receiveFile(form, part, filename, r.ContentLength)
 			if uf != nil {
-				uf.contentType = part.Header.Get("Content-Type")
+				uf.contentType = partContentType(part.Header)
 			}
 			form.content = uf
 			if uerr != nil {

@@ -15,6 +15,21 @@ import (
 // for the distribution at distPath: "<dist>.<kind>.attestation".
 func FileFor(distPath, kind string) string { return distPath + "." + kind + FileSuffix }
 
+// DistFor is FileFor reversed: the distribution path and kind an
+// attestation file's name ("<dist>.<kind>.attestation", kind without dots)
+// belongs to; ok is false for any other name.
+func DistFor(path string) (distPath, kind string, ok bool) {
+	rest, ok := strings.CutSuffix(path, FileSuffix)
+	if !ok {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i <= 0 || i == len(rest)-1 || strings.ContainsAny(rest[i+1:], `/\`) {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
+}
+
 // Beside returns the attestation files lying next to the distribution at
 // distPath ("<dist>.<kind>.attestation", kind without dots), sorted, as
 // twine and uv find them.

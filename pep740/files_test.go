@@ -61,3 +61,42 @@ func TestReadFileAndField(t *testing.T) {
 		t.Errorf("Field of 3: %v", err)
 	}
 }
+
+// TestDistFor: DistFor reverses FileFor, and names the dist whose Beside
+// lists the file.
+func TestDistFor(t *testing.T) {
+	cases := []struct {
+		path, dist, kind string
+		ok               bool
+	}{
+		{"dist/x-1.0-py3-none-any.whl.publish.attestation", "dist/x-1.0-py3-none-any.whl", "publish", true},
+		{"x-1.0.tar.gz.slsa.attestation", "x-1.0.tar.gz", "slsa", true},
+		{"x-1.0.tar.gz.a.b.attestation", "x-1.0.tar.gz.a", "b", true},
+		{"x-1.0.tar.gz..attestation", "", "", false},
+		{".attestation", "", "", false},
+		{".publish.attestation", "", "", false},
+		{"dir.d/file.attestation", "", "", false},
+		{"x-1.0.tar.gz.publish.attestation.bak", "", "", false},
+		{"x-1.0.tar.gz", "", "", false},
+	}
+	for _, c := range cases {
+		dist, kind, ok := DistFor(c.path)
+		if dist != c.dist || kind != c.kind || ok != c.ok {
+			t.Errorf("DistFor(%q) = %q, %q, %v; want %q, %q, %v", c.path, dist, kind, ok, c.dist, c.kind, c.ok)
+		}
+		if ok && FileFor(dist, kind) != c.path {
+			t.Errorf("FileFor(DistFor(%q)) = %q", c.path, FileFor(dist, kind))
+		}
+	}
+	dir := t.TempDir()
+	dist := filepath.Join(dir, "x-1.0-py3-none-any.whl")
+	for _, n := range []string{"x-1.0-py3-none-any.whl.publish.attestation", "x-1.0-py3-none-any.whl.slsa.attestation"} {
+		os.WriteFile(filepath.Join(dir, n), nil, 0o644)
+	}
+	paths, _ := Beside(dist)
+	for _, p := range paths {
+		if d, _, ok := DistFor(p); !ok || d != dist {
+			t.Errorf("DistFor(%q) = %q, %v; Beside(%q) lists it", p, d, ok, dist)
+		}
+	}
+}

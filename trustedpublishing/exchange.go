@@ -31,6 +31,7 @@ import (
 
 	"github.com/trustpub/trustpub/ambient"
 	"github.com/trustpub/trustpub/internal/ghactions"
+	redactpkg "github.com/trustpub/trustpub/internal/redact"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/secret"
 )
@@ -295,10 +296,7 @@ func hostOf(publishURL string) string {
 
 // redact removes the OIDC token from text an index sent back.
 func redact(s, raw string) string {
-	if raw == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, raw, secret.Redacted)
+	return redactpkg.String(s, secret.New(raw))
 }
 
 // excerpt is the start of a non-JSON answer, on one line, for an error.

@@ -112,12 +112,15 @@ type Client struct {
 	// Credentials is asked for credentials before each request. Nil means
 	// no Authorization header.
 	Credentials CredentialSource
-	// SimpleURL is the index's simple-API URL (PEP 691), e.g.
-	// https://pypi.org/simple/. It is read to settle an ambiguous failure
-	// (did the file land?) and, with PublishOptions.PreCheck, before any
-	// upload. Empty: derived as {scheme}://{host}/simple/ of URL (pypi.org
-	// for upload.pypi.org); when that cannot be read a lost answer is
-	// reported as unverified, never as success.
+	// SimpleURL is the index's simple-API URL: the index root, e.g.
+	// https://pypi.org/simple/, or the page of the release's one project,
+	// e.g. https://pypi.org/simple/example/ (see ClassifyCheckURL); read as
+	// PEP 691 JSON or PEP 503 HTML. It is read to settle an ambiguous
+	// failure or a "File already exists" refusal (is it this file?) and,
+	// with PublishOptions.PreCheck, before any upload. Empty: derived as
+	// {scheme}://{host}/simple/ of URL (pypi.org for upload.pypi.org); when
+	// that cannot be read a lost answer is reported as unverified, never as
+	// success.
 	SimpleURL string
 	// HTTPClient sends the requests; nil uses a client with dial, TLS and
 	// response-header timeouts. Its CheckRedirect is never used for the
@@ -125,6 +128,11 @@ type Client struct {
 	HTTPClient *http.Client
 	// UserAgent is sent with every request; empty means "trustpub".
 	UserAgent string
+	// AllowPlainHTTP lists hosts ("host" for any port, or "host:port") to
+	// which credentials may be sent over plain http: an explicit opt-in for
+	// a private index without TLS. Otherwise credentials go over https
+	// only, or plain http to a loopback address.
+	AllowPlainHTTP []string
 	// Retry bounds retries; the zero value means DefaultRetryPolicy.
 	Retry RetryPolicy
 	// StallTimeout aborts (and retries) an attempt when no body byte was

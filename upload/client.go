@@ -354,7 +354,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *py
 		}
 	}
 	if !creds.IsZero() {
-		if err := urlpolicy.CheckSecure("publish URL", u); err != nil {
+		if err := c.urlPolicy().Check("publish URL", u); err != nil {
 			return out, &policyError{err}
 		}
 	}
@@ -428,7 +428,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *py
 		if !whole {
 			// A 2xx before the body was sent is not an upload.
 			return out, &ServerError{URL: u.Redacted(), Filename: plan.fileName, StatusCode: resp.StatusCode, Reason: reasonPhrase(resp),
-				Hint: "the server answered before receiving the file: the publish URL is probably not an upload endpoint"}
+				Hint: Hint{Kind: HintNotEndpoint}}
 		}
 		return out, nil
 	}
@@ -449,7 +449,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *py
 			se.Location = u.ResolveReference(loc).Redacted()
 		}
 	}
-	se.Hint = hintFor(se, u)
+	se.Hint = hintFor(se, u, credentialKind(creds))
 	out.ambiguous = whole && resp.StatusCode >= 500
 	return out, se
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"mime"
 	"net/http"
 	"net/url"
@@ -38,8 +37,10 @@ type ServerError struct {
 	Location string
 	// RetryAfter is the delay asked by a 429/503 Retry-After header, or 0.
 	RetryAfter time.Duration
-	// Hint says what to do, for the common errors; may be empty.
-	Hint string
+	// Hint says what can be done, as data (Hint.String words it); its
+	// Kind is HintNone when there is nothing to add. Error does not
+	// include it, so that a caller can word it its own way.
+	Hint Hint
 }
 
 // Error implements error: "upload of F to U: 400 Reason" + body + hint.
@@ -58,9 +59,6 @@ func (e *ServerError) Error() string {
 	}
 	if e.Body != "" && (e.Reason == "" || !strings.Contains(e.Body, e.Reason)) {
 		b.WriteString("\nserver said: " + e.Body)
-	}
-	if e.Hint != "" {
-		b.WriteString("\nhint: " + e.Hint)
 	}
 	return b.String()
 }
@@ -103,9 +101,6 @@ func reasonPhrase(resp *http.Response) string {
 	return cleanText(s, 1024)
 }
 
-// htmlTag matches an HTML tag, to turn an HTML error page into text.
-var htmlTag = regexp.MustCompile(`(?s)<[^>]*>`)
-
 // spaceRun matches runs of blank space left by removed tags.
 var spaceRun = regexp.MustCompile(`[ \t]*\n[ \t\n]*|[ \t]{2,}`)
 
@@ -113,21 +108,51 @@ var spaceRun = regexp.MustCompile(`[ \t]*\n[ \t\n]*|[ \t]{2,}`)
 // error response. PyPI sends the message as the status line's reason
 // phrase. When the phrase is only the standard text (HTTP/2 has none; some
 // servers cannot set it) the message is taken from, in order: the
-// X-PyPI-Error header (trustpub serve), a Pyramid JSON error's "code"
-// ("400 <message>"), or the body's last non-empty line.
+// X-PyPI-Error header (trustpub serve), a JSON body's message (Pyramid's
+// "code" "400 <message>", "message", "detail", an RFC 9457 problem's
+// "title: detail", "error", Artifactory's "errors"[0].message), an HTML
+// page's <pre> (pypiserver, Bottle; an HTML page without one keeps the
+// standard phrase) or, for other bodies, the last non-empty line.
 func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	text := string(raw)
 	var js struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Code    json.RawMessage `json:"code"`
+		Message string          `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
+		Title   string          `json:"title"`
+		Error   json.RawMessage `json:"error"`
+		Errors  []struct {
+			Message string `json:"message"`
+		} `json:"errors"` // Artifactory
 	}
 	isJSON := (ct == "application/json" || strings.HasSuffix(ct, "+json")) && json.Unmarshal(raw, &js) == nil
-	switch {
-	case isJSON && js.Message != "":
-		text = js.Message
-	case ct == "text/html":
-		text = html.UnescapeString(htmlTag.ReplaceAllString(text, "\n"))
+	jsonMsg := ""
+	if isJSON {
+		detail := jsonString(js.Detail)
+		switch {
+		case js.Message != "":
+			jsonMsg = js.Message
+		case detail != "" && ct == "application/problem+json" && js.Title != "" && !strings.Contains(detail, js.Title):
+			jsonMsg = js.Title + ": " + detail
+		case detail != "":
+			jsonMsg = detail
+		case jsonString(js.Error) != "":
+			jsonMsg = jsonString(js.Error)
+		case len(js.Errors) > 0 && js.Errors[0].Message != "":
+			jsonMsg = js.Errors[0].Message
+		case js.Title != "":
+			jsonMsg = js.Title
+		}
+		if jsonMsg != "" {
+			text = jsonMsg
+		}
+	}
+	htmlPre := ""
+	if ct == "text/html" {
+		var all string
+		htmlPre, all = htmlText(raw)
+		text = all
 	}
 	body = cleanText(spaceRun.ReplaceAllStringFunc(text, func(s string) string {
 		if strings.Contains(s, "\n") {
@@ -143,9 +168,21 @@ func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
 		return x, body
 	}
 	if isJSON {
-		if _, msg, ok := strings.Cut(js.Code, " "); ok && strings.TrimSpace(msg) != "" && msg != http.StatusText(resp.StatusCode) {
+		if _, msg, ok := strings.Cut(jsonString(js.Code), " "); ok && strings.TrimSpace(msg) != "" && msg != http.StatusText(resp.StatusCode) {
 			return cleanText(msg, 1024), body
 		}
+		if jsonMsg != "" && len(jsonMsg) <= 1024 {
+			return cleanText(strings.Join(strings.Fields(jsonMsg), " "), 1024), body
+		}
+	}
+	if ct == "text/html" {
+		// An HTML page's message is its <pre>; the rest of the page is
+		// framing ("Sorry, the requested URL … caused an error:").
+		// Bottle shows an HTTPError without a body as <pre>None</pre>.
+		if pre := strings.TrimSpace(htmlPre); pre != "" && pre != "None" {
+			return cleanText(strings.Join(strings.Fields(htmlPre), " "), 1024), body
+		}
+		return reason, body
 	}
 	lines := strings.Split(body, "\n")
 	for i := len(lines) - 1; i >= 0; i-- {
@@ -157,6 +194,15 @@ func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
 		}
 	}
 	return reason, body
+}
+
+// jsonString is raw as a string when it is a JSON string, else "".
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if len(raw) > 0 && json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return ""
 }
 
 // cleanText trims s, bounds it to max bytes and replaces control characters
@@ -183,52 +229,62 @@ func cleanText(s string, max int) string {
 	return strings.TrimSpace(s)
 }
 
-// hintFor returns advice for a failed upload.
-func hintFor(e *ServerError, publishURL *url.URL) string {
+// hintFor returns advice for a failed upload sent with a credential of
+// kind cred.
+func hintFor(e *ServerError, publishURL *url.URL, cred CredentialKind) Hint {
 	low := strings.ToLower(e.Reason + " " + e.Body)
+	h := Hint{PyPI: isPyPIHost(publishURL.Hostname()), Credential: cred}
 	switch code := e.StatusCode; {
 	case code >= 300 && code < 400:
-		if loc, err := url.Parse(e.Location); err == nil {
+		h.Kind = HintRedirect
+		if loc, err := url.Parse(e.Location); err == nil && e.Location != "" {
 			target := publishURL.ResolveReference(loc)
+			h.URL = target.Redacted()
 			if strings.TrimSuffix(target.Path, "/") == strings.TrimSuffix(publishURL.Path, "/") && strings.HasSuffix(target.Path, "/") && target.Host == publishURL.Host {
-				return fmt.Sprintf("your publish URL is missing its trailing slash: use %s", target.Redacted())
+				h.Kind = HintMissingSlash
 			}
-			return fmt.Sprintf("the index redirects uploads elsewhere; if you trust %s, use it as the publish URL", target.Redacted())
 		}
-		return "the index redirects uploads; set the publish URL to the final upload URL"
 	case code == http.StatusForbidden:
 		switch {
 		case strings.Contains(low, "username/password"):
-			return "the index no longer accepts a username and password: use an API token (username __token__) or trusted publishing"
+			h.Kind = HintPasswordRefused
 		case strings.Contains(low, "isn't allowed to upload") || strings.Contains(low, "not valid for project"):
-			return "the token is scoped to another project: create a token for this project, or check the project name in the package metadata and in the trusted publisher"
+			h.Kind = HintTokenScope
 		case strings.Contains(low, "expired"):
-			return "the token has expired: create a new one (trusted-publishing tokens are minted again automatically)"
+			h.Kind = HintTokenExpired
+		case cred == CredentialNone:
+			h.Kind = HintNeedCredentials
+		default:
+			h.Kind = HintBadCredentials
 		}
-		return "the index refused the credentials: check the token (it must start with pypi-, with username __token__) and that it may upload to this project"
 	case code == http.StatusUnauthorized:
-		return "the index needs credentials: pass --token, set TRUSTPUB_TOKEN, or use trusted publishing"
-	case e.FileExists():
-		return "a different file with this name is already on the index; PyPI never allows re-using a filename: bump the version (or use --skip-existing to ignore files that already exist)"
-	case strings.Contains(low, "previously used by a file that has since been deleted"):
-		return "PyPI never allows re-using a filename, even after deletion: bump the version"
-	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
-		if publishURL.Host == "pypi.org" || publishURL.Host == "test.pypi.org" {
-			return "this is not an upload URL: use https://upload.pypi.org/legacy/ (or https://test.pypi.org/legacy/)"
+		h.Kind = HintNeedCredentials
+		if cred != CredentialNone {
+			h.Kind = HintBadCredentials
 		}
-		return "the publish URL does not accept uploads: check it, most indexes use a path ending in /legacy/ (PyPI: https://upload.pypi.org/legacy/)"
+	case e.FileExists():
+		h.Kind = HintFileExists
+	case strings.Contains(low, "previously used by a file that has since been deleted"):
+		h.Kind = HintFilenameReused
+	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed:
+		h.Kind = HintNotUploadURL
+		if publishURL.Host == "pypi.org" {
+			h.URL = "https://upload.pypi.org/legacy/"
+		} else if publishURL.Host == "test.pypi.org" {
+			h.URL = "https://test.pypi.org/legacy/"
+		}
 	case code == http.StatusGone:
-		return "the index no longer supports this action or URL: use https://upload.pypi.org/legacy/"
+		h.Kind, h.URL = HintGone, "https://upload.pypi.org/legacy/"
 	case code == http.StatusRequestEntityTooLarge || strings.Contains(low, "too large"):
-		return "the file is larger than the index allows: make it smaller or ask the index for a higher limit (PyPI: https://docs.pypi.org/project-management/storage-limits/)"
+		h.Kind = HintTooLarge
 	case code == http.StatusBadRequest && (strings.Contains(low, "metadata") || strings.Contains(low, "invalid value") || strings.Contains(low, "core-metadata")):
-		return "the index refused the package metadata: fix the field named above in your build configuration (pyproject.toml) and rebuild; run `trustpub check` first"
+		h.Kind = HintMetadata
 	case code == http.StatusBadRequest && strings.Contains(low, "digest"):
-		return "the file changed while it was being uploaded, or a proxy altered it: rebuild and upload again"
+		h.Kind = HintDigest
 	case code == http.StatusTooManyRequests:
-		return "the index is rate-limiting uploads: wait and try again later"
+		h.Kind = HintRateLimited
 	case code >= 500:
-		return "the index had a server error; try again later (the file may or may not have been stored: re-running is safe, an identical re-upload is accepted)"
+		h.Kind = HintServerError
 	}
-	return ""
+	return h
 }

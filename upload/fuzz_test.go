@@ -53,3 +53,25 @@ func FuzzParseProjectPage(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseProjectPageHTML: a hostile PEP 503 page never panics, and every
+// file it yields has a name, an absolute URL without fragment and a
+// lowercase hex sha256 or none.
+func FuzzParseProjectPageHTML(f *testing.F) {
+	f.Add([]byte(`<a href="/packages/a-1.0.tar.gz#sha256=AB01" data-core-metadata="sha256=ab">a-1.0.tar.gz</a>`))
+	f.Add([]byte(`<base href="http://[::1"><a href="x#md5=1&sha256=zz">x</a><meta name="pypi:repository-version" content="1.0">`))
+	f.Add([]byte(`<a href="">`))
+	page, _ := url.Parse("https://index.example.org/simple/a/")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := parseProjectPageHTML(page, bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for name, fl := range p.Files {
+			u, err := url.Parse(fl.URL)
+			if err != nil || !u.IsAbs() || name == "" || u.Fragment != "" || fl.SHA256 != strings.ToLower(fl.SHA256) || (fl.SHA256 != "" && !isHex(fl.SHA256)) {
+				t.Fatalf("bad file %q: %+v", name, fl)
+			}
+		}
+	})
+}

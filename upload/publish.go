@@ -224,7 +224,7 @@ func (r *run) resolveCredentials(ctx context.Context) error {
 		return fmt.Errorf("getting credentials for %s: %w", r.u.Redacted(), err)
 	}
 	if !creds.IsZero() {
-		return urlpolicy.CheckSecure("publish URL", r.u)
+		return r.c.urlPolicy().Check("publish URL", r.u)
 	}
 	return nil
 }
@@ -284,7 +284,7 @@ func (r *run) precheck(ctx context.Context) error {
 			fr.Note = "already on the index with the same sha256"
 		default:
 			fr.Outcome = OutcomeFailed
-			fr.Err = fmt.Errorf("%s is already on the index with different content (sha256 %s there, %s here): PyPI never allows re-using a filename; bump the version", fr.Name, have.SHA256, sha)
+			fr.Err = &ConflictError{Filename: fr.Name, Hint: Hint{Kind: HintFileDiffers, PyPI: isPyPIHost(r.u.Hostname()), SHA256Here: sha, SHA256There: have.SHA256}}
 			conflicts = append(conflicts, fr.Err)
 		}
 	}
@@ -452,12 +452,14 @@ func (c *Client) publishOne(ctx context.Context, u *url.URL, f *pydist.File, opt
 		r.Outcome = OutcomeSkippedExisting
 		r.Note = "the index says it already exists (skip existing)"
 	default:
-		// Another run may have uploaded the same file meanwhile (the check
-		// was done before): same sha256 on the index is not a failure.
-		if opts.PreCheck && IsFileExists(err) {
-			if same, verr := c.verifyOnIndex(ctx, u, f, res.SHA256); verr == nil && same {
+		// The index has a file of this name: an index that refuses even an
+		// identical re-upload (pypiserver), or another run meanwhile. The
+		// same sha256 on the index is not a failure; a different one is
+		// said only when the index's hash proves it.
+		if IsFileExists(err) {
+			if settled := c.settleExisting(ctx, u, c.SimpleURL, f, res.SHA256, err); settled {
 				r.Outcome = OutcomeSkippedExisting
-				r.Note = "already on the index with the same sha256 (uploaded meanwhile by another run)"
+				r.Note = "already on the index with the same sha256"
 				return r
 			}
 		}

@@ -177,7 +177,11 @@ func TestPublishSkipExisting(t *testing.T) {
 			if !errors.As(err, &pe) || got[taken] != OutcomeFailed || len(pe.Landed) != 1 || len(pe.NotAttempted) != 2 {
 				t.Fatalf("err %v outcomes %v", err, got)
 			}
-			for _, want := range []string{"bump the version", "not uploaded (not attempted)", "already on the index: " + orderFiles(files)[0].Filename.Raw, "release is incomplete"} {
+			var se *ServerError
+			if !errors.As(err, &se) || se.Hint.Kind != HintFileDiffers || se.Hint.SHA256There == "" || se.Hint.SHA256There == se.Hint.SHA256Here {
+				t.Errorf("the index's hash proves the files differ: hint %+v", se)
+			}
+			for _, want := range []string{"not uploaded (not attempted)", "already on the index: " + orderFiles(files)[0].Filename.Raw, "release is incomplete"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error lacks %q:\n%s", want, err)
 				}

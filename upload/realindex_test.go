@@ -133,7 +133,7 @@ func TestRealIndexConflicts(t *testing.T) {
 	// Same name, other content: PyPI's "File already exists", not retried.
 	_, err := c.Upload(context.Background(), b)
 	var se *ServerError
-	if !errors.As(err, &se) || se.StatusCode != 400 || !strings.HasPrefix(se.Reason, "File already exists") || !strings.Contains(se.Hint, "bump the version") {
+	if !errors.As(err, &se) || se.StatusCode != 400 || !strings.HasPrefix(se.Reason, "File already exists") || se.Hint.Kind != HintFileExists {
 		t.Fatalf("err = %v", err)
 	}
 	if len(sleeps.got()) != 0 {
@@ -159,12 +159,12 @@ func TestRealIndexConflicts(t *testing.T) {
 
 	// Wrong token and the /legacy redirect, from the real server.
 	c3, _, _ := testClient(hs.URL + "/legacy")
-	if _, err := c3.Upload(context.Background(), a); !errors.As(err, &se) || se.StatusCode != 308 || !strings.Contains(se.Hint, "trailing slash") {
+	if _, err := c3.Upload(context.Background(), a); !errors.As(err, &se) || se.StatusCode != 308 || !strings.Contains(se.Hint.String(), "trailing slash") {
 		t.Errorf("/legacy: %v", err)
 	}
 	c4, _, _ := testClient(hs.URL + "/legacy/")
 	c4.Credentials = StaticCredentials(TokenCredentials(secret.New("pypi-CANARY-wrong")))
-	if _, err := c4.Upload(context.Background(), a); !errors.As(err, &se) || se.StatusCode != 403 || se.Hint == "" {
+	if _, err := c4.Upload(context.Background(), a); !errors.As(err, &se) || se.StatusCode != 403 || se.Hint.Kind == HintNone {
 		t.Errorf("wrong token: %v", err)
 	} else {
 		assertNoCanary(t, err.Error())

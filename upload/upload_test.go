@@ -140,10 +140,10 @@ func TestUploadServerErrors(t *testing.T) {
 	}{
 		{"wrong token", "/legacy/", StaticCredentials(TokenCredentials(secret.New("pypi-CANARY-wrong"))), false, 403, "Invalid API Token", "token", false},
 		{"username and password", "/legacy/", StaticCredentials{Username: "bob", Password: secret.New("CANARY-pw")}, false, 403, "Username/Password authentication is no longer supported", "API token", false},
-		{"no credentials", "/legacy/", nil, false, 403, "Invalid or non-existent authentication information", "credentials", false},
+		{"no credentials", "/legacy/", nil, false, 403, "Invalid or non-existent authentication information", "needs a credential", false},
 		{"missing trailing slash", "/legacy", nil, false, 308, "An upload was attempted to /legacy", "missing its trailing slash: use http://", false},
 		{"wrong path", "/upload/", nil, false, 404, "page not found", "/legacy/", false},
-		{"different file exists", "/legacy/", nil, true, 400, "File already exists ('errs-1.0-py3-none-any.whl'", "bump the version", true},
+		{"different file exists", "/legacy/", nil, true, 400, "File already exists ('errs-1.0-py3-none-any.whl'", "could not be checked", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,7 +162,7 @@ func TestUploadServerErrors(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("err = %v (%T), want *ServerError", err, err)
 			}
-			if se.StatusCode != tt.wantCode || !strings.Contains(se.Reason, tt.wantReason) || !strings.Contains(se.Hint, tt.wantHint) {
+			if se.StatusCode != tt.wantCode || !strings.Contains(se.Reason, tt.wantReason) || !strings.Contains(se.Hint.String(), tt.wantHint) {
 				t.Errorf("got %d %q hint %q; want %d %q hint containing %q", se.StatusCode, se.Reason, se.Hint, tt.wantCode, tt.wantReason, tt.wantHint)
 			}
 			if se.FileExists() != tt.wantExists || IsFileExists(err) != tt.wantExists {
@@ -207,7 +207,7 @@ func TestRedirectNeverFollowed(t *testing.T) {
 			c, _, _ := testClient(srv.URL + "/legacy/")
 			_, err := c.Upload(context.Background(), openDist(t, buildWheel(t, t.TempDir(), "redir", "1.0", 0)))
 			var se *ServerError
-			if !errors.As(err, &se) || se.StatusCode != code || se.Location != other.URL+"/legacy/" || !strings.Contains(se.Hint, "if you trust") {
+			if !errors.As(err, &se) || se.StatusCode != code || se.Location != other.URL+"/legacy/" || !strings.Contains(se.Hint.String(), "if you trust") {
 				t.Fatalf("err = %v", err)
 			}
 			if reached.Load() != 0 {
@@ -541,7 +541,7 @@ func TestFileChangedDuringUpload(t *testing.T) {
 }
 
 func TestServerErrorJSONHasNoSecrets(t *testing.T) {
-	se := &ServerError{URL: "https://upload.pypi.org/legacy/", Filename: "x.whl", StatusCode: 403, Reason: "Invalid API Token", Hint: "h"}
+	se := &ServerError{URL: "https://upload.pypi.org/legacy/", Filename: "x.whl", StatusCode: 403, Reason: "Invalid API Token", Hint: Hint{Kind: HintBadCredentials}}
 	b, _ := json.Marshal(se)
 	assertNoCanary(t, string(b), se.Error())
 }
@@ -562,6 +562,13 @@ func TestServerMessage(t *testing.T) {
 		{"trustpub serve: X-PyPI-Error", "400 Bad Request", http.Header{"X-Pypi-Error": {exists}, "Content-Type": {"text/plain"}}, exists + "\n", exists, exists, true, ""},
 		{"Pyramid JSON (HTTP/2)", "400 Bad Request", http.Header{"Content-Type": {"application/json"}}, `{"message": "The server could not comply.\n\n` + exists + `", "code": "400 ` + exists + `", "title": "Bad Request"}`, exists, "could not comply", true, `"code"`},
 		{"plain body, last line", "403 Forbidden", http.Header{"Content-Type": {"text/plain"}}, "403 Forbidden\n\nAccess was denied to this resource.\n\nInvalid API Token: token is expired\n", "Invalid API Token: token is expired", "Access was denied", false, ""},
+		{"pypiserver 409 page", "409 Conflict", http.Header{"Content-Type": {"text/html; charset=UTF-8"}}, pypiserverPage("409 Conflict", "Package &#039;a-1.0.tar.gz&#039; already exists!\n  You may start server with `--overwrite` option."),
+			"Package 'a-1.0.tar.gz' already exists! You may start server with `--overwrite` option.", "Sorry, the requested URL", true, "background-color"},
+		{"pypiserver 403 page, <pre>None</pre>", "403 Forbidden", http.Header{"Content-Type": {"text/html; charset=UTF-8"}}, pypiserverPage("403 Forbidden", "None"), "Forbidden", "Error: 403 Forbidden", false, "<pre>"},
+		{"RFC 9457 problem", "403 Forbidden", http.Header{"Content-Type": {"application/problem+json"}}, `{"type":"about:blank","title":"Forbidden","status":403,"detail":"token lacks the upload scope"}`,
+			"Forbidden: token lacks the upload scope", "token lacks the upload scope", false, `"type"`},
+		{"JSON detail (FastAPI)", "400 Bad Request", http.Header{"Content-Type": {"application/json"}}, `{"detail":"File already exists"}`, "File already exists", "File already exists", true, `"detail"`},
+		{"Artifactory errors", "403 Forbidden", http.Header{"Content-Type": {"application/json"}}, `{"errors":[{"status":403,"message":"Not enough permissions to deploy"}]}`, "Not enough permissions to deploy", "Not enough permissions", false, `"status"`},
 		{"terminal escapes removed", "500 Internal Server Error", http.Header{"Content-Type": {"text/plain"}}, "boom \x1b[2J\x1b]0;title\x07", "boom ?[2J?]0;title?", "boom", false, "\x1b"},
 	}
 	for _, tt := range tests {
@@ -708,4 +715,13 @@ func TestStreamBodyClose(t *testing.T) {
 			t.Fatalf("a closed body reports a failure of its own: %v", err)
 		}
 	}
+}
+
+// pypiserverPage is Bottle's error page as pypiserver 2.4.1 sends it (the
+// body already HTML-escaped).
+func pypiserverPage(status, pre string) string {
+	return "\n    <!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n    <html>\n        <head>\n            <title>Error: " + status + "</title>\n" +
+		"            <style type=\"text/css\">\n              html {background-color: #eee; font-family: sans;}\n            </style>\n        </head>\n        <body>\n" +
+		"            <h1>Error: " + status + "</h1>\n            <p>Sorry, the requested URL <tt>&#039;http://127.0.0.1:18080/&#039;</tt>\n               caused an error:</p>\n" +
+		"            <pre>" + pre + "</pre>\n        </body>\n    </html>\n"
 }

@@ -21,6 +21,7 @@ const module = "github.com/trustpub/trustpub"
 var layerOf = map[string]int{
 	"internal":          0, // leaf helpers: retry, urlpolicy, pyrepr, jwtclaims, ...
 	"secret":            1,
+	"internal/redact":   2, // redaction of secret.String values in text
 	"pydist":            1,
 	"pydist/disttest":   2, // builds real wheels and sdists for tests
 	"ambient":           2,
@@ -48,7 +49,7 @@ var thirdParty = map[string][]string{
 	"devissuer":                    {"github.com/go-jose/go-jose/v4"},
 	"index":                        {"github.com/pelletier/go-toml/v2", "go.etcd.io/bbolt"},
 	"pydist":                       {"github.com/github/go-spdx/v2"},
-	"cmd/trustpub/internal/cli":    {"github.com/alecthomas/kong", "gopkg.in/ini.v1"},
+	"cmd/trustpub/internal/cli":    {"github.com/alecthomas/kong", "gopkg.in/ini.v1", "github.com/pelletier/go-toml/v2"},
 	"cmd/trustpub/internal/output": {"github.com/vbauerster/mpb/v8"},
 	// Sigstore's own Go client: signing (Fulcio, Rekor), bundles, and
 	// verification against a trusted root, with the protobuf types it

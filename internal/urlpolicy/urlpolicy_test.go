@@ -1,6 +1,7 @@
 package urlpolicy
 
 import (
+	"errors"
 	"net/url"
 	"testing"
 )
@@ -30,6 +31,36 @@ func TestCheckSecure(t *testing.T) {
 		err = CheckSecure("publish URL", u)
 		if (err == nil) != tc.ok {
 			t.Errorf("CheckSecure(%q) = %v, want ok=%v", tc.url, err, tc.ok)
+		}
+	}
+}
+
+func TestPolicyPlainHTTPOptIn(t *testing.T) {
+	p := Policy{PlainHTTPHosts: []string{"Index.Internal", "other.internal:8080", "[fd00::1]", "10.0.0.5"}}
+	for _, tc := range []struct {
+		url     string
+		ok, opt bool
+	}{
+		{"http://index.internal/legacy/", true, true},
+		{"http://INDEX.internal:9000/legacy/", true, true},
+		{"http://other.internal:8080/legacy/", true, true},
+		{"http://other.internal:8081/legacy/", false, false},
+		{"http://other.internal/legacy/", false, false},
+		{"http://[fd00::1]:80/", true, true},
+		{"http://10.0.0.5/", true, true},
+		{"http://10.0.0.6/", false, false},
+		{"http://index.internal.evil.example/", false, false},
+		{"http://127.0.0.1/", true, false},
+		{"https://index.internal/", true, false},
+	} {
+		u, _ := url.Parse(tc.url)
+		err := p.Check("publish URL", u)
+		if (err == nil) != tc.ok || p.OptedIn(u) != tc.opt {
+			t.Errorf("%s: Check = %v, OptedIn = %v; want ok=%v opted=%v", tc.url, err, p.OptedIn(u), tc.ok, tc.opt)
+		}
+		var ie *InsecureError
+		if err != nil && (!errors.As(err, &ie) || ie.Host != u.Host) {
+			t.Errorf("%s: error %T %v", tc.url, err, err)
 		}
 	}
 }

@@ -16,8 +16,8 @@ import (
 
 	"github.com/trustpub/trustpub/ambient"
 	"github.com/trustpub/trustpub/attest"
-	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
 	"github.com/trustpub/trustpub/internal/atomicfile"
+	"github.com/trustpub/trustpub/internal/redact"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pep740"
 	"github.com/trustpub/trustpub/pydist"
@@ -40,14 +40,14 @@ type attestCmd struct {
 
 // Run signs the files' attestations, with every secret redacted.
 func (c *attestCmd) Run(ctx context.Context, a *App) error {
-	red := output.NewRedactor()
+	red := redact.New()
 	return red.Error(c.run(ctx, a, red))
 }
 
-func (c *attestCmd) run(ctx context.Context, a *App, red *output.Redactor) error {
+func (c *attestCmd) run(ctx context.Context, a *App, red *redact.Redactor) error {
 	// The index the files go to is not known here: its rules are checked
 	// at publish; PyPI-only rules are warnings.
-	files, problems, err := loadDists(a.Stderr, c.Files, pydist.CheckOptions{Profile: pydist.ProfileIndex, AllowLocalVersions: true}, false)
+	files, problems, err := loadDists(a.Stderr, c.Files, pydist.CheckOptions{Profile: pydist.ProfileIndex, AllowLocalVersions: true}, false, false)
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (c *attestCmd) run(ctx context.Context, a *App, red *output.Redactor) error
 // signer builds the Signer of a run: the services from the signing config
 // (a file, or an https/loopback URL) or public-good Sigstore, and the CI's
 // OIDC token for the audience "sigstore", registered with red.
-func (a *App) signer(ctx context.Context, signingConfig string, red *output.Redactor) (*attest.Signer, error) {
+func (a *App) signer(ctx context.Context, signingConfig string, red *redact.Redactor) (*attest.Signer, error) {
 	if signingConfig == "" {
 		signingConfig, _ = a.Env.get("TRUSTPUB_SIGSTORE_SIGNING_CONFIG")
 	}
@@ -236,7 +236,7 @@ func envTrue(v string) bool {
 // or with a signing config given, a publish attestation signed now
 // (replacing a found <file>.publish.attestation). It returns nil when none
 // is sent.
-func (c *publishCmd) attestations(ctx context.Context, a *App, t Target, files []*pydist.File, found map[string][]foundAttestation, trusted bool, red *output.Redactor) (func(*pydist.File) []byte, error) {
+func (c *publishCmd) attestations(ctx context.Context, a *App, t Target, files []*pydist.File, found map[string][]foundAttestation, trusted bool, red *redact.Redactor) (func(*pydist.File) []byte, error) {
 	if c.NoAttestations {
 		return nil, nil
 	}
@@ -251,7 +251,7 @@ func (c *publishCmd) attestations(ctx context.Context, a *App, t Target, files [
 		}
 		return nil, nil
 	}
-	sign := trusted && (pypi || c.SigningConfig != "" || a.Env.has("TRUSTPUB_SIGSTORE_SIGNING_CONFIG"))
+	sign := !c.foundAttestationsOnly && trusted && (pypi || c.SigningConfig != "" || a.Env.has("TRUSTPUB_SIGSTORE_SIGNING_CONFIG"))
 	fields := map[string][]byte{}
 	var signer *attest.Signer
 	if sign && !c.DryRun {

@@ -161,24 +161,60 @@ func TestPublishWithoutSigstoreToken(t *testing.T) {
 
 // TestAttestThenUpload: `trustpub attest` writes <file>.publish.attestation
 // files, which a later publish (no signing: the target is not PyPI and no
-// signing config is given) finds beside the dists and sends.
+// signing config is given) or twine's `upload --attestations` finds beside
+// the dists and sends, without reporting them as skipped inputs; twine's
+// `upload` without --attestations and `publish --no-attestations` send none
+// and say that they skip them.
 func TestAttestThenUpload(t *testing.T) {
 	s := startServer(t, "--config", writeConfig(t, attestConfig), "--dev-issuer")
-	dists := sampleDists(t, "hello-attest", "2.0.0")
-	sig := []string{"GITLAB_CI=true", "SIGSTORE_ID_TOKEN=" + devToken(t, s, "--gitlab", "example-group/hello", "--audience", "sigstore")}
-	r := run(t, sig, "attest", "--sigstore-signing-config", s.base+"/_/dev-sigstore/signing_config.json", dists)
-	if r.code != 0 || strings.Count(r.stdout, ".publish.attestation") != 2 {
-		t.Fatalf("attest: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	signing := s.base + "/_/dev-sigstore/signing_config.json"
+	for i, c := range []struct {
+		name string
+		args []string
+		sent bool
+	}{
+		{"publish", []string{"publish", "--publish-url", s.base + "/legacy/"}, true},
+		{"twine upload --attestations", []string{"upload", "--repository-url", s.base + "/legacy/", "--attestations"}, true},
+		{"twine upload", []string{"upload", "--repository-url", s.base + "/legacy/"}, false},
+		{"publish --no-attestations", []string{"publish", "--publish-url", s.base + "/legacy/", "--no-attestations"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			version := "2.0." + string(rune('0'+i))
+			dists := sampleDists(t, "hello-attest", version)
+			sig := []string{"GITLAB_CI=true", "SIGSTORE_ID_TOKEN=" + devToken(t, s, "--gitlab", "example-group/hello", "--audience", "sigstore")}
+			r := run(t, sig, "attest", "--sigstore-signing-config", signing, dists)
+			if r.code != 0 || strings.Count(r.stdout, ".publish.attestation") != 2 {
+				t.Fatalf("attest: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+			}
+			if i == 0 {
+				// Again: the files exist.
+				if r := run(t, sig, "attest", "--sigstore-signing-config", signing, dists); r.code != 2 || !strings.Contains(r.stderr, "already has a publish attestation") {
+					t.Fatalf("attest over existing files: exit %d %s", r.code, r.stderr)
+				}
+			}
+			env := []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + devToken(t, s, "--gitlab", "example-group/hello")}
+			r = run(t, env, append(c.args, dists)...)
+			if r.code != 0 {
+				t.Fatalf("%s: exit %d\n%s", c.name, r.code, r.stderr)
+			}
+			skipped := strings.Count(r.stderr, ".publish.attestation: attestation file")
+			if c.sent {
+				checkProvenance(t, s, dists, version, "GitLab")
+				if skipped != 0 {
+					t.Errorf("attestation files sent with their dists reported as skipped:\n%s", r.stderr)
+				}
+				return
+			}
+			for _, f := range []string{"hello_attest-" + version + "-py3-none-any.whl", "hello_attest-" + version + ".tar.gz"} {
+				if p := provenance(t, s, "hello-attest", version, f); p != nil {
+					t.Errorf("%s: provenance sent: %+v", f, p)
+				}
+			}
+			if skipped != 2 {
+				t.Errorf("%d attestation files reported as skipped, want 2:\n%s", skipped, r.stderr)
+			}
+		})
 	}
-	// Again: the files exist.
-	if r := run(t, sig, "attest", "--sigstore-signing-config", s.base+"/_/dev-sigstore/signing_config.json", dists); r.code != 2 || !strings.Contains(r.stderr, "already has a publish attestation") {
-		t.Fatalf("attest over existing files: exit %d %s", r.code, r.stderr)
-	}
-	env := []string{"GITLAB_CI=true", "PYPI_ID_TOKEN=" + devToken(t, s, "--gitlab", "example-group/hello")}
-	if r := run(t, env, "publish", "--publish-url", s.base+"/legacy/", dists); r.code != 0 {
-		t.Fatalf("publish: exit %d\n%s", r.code, r.stderr)
-	}
-	checkProvenance(t, s, dists, "2.0.0", "GitLab")
 }
 
 // TestAttestationFilesChecked: attestation files beside the dists are

@@ -35,6 +35,14 @@ type App struct {
 	HTTPClient     *http.Client
 	// IsTerminal reports whether Stderr is a terminal (progress bars).
 	IsTerminal bool
+	// Dir is the working directory (pyproject.toml is read there); ""
+	// is the process's.
+	Dir string
+
+	// indexHTTP, when set, is the client for the index (uploads, simple
+	// API, exchange) with --cert/--client-cert; CI token services keep
+	// HTTPClient.
+	indexHTTP *http.Client
 }
 
 // exitError carries an exit code with an error message.
@@ -70,6 +78,7 @@ type root struct {
 	VersionFlag kong.VersionFlag `name:"version" help:"Print the version and exit."`
 
 	Publish  publishCmd  `cmd:"" help:"Check and upload distributions (wheels, sdists) to an index."`
+	Upload   uploadCmd   `cmd:"" help:"twine upload's command line: check and upload distributions (see README: Switching from twine or uv)."`
 	Check    checkCmd    `cmd:"" help:"Run every check on distribution files and report all problems at once."`
 	Attest   attestCmd   `cmd:"" help:"Sign PEP 740 publish attestations (<file>.publish.attestation) with the CI's identity through Sigstore, for other uploaders."`
 	Serve    serveCmd    `cmd:"" help:"Run a PyPI-compatible index with trusted publishing on this machine."`
@@ -153,6 +162,7 @@ func report(stderr io.Writer, err error) int {
 // OSApp returns an App over the real process environment.
 func OSApp() *App {
 	home, _ := os.UserHomeDir()
+	dir, _ := os.Getwd()
 	return &App{
 		Stdout:     os.Stdout,
 		Stderr:     os.Stderr,
@@ -160,5 +170,6 @@ func OSApp() *App {
 		Home:       home,
 		HTTPClient: &http.Client{},
 		IsTerminal: isTerminal(os.Stderr),
+		Dir:        dir,
 	}
 }

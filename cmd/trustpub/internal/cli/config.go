@@ -43,10 +43,10 @@ func (e Env) get(keys ...string) (value, name string) {
 // publish and exchange.
 type TargetFlags struct {
 	PublishURL string        `name:"publish-url" aliases:"repository-url" placeholder:"URL" help:"Upload URL of the index (legacy API), e.g. https://upload.pypi.org/legacy/. Env: TRUSTPUB_PUBLISH_URL, UV_PUBLISH_URL, TWINE_REPOSITORY_URL."`
-	Index      string        `enum:"pypi,testpypi," default:"" placeholder:"pypi|testpypi" help:"Shortcut for PyPI's or TestPyPI's upload URL."`
+	Index      string        `placeholder:"NAME" help:"pypi or testpypi, or the name of a [[tool.uv.index]] entry of ./pyproject.toml with a publish-url (as uv publish --index; its url is then the check URL). Env: UV_PUBLISH_INDEX."`
 	Repository string        `short:"r" placeholder:"NAME" help:"Section of the .pypirc file to take the URL and credentials from."`
 	ConfigFile string        `name:"config-file" placeholder:"FILE" help:"The .pypirc file (default ~/.pypirc)."`
-	Token      secret.String `placeholder:"TOKEN" help:"API token (sent as __token__). Env: TRUSTPUB_TOKEN, UV_PUBLISH_TOKEN."`
+	Token      secret.String `short:"t" placeholder:"TOKEN" help:"API token (sent as __token__). Env: TRUSTPUB_TOKEN, UV_PUBLISH_TOKEN."`
 	Username   string        `short:"u" placeholder:"NAME" help:"Username. Env: TRUSTPUB_USERNAME, UV_PUBLISH_USERNAME, TWINE_USERNAME."`
 	Password   secret.String `short:"p" placeholder:"PASSWORD" help:"Password or token. Env: TRUSTPUB_PASSWORD, UV_PUBLISH_PASSWORD, TWINE_PASSWORD."`
 

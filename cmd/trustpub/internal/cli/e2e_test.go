@@ -644,11 +644,7 @@ func httptestServer(t *testing.T, h http.HandlerFunc) string {
 // publishes to it with a token, trusting the certificate the standard way
 // (SSL_CERT_FILE), as a user with a private CA would.
 func TestServeTLS(t *testing.T) {
-	dir := t.TempDir()
-	certPEM, keyPEM := selfSignedCert(t)
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, certPEM, 0o644)
-	os.WriteFile(keyFile, keyPEM, 0o600)
+	certFile, keyFile := writeCertFiles(t)
 	s := startServer(t, "--token-file", writeTokenFile(t, "pypi-tls"), "--tls-cert", certFile, "--tls-key", keyFile)
 	if !strings.HasPrefix(s.base, "https://127.0.0.1:") {
 		t.Fatalf("base URL %q is not https", s.base)
@@ -668,6 +664,17 @@ func TestServeTLS(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, "--tls-key") {
 		t.Fatalf("half TLS config: %d %s", r.code, r.stderr)
 	}
+}
+
+// writeCertFiles writes a self-signed certificate for 127.0.0.1 and its
+// key to files.
+func writeCertFiles(t *testing.T) (certFile, keyFile string) {
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSignedCert(t)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, certPEM, 0o644)
+	os.WriteFile(keyFile, keyPEM, 0o600)
+	return certFile, keyFile
 }
 
 func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte) {

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
+	"github.com/trustpub/trustpub/internal/redact"
 	"github.com/trustpub/trustpub/trustedpublishing"
 )
 
@@ -18,11 +18,11 @@ type exchangeCmd struct {
 // The token on stdout is the command's purpose; everything else it prints
 // (warnings, the error) is redacted of the OIDC token.
 func (c *exchangeCmd) Run(ctx context.Context, a *App) error {
-	red := output.NewRedactor()
+	red := redact.New()
 	return red.Error(c.run(ctx, a, red))
 }
 
-func (c *exchangeCmd) run(ctx context.Context, a *App, red *output.Redactor) error {
+func (c *exchangeCmd) run(ctx context.Context, a *App, red *redact.Redactor) error {
 	t, err := resolveTarget(TargetFlags{PublishURL: c.PublishURL, Index: c.Index}, a.Env, "")
 	if err != nil {
 		return usageErr("%w", err)

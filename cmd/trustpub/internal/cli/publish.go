@@ -10,7 +10,7 @@ import (
 
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
-	"github.com/trustpub/trustpub/internal/urlpolicy"
+	"github.com/trustpub/trustpub/internal/redact"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/upload"
 )
@@ -29,6 +29,11 @@ type publishCmd struct {
 	Verbose            bool   `short:"v" help:"Print more detail (credential source, retries, server answers)."`
 	AllowLocalVersions bool   `name:"allow-local-versions" help:"Accept local versions (1.0+local); PyPI refuses them."`
 	Rules              string `name:"rules" enum:"auto,pypi,index" default:"auto" help:"Whose rules to check against: auto (PyPI's for upload.pypi.org and test.pypi.org, another index's elsewhere), pypi, or index (PyPI-only rules are warnings)."`
+	connFlags
+
+	// foundAttestationsOnly sends the attestation files found beside the
+	// dists but signs none (twine's upload --attestations).
+	foundAttestationsOnly bool `kong:"-"`
 }
 
 func (c *publishCmd) Run(ctx context.Context, a *App) error {
@@ -36,33 +41,49 @@ func (c *publishCmd) Run(ctx context.Context, a *App) error {
 	// minted upload token) is registered with red as soon as it is had;
 	// progress lines, the JSON report and the final error are redacted
 	// with it, in case an index echoes one back.
-	red := output.NewRedactor()
+	red := redact.New()
 	return red.Error(c.run(ctx, a, red))
 }
 
-func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) error {
+func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) error {
 	if c.Quiet && c.Verbose {
 		return usageErr("--quiet and --verbose contradict each other: give one")
 	}
 	if c.Concurrency < 1 {
 		return usageErr("--concurrency must be at least 1, got %d", c.Concurrency)
 	}
-	t, err := resolveTarget(c.TargetFlags, a.Env, a.Home)
+	t, idx, err := c.target(a)
 	if err != nil {
-		return usageErr("%w", err)
+		return err
 	}
 	red.AddBasicAuth(t.Username, t.Password)
+	if redact.TooShort(t.Password) {
+		fmt.Fprintf(a.Stderr, "warning: the password from %s is too short (under %d characters) to be told apart from other text: it is not redacted if the index repeats it; use an API token or a longer password\n", t.CredSource, redact.MinLength)
+	}
 	// An explicit check URL pre-checks every file; the index's own simple
 	// API (known for PyPI) is still used to settle a lost answer.
 	explicitCheck := c.CheckURL
 	if explicitCheck == "" {
 		explicitCheck, _ = a.Env.get("TRUSTPUB_CHECK_URL", "UV_PUBLISH_CHECK_URL")
 	}
+	if explicitCheck == "" && idx != nil {
+		explicitCheck = idx.checkURL // uv checks against the index's url
+	}
 	checkURL := orDefault(explicitCheck, t.CheckURL)
+	plainHosts := c.plainHTTPHosts(a.Env)
 	if t.HasCredentials() {
-		if err := urlpolicy.CheckSecure("publish URL (from "+t.URLSource+")", t.PublishURL); err != nil {
+		if err := checkPlainHTTP(a.Stderr, "publish URL (from "+t.URLSource+")", t.PublishURL, plainHosts); err != nil {
 			return usageErr("%w", err)
 		}
+	}
+	indexHC, err := c.httpClient(a.Env)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	if indexHC != nil {
+		b := *a
+		b.indexHTTP = indexHC
+		a = &b
 	}
 
 	// Every file is checked before any credential is used or byte is sent.
@@ -73,7 +94,10 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 			rules = "pypi"
 		}
 	}
-	files, problems, err := loadDists(a.Stderr, c.Files, pydist.CheckOptions{Profile: profileOf(rules), AllowLocalVersions: c.AllowLocalVersions}, false)
+	if v, _ := a.Env.get("TRUSTPUB_NO_ATTESTATIONS", "UV_PUBLISH_NO_ATTESTATIONS"); !c.NoAttestations && envTrue(v) {
+		c.NoAttestations = true
+	}
+	files, problems, err := loadDists(a.Stderr, c.Files, pydist.CheckOptions{Profile: profileOf(rules), AllowLocalVersions: c.AllowLocalVersions}, false, !c.NoAttestations)
 	if err != nil {
 		return err
 	}
@@ -91,10 +115,13 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		return silentExit(ExitCheck)
 	}
 
-	// Attestation files beside the dists are checked with them.
-	if v, _ := a.Env.get("TRUSTPUB_NO_ATTESTATIONS", "UV_PUBLISH_NO_ATTESTATIONS"); !c.NoAttestations && envTrue(v) {
-		c.NoAttestations = true
+	if explicitCheck != "" {
+		if err := describeCheckURL(a.Stderr, explicitCheck, files, c.Quiet); err != nil {
+			return err
+		}
 	}
+
+	// Attestation files beside the dists are checked with them.
 	var found map[string][]foundAttestation
 	if !c.NoAttestations {
 		if found, problems = findAttestations(files); len(problems) > 0 {
@@ -103,9 +130,13 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		}
 	}
 
-	creds, how, err := a.credentialSource(ctx, t, c.TrustedPublishing, c.DryRun, red)
+	mode, err := c.trustedPublishingMode(a.Env)
 	if err != nil {
 		return err
+	}
+	creds, how, err := a.credentialSource(ctx, t, mode, c.DryRun, red)
+	if err != nil {
+		return withPublisherLinks(err, t, files)
 	}
 	if c.Verbose {
 		fmt.Fprintf(a.Stderr, "publishing to %s (from %s) with %s\n", t.PublishURL.Redacted(), t.URLSource, how)
@@ -120,6 +151,9 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		Credentials: creds,
 		SimpleURL:   checkURL,
 		UserAgent:   "trustpub/" + Version,
+		HTTPClient:  indexHC,
+
+		AllowPlainHTTP: plainHosts,
 	}
 	if checkURL != "" {
 		// Refusals that depend on the index's state, known before upload.
@@ -162,7 +196,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *output.Redactor) erro
 		}
 	}
 	if perr != nil {
-		return withCode(exitcode.ForPublish(perr), perr)
+		return withCode(exitcode.ForPublish(perr), output.WithHints(perr))
 	}
 	return nil
 }
@@ -200,8 +234,8 @@ func isPyPI(host string) bool {
 
 // writeJSON writes the --json report to a file or, for "-", to stdout,
 // redacted with red.
-func (c *publishCmd) writeJSON(a *App, red *output.Redactor, rep *upload.Report, perr error) error {
-	rep, perr = red.Report(rep), red.Error(perr)
+func (c *publishCmd) writeJSON(a *App, red *redact.Redactor, rep *upload.Report, perr error) error {
+	rep, perr = output.RedactReport(red, rep), red.Error(perr)
 	var err error
 	if c.JSON == "-" {
 		err = output.WriteJSON(a.Stdout, rep, perr)

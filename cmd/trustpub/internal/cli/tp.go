@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/trustpub/trustpub/ambient"
-	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
+	"github.com/trustpub/trustpub/internal/redact"
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/trustedpublishing"
 	"github.com/trustpub/trustpub/upload"
@@ -15,10 +15,14 @@ import (
 // exchanger returns a trusted-publishing exchanger over the App. The OIDC
 // token it finds is registered with red before it is used, and its
 // warnings are redacted with red.
-func (a *App) exchanger(red *output.Redactor) *trustedpublishing.Exchanger {
+func (a *App) exchanger(red *redact.Redactor) *trustedpublishing.Exchanger {
 	det := a.detector()
+	hc := a.HTTPClient
+	if a.indexHTTP != nil {
+		hc = a.indexHTTP
+	}
 	return &trustedpublishing.Exchanger{
-		HTTPClient: a.HTTPClient,
+		HTTPClient: hc,
 		Detect: func(ctx context.Context, audience string) (ambient.Token, bool, error) {
 			tok, ok, err := det.Detect(ctx, audience)
 			if ok {
@@ -38,7 +42,7 @@ func (a *App) exchanger(red *output.Redactor) *trustedpublishing.Exchanger {
 // would spend the job's one-time OIDC token. Every secret it obtains (the
 // OIDC token, each upload token minted, including later refreshes) is
 // registered with red before it is used or returned.
-func (a *App) credentialSource(ctx context.Context, t Target, mode string, dryRun bool, red *output.Redactor) (upload.CredentialSource, string, error) {
+func (a *App) credentialSource(ctx context.Context, t Target, mode string, dryRun bool, red *redact.Redactor) (upload.CredentialSource, string, error) {
 	given := t.HasCredentials()
 	switch {
 	case mode == "always" && given:
@@ -80,7 +84,7 @@ func (a *App) credentialSource(ctx context.Context, t Target, mode string, dryRu
 
 // redactedCredentials wraps src so that every credential it yields is
 // registered with red before the caller can use it.
-func redactedCredentials(red *output.Redactor, src upload.CredentialSource) upload.CredentialSource {
+func redactedCredentials(red *redact.Redactor, src upload.CredentialSource) upload.CredentialSource {
 	return upload.CredentialFunc(func(ctx context.Context) (upload.Credentials, error) {
 		c, err := src.Credentials(ctx)
 		if err != nil {

@@ -51,6 +51,11 @@ type JSONFile struct {
 	Note string `json:"note,omitempty"`
 	// Error is the failure message.
 	Error string `json:"error,omitempty"`
+	// Hint is what can be done about the failure, as data (kind, URL,
+	// digests, credential kind), when there is advice.
+	Hint *upload.Hint `json:"hint,omitempty"`
+	// Advice is Hint worded as the command line prints it.
+	Advice string `json:"advice,omitempty"`
 	// Attempts is the number of upload POSTs.
 	Attempts int `json:"attempts,omitempty"`
 	// Seconds is how long the file took.
@@ -68,10 +73,14 @@ func NewJSONReport(rep *upload.Report, err error) JSONReport {
 	}
 	out.PublishURL, out.DryRun = rep.PublishURL, rep.DryRun
 	for _, f := range rep.Files {
-		out.Files = append(out.Files, JSONFile{
+		jf := JSONFile{
 			Name: f.Name, Path: f.Path, Size: f.Size, SHA256: f.SHA256, Outcome: string(f.Outcome),
 			URL: f.URL, Note: f.Note, Error: f.ErrorText(), Attempts: f.Attempts, Seconds: f.Duration.Seconds(),
-		})
+		}
+		if h := hintOf(f.Err); h.Kind != upload.HintNone && f.Outcome == upload.OutcomeFailed {
+			jf.Hint, jf.Advice = &h, HintText(h)
+		}
+		out.Files = append(out.Files, jf)
 	}
 	return out
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
+	"github.com/trustpub/trustpub/internal/redact"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
@@ -54,7 +55,7 @@ type Options struct {
 	// Redactor, if set, redacts every line with the secrets it holds when
 	// the line is written, so that a secret obtained mid-run (a minted
 	// upload token) can be added to it; Redact's secrets are added to it.
-	Redactor *Redactor
+	Redactor *redact.Redactor
 	// Now is the clock for rates; nil is time.Now.
 	Now func() time.Time
 }
@@ -71,7 +72,7 @@ func IsTerminal(w io.Writer) bool {
 type Renderer struct {
 	opts   Options
 	now    func() time.Time
-	redact *Redactor // Options.Redactor, or one holding Options.Redact
+	redact *redact.Redactor // Options.Redactor, or one holding Options.Redact
 
 	ticker      sync.WaitGroup // the refresh goroutine
 	refresh     chan any       // manual refresh requests to mpb
@@ -97,12 +98,12 @@ func New(opts Options) *Renderer {
 	if now == nil {
 		now = time.Now
 	}
-	redact := opts.Redactor
-	if redact == nil {
-		redact = NewRedactor()
+	red := opts.Redactor
+	if red == nil {
+		red = redact.New()
 	}
-	redact.Add(opts.Redact...)
-	return &Renderer{opts: opts, now: now, redact: redact, bars: map[string]*mpb.Bar{}, started: map[string]time.Time{}, lastPct: map[string]int64{}, files: map[string]*pydist.File{}}
+	red.Add(opts.Redact...)
+	return &Renderer{opts: opts, now: now, redact: red, bars: map[string]*mpb.Bar{}, started: map[string]time.Time{}, lastPct: map[string]int64{}, files: map[string]*pydist.File{}}
 }
 
 // Start announces the run: "Uploading N files to URL" (or "Checking" for a
@@ -211,10 +212,16 @@ func (r *Renderer) FileDone(rep upload.FileReport) {
 		line = fmt.Sprintf("uploaded %s (%s in %s, %s)", rep.Name, formatBytes(rep.Size), elapsed.Round(time.Millisecond), rate(rep.Size, elapsed))
 	case upload.OutcomeSkippedExisting:
 		line = fmt.Sprintf("skipped %s: already on the index", rep.Name)
+		if strings.HasPrefix(rep.Note, "already on the index") {
+			line = "skipped " + rep.Name
+		}
 	case upload.OutcomeDryRun:
 		line = fmt.Sprintf("would upload %s (%s)", rep.Name, formatBytes(rep.Size))
 	case upload.OutcomeFailed:
 		line, level = fmt.Sprintf("FAILED %s: %s", rep.Name, rep.ErrorText()), Quiet
+		if h := ErrorHint(rep.Err); h != "" {
+			line += "\nhint: " + h
+		}
 	case upload.OutcomeNotAttempted:
 		line = fmt.Sprintf("not uploaded %s: %s", rep.Name, rep.ErrorText())
 	default:
@@ -280,11 +287,8 @@ func (r *Renderer) Finish(rep *upload.Report) {
 	if len(parts) == 0 {
 		parts = append(parts, "no files")
 	}
-	level := Normal
-	if counts[upload.OutcomeFailed]+counts[upload.OutcomeNotAttempted] > 0 {
-		level = Quiet
-	}
-	r.linef(level, "summary: %s", strings.Join(parts, ", "))
+	// The one line -q keeps, whatever happened.
+	r.linef(Quiet, "summary: %s", strings.Join(parts, ", "))
 }
 
 // refreshRate is how often the progress bars are redrawn.

@@ -205,3 +205,38 @@ func TestDryRunLines(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", buf.String(), want)
 	}
 }
+
+// TestQuietKeepsSummary: -q prints the one-line summary its help promises,
+// also when everything went well.
+func TestQuietKeepsSummary(t *testing.T) {
+	var buf bytes.Buffer
+	r := New(Options{Out: &buf, Level: Quiet})
+	w := file("demo-1.0-py3-none-any.whl", 10)
+	r.Start("https://upload.example.org/legacy/", 1, false)
+	r.FileStarted(w)
+	done := upload.FileReport{Name: w.Filename.Raw, Size: 10, Outcome: upload.OutcomeUploaded}
+	r.FileDone(done)
+	r.Finish(&upload.Report{Files: []upload.FileReport{done}})
+	if buf.String() != "summary: 1 uploaded\n" {
+		t.Errorf("quiet output %q", buf.String())
+	}
+}
+
+// TestJSONReportHint: a failed file's advice is in the JSON report as data
+// and as the printed wording.
+func TestJSONReportHint(t *testing.T) {
+	se := &upload.ServerError{StatusCode: 409, Reason: "exists", Hint: upload.Hint{Kind: upload.HintFileDiffers, SHA256Here: "aa", SHA256There: "bb"}}
+	rep := &upload.Report{Files: []upload.FileReport{{Name: "a.whl", Outcome: upload.OutcomeFailed, Err: se}, {Name: "b.whl", Outcome: upload.OutcomeUploaded}}}
+	jr := NewJSONReport(rep, errors.New("failed"))
+	if h := jr.Files[0].Hint; h == nil || h.Kind != upload.HintFileDiffers || h.SHA256There != "bb" || !strings.Contains(jr.Files[0].Advice, "--skip-existing") {
+		t.Fatalf("hint %+v advice %q", h, jr.Files[0].Advice)
+	}
+	if jr.Files[1].Hint != nil {
+		t.Errorf("hint on a success")
+	}
+	var buf bytes.Buffer
+	WriteJSON(&buf, rep, errors.New("failed"))
+	if !strings.Contains(buf.String(), `"kind": "file-differs"`) {
+		t.Errorf("JSON:\n%s", buf.String())
+	}
+}

@@ -2,68 +2,57 @@ package output
 
 import (
 	"bytes"
-	"encoding/base64"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/trustpub/trustpub/cmd/trustpub/internal/exitcode"
+	"github.com/trustpub/trustpub/internal/redact"
 	"github.com/trustpub/trustpub/secret"
 	"github.com/trustpub/trustpub/upload"
 )
 
-func TestRedactor(t *testing.T) {
-	r := NewRedactor(secret.New("pypi-short"), secret.String{})
-	r.Add(secret.New("pypi-short-and-long"), secret.New("pypi-short"))
-	got := r.Redact("a pypi-short-and-long b pypi-short c")
-	if got != "a [REDACTED] b [REDACTED] c" {
-		t.Errorf("Redact = %q", got)
-	}
-	var none *Redactor
-	none.Add(secret.New("pypi-short")) // no panic
-	if got := none.Redact("pypi-short"); got != "pypi-short" {
-		t.Errorf("nil Redactor changed the text: %q", got)
-	}
-
-	// The Authorization header's form of a Basic credential is redacted
-	// too, in case an index echoes the header back.
-	basic := NewRedactor()
-	basic.AddBasicAuth("__token__", secret.New("pypi-basic"))
-	basic.AddBasicAuth("__token__", secret.String{}) // nothing to add
-	header := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte("__token__:pypi-basic"))
-	if got := basic.Redact(header + " and pypi-basic"); got != "Authorization: Basic [REDACTED] and [REDACTED]" {
-		t.Errorf("Redact(Basic header) = %q", got)
-	}
-
-	// Error is redacted when read, with secrets added after it was wrapped,
-	// and keeps the chain.
-	pe := &upload.PublishError{Stage: upload.StageCredentials, Cause: errors.New("index said: pypi-late")}
-	err := r.Error(pe)
-	r.Add(secret.New("pypi-late"))
-	if strings.Contains(err.Error(), "pypi-late") || !strings.Contains(err.Error(), "index said: [REDACTED]") {
-		t.Errorf("Error() = %q", err)
-	}
-	var got2 *upload.PublishError
-	if !errors.As(err, &got2) || got2 != pe || exitcode.ForPublish(err) != exitcode.Credentials {
-		t.Errorf("chain lost: %v", err)
-	}
-	if r.Error(nil) != nil {
-		t.Error("Error(nil) is not nil")
-	}
-
+func TestRedactReport(t *testing.T) {
+	r := redact.New(secret.New("pypi-late-added-token"), secret.New("pypi-short"))
 	rep := &upload.Report{PublishURL: "https://upload.example.org/legacy/", Files: []upload.FileReport{
-		{Name: "a.whl", Outcome: upload.OutcomeFailed, Err: errors.New("refused pypi-late"), Note: "pypi-short"},
+		{Name: "a.whl", Outcome: upload.OutcomeFailed, Err: errors.New("refused pypi-late-added-token"), Note: "pypi-short"},
 	}}
-	red := r.Report(rep)
+	red := RedactReport(r, rep)
 	if f := red.Files[0]; f.Err.Error() != "refused [REDACTED]" || f.Note != "[REDACTED]" || f.Name != "a.whl" {
 		t.Errorf("Report file = %+v", f)
 	}
-	if rep.Files[0].ErrorText() != "refused pypi-late" {
+	if rep.Files[0].ErrorText() != "refused pypi-late-added-token" {
 		t.Error("Report changed its argument")
 	}
-	if r.Report(nil) != nil {
+	if RedactReport(r, nil) != nil {
 		t.Error("Report(nil) is not nil")
+	}
+	pe := &upload.PublishError{Stage: upload.StageCredentials, Cause: errors.New("x")}
+	var got *upload.PublishError
+	if err := r.Error(pe); !errors.As(err, &got) || got != pe || exitcode.ForPublish(err) != exitcode.Credentials {
+		t.Errorf("chain lost: %v", err)
+	}
+}
+
+// TestRendererKeepsFileNames: a short password that is also the start of
+// a file's name leaves the name alone on every line.
+func TestRendererKeepsFileNames(t *testing.T) {
+	var buf bytes.Buffer
+	red := redact.New()
+	red.AddBasicAuth("bob", secret.New("pip"))
+	red.AddBasicAuth("bob", secret.New("demo"))
+	r := New(Options{Out: &buf, Level: Verbose, Redactor: red})
+	r.Start("https://pip.example.org/legacy/", 1, false)
+	f := file("pip-23.0.1-py3-none-any.whl", 10)
+	r.FileStarted(f)
+	r.FileDone(upload.FileReport{Name: f.Filename.Raw, Outcome: upload.OutcomeFailed, Err: errors.New("403 password demo refused")})
+	r.Finish(nil)
+	out := buf.String()
+	for _, want := range []string{"to https://pip.example.org/legacy/", "uploading pip-23.0.1-py3-none-any.whl", "FAILED pip-23.0.1-py3-none-any.whl: 403 password [REDACTED] refused"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
 
@@ -72,7 +61,7 @@ func TestRedactor(t *testing.T) {
 // lines written after that, concurrently with the rendering.
 func TestRendererRedactsSecretsAddedLater(t *testing.T) {
 	var buf bytes.Buffer
-	red := NewRedactor()
+	red := redact.New()
 	r := New(Options{Out: &buf, Level: Normal, Redactor: red, Redact: []secret.String{secret.New(canary)}})
 	var wg sync.WaitGroup
 	wg.Add(1)
