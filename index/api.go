@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trustpub/trustpub/attest"
 	"github.com/trustpub/trustpub/internal/bufpool"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/pydist"
@@ -59,6 +60,10 @@ type Options struct {
 	// Limits bound connections and transfer times (see HTTPServer); zero
 	// fields take the defaults.
 	Limits Limits
+	// Attestations verifies the PEP 740 attestations of trusted-publishing
+	// uploads against a Sigstore trusted root; nil: uploads with
+	// attestations are refused.
+	Attestations *attest.Verifier
 	// Logger receives request and upload logs; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -195,6 +200,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /simple/{project}", s.handleSimpleProject)
 	mux.HandleFunc("GET /simple/{project}/{$}", s.handleSimpleProject)
 	mux.HandleFunc("GET /files/{project}/{filename}", s.handleFile)
+	mux.HandleFunc("GET /integrity/{project}/{version}/{filename}/provenance", s.handleProvenance)
 	mux.HandleFunc("POST /legacy/{$}", withReason(s.handleUpload))
 	mux.HandleFunc("POST /legacy", withReason(s.handleLegacyNoSlash))
 	mux.HandleFunc("/legacy/{$}", methodNotAllowed("POST"))

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trustpub/trustpub/attest"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/secret"
@@ -36,7 +37,8 @@ type identity struct {
 	oidc      bool            // minted through trusted publishing
 	expires   time.Time       // zero: never
 	publisher string
-	pending   bool // minted for a pending publisher: see pendingRefusal
+	pending   bool             // minted for a pending publisher: see pendingRefusal
+	attest    *attest.Identity // what its attestations must name; nil: none
 }
 
 // allows reports whether the identity may upload to the normalized project.
@@ -142,7 +144,7 @@ func (s *Server) mint(ctx context.Context, m *publisher.Match, lifetime time.Dur
 		return secret.String{}, time.Time{}, fmt.Errorf("publisher %s has no project", m.Publisher)
 	}
 	expires := s.now().Add(lifetime)
-	id := &identity{name: "trusted publisher " + m.Publisher, projects: map[string]bool{}, oidc: true, expires: expires, publisher: m.Publisher, pending: m.Pending}
+	id := &identity{name: "trusted publisher " + m.Publisher, projects: map[string]bool{}, oidc: true, expires: expires, publisher: m.Publisher, pending: m.Pending, attest: attestIdentity(m)}
 	for _, p := range m.Projects {
 		id.projects[pydist.NormalizeName(p)] = true
 	}

@@ -414,8 +414,11 @@ func safeName(name string) bool {
 	return true
 }
 
-// recordVersion is the first byte of an encoded record.
-const recordVersion = 1
+// recordVersion is the first byte of an encoded record: the version of
+// recordFields it was written with. Version 2 added provenance_sha256; a
+// catalog written by version 1 is read as it was written (see
+// recordField.since).
+const recordVersion = 2
 
 // encodeRecord is the catalog's form of a record: a version byte, then its
 // fields in recordFields' order, strings as a uvarint length and bytes,
@@ -439,13 +442,17 @@ func encodeRecord(r *record) []byte {
 // decodeRecord reverses encodeRecord. Fields a newer version appended are
 // ignored; a record with fewer fields than this version writes is damaged.
 func decodeRecord(v []byte) (*record, error) {
-	if len(v) == 0 || v[0] != recordVersion {
+	if len(v) == 0 || v[0] < 1 || v[0] > recordVersion {
 		return nil, errors.New("the record is not in a known encoding")
 	}
+	version := v[0]
 	s := string(v[1:]) // one allocation; every field is a substring of it
 	d := decoder{s: s}
 	r := &record{}
 	for _, f := range recordFields {
+		if f.since > version {
+			break // written before the field existed: its zero value
+		}
 		switch {
 		case f.str != nil:
 			*f.str(r) = d.substr()
@@ -467,6 +474,8 @@ type recordField struct {
 	str  func(*record) *string
 	i64  func(*record) *int64
 	tm   func(*record) *time.Time
+	// since is the recordVersion that added the field; 0 means 1.
+	since byte
 }
 
 // recordFields lists every stored field of record, in encoding order. A
@@ -489,6 +498,7 @@ var recordFields = []recordField{
 	{name: "metadata_blake2_256", str: func(r *record) *string { return &r.MetadataBlake2 }},
 	{name: "comment", str: func(r *record) *string { return &r.Comment }},
 	{name: "uploader", str: func(r *record) *string { return &r.Uploader }},
+	{name: "provenance_sha256", str: func(r *record) *string { return &r.ProvenanceSHA256 }, since: 2},
 }
 
 func encodeSummary(ps projectSummary) []byte {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -88,6 +89,24 @@ func (ti *testIndex) crash() {
 	ti.http.Close()
 	ti.srv.Close()
 	os.Remove(filepath.Join(ti.dir, cleanFile))
+}
+
+// mint exchanges an OIDC token at the index for an upload token
+// (trusted publishing's mint-token), failing the test unless it gets one.
+func (ti *testIndex) mint(t testing.TB, jwt string) string {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"token": jwt})
+	resp, err := http.Post(ti.url+"/_/oidc/mint-token", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Token string }
+	json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != 200 || out.Token == "" {
+		t.Fatalf("mint-token: %d", resp.StatusCode)
+	}
+	return out.Token
 }
 
 // stop stops the index cleanly.

@@ -2,11 +2,7 @@ package index
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
-
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,18 +178,7 @@ func TestPendingPublisherAtUpload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := json.Marshal(map[string]string{"token": jwt})
-		resp, err := http.Post(ti.url+"/_/oidc/mint-token", "application/json", bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out struct{ Token string }
-		json.NewDecoder(resp.Body).Decode(&out)
-		if resp.StatusCode != 200 || out.Token == "" {
-			t.Fatalf("mint for %s: %d", repo, resp.StatusCode)
-		}
-		return out.Token
+		return ti.mint(t, jwt)
 	}
 	first, second, third := mint("first"), mint("second"), mint("third")
 	steps := []struct {

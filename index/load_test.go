@@ -401,6 +401,7 @@ func TestCatalogEncodesEveryRecordField(t *testing.T) {
 		PyVersion: "py3", Size: 1 << 40, SHA256: strings.Repeat("1", 64), Blake2b256: strings.Repeat("2", 64),
 		MD5: strings.Repeat("3", 32), UploadTime: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), RequiresPython: ">=3.9",
 		MetadataSHA256: strings.Repeat("4", 64), MetadataBlake2: strings.Repeat("5", 64), Comment: "ü", Uploader: "ci",
+		ProvenanceSHA256: strings.Repeat("6", 64),
 	}
 	back, err := decodeRecord(encodeRecord(rec))
 	if err != nil {
@@ -416,5 +417,36 @@ func TestCatalogEncodesEveryRecordField(t *testing.T) {
 		if _, err := decodeRecord(enc[:n]); err == nil {
 			t.Errorf("a record cut to %d of %d bytes decoded", n, len(enc))
 		}
+	}
+}
+
+// TestCatalogReadsVersion1Records: a catalog written before
+// provenance_sha256 existed (recordVersion 1) is read as written, the new
+// field empty, so an upgraded index trusts it instead of skipping every
+// file.
+func TestCatalogReadsVersion1Records(t *testing.T) {
+	rec := &record{
+		Filename: "a-1.0-py3-none-any.whl", Project: "A", Normalized: "a", Version: "1.0", FileType: "bdist_wheel",
+		PyVersion: "py3", Size: 10, SHA256: strings.Repeat("1", 64), Blake2b256: strings.Repeat("2", 64),
+		MD5: strings.Repeat("3", 32), UploadTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Uploader: "ci",
+	}
+	// Version 1's encoding: version byte 1, the fields before
+	// provenance_sha256 (the empty field is its one length byte, last).
+	enc := encodeRecord(rec)
+	old := append([]byte{1}, enc[1:len(enc)-1]...)
+	back, err := decodeRecord(old)
+	if err != nil {
+		t.Fatalf("version 1 record: %v", err)
+	}
+	a, _ := json.Marshal(rec)
+	b, _ := json.Marshal(back)
+	if string(a) != string(b) {
+		t.Errorf("version 1 record read as\n%s\nwant\n%s", b, a)
+	}
+	if _, err := decodeRecord(append([]byte{recordVersion}, old[1:]...)); err == nil {
+		t.Error("a version 2 record without provenance_sha256 decoded")
+	}
+	if _, err := decodeRecord(append([]byte{recordVersion + 1}, enc[1:]...)); err == nil {
+		t.Error("a record of an unknown version decoded")
 	}
 }

@@ -519,6 +519,7 @@ type jsonFile struct {
 	Size           int64        `json:"size"`
 	UploadTime     string       `json:"upload-time"`
 	Yanked         bool         `json:"yanked"`
+	Provenance     string       `json:"provenance,omitempty"` // PEP 740 Integrity API URL
 }
 
 // jsonHashes is a PEP 691 hashes object (sha256 only).
@@ -568,6 +569,10 @@ func (f *jsonFile) appendJSON(b []byte) []byte {
 	b = appendJSONString(b, f.UploadTime)
 	b = append(b, `,"yanked":`...)
 	b = strconv.AppendBool(b, f.Yanked)
+	if f.Provenance != "" {
+		b = append(b, `,"provenance":`...)
+		b = appendJSONString(b, f.Provenance)
+	}
 	return append(b, '}')
 }
 
@@ -615,6 +620,11 @@ func (r *record) htmlFragment() []byte {
 			h = append(h, r.MetadataSHA256...)
 			h = append(h, '"')
 		}
+		if r.ProvenanceSHA256 != "" {
+			h = append(h, ` data-provenance="`...)
+			h = append(h, html.EscapeString(provenanceURL(r))...)
+			h = append(h, '"')
+		}
 		h = append(h, '>')
 		h = append(h, html.EscapeString(r.Filename)...)
 		r.htmlFrag = append(h, "</a><br />\n"...)
@@ -638,7 +648,10 @@ func (r *record) jsonFragment() []byte {
 		if r.MetadataSHA256 != "" {
 			jf.CoreMetadata = coreMetadata(r.MetadataSHA256)
 		}
-		r.jsonFrag = jf.appendJSON(make([]byte, 0, 2*len(jf.URL)+len(r.MetadataSHA256)+len(r.SHA256)+160))
+		if r.ProvenanceSHA256 != "" {
+			jf.Provenance = provenanceURL(r)
+		}
+		r.jsonFrag = jf.appendJSON(make([]byte, 0, 2*len(jf.URL)+len(jf.Provenance)+len(r.MetadataSHA256)+len(r.SHA256)+160))
 	})
 	return r.jsonFrag
 }

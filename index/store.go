@@ -28,6 +28,7 @@ import (
 //	DATA/tmp/                             uploads in progress; emptied on start
 //	DATA/projects/{normalized}/{filename}          the distribution file
 //	DATA/projects/{normalized}/{filename}.metadata PEP 658 core metadata (wheels)
+//	DATA/projects/{normalized}/{filename}.provenance PEP 740 provenance (see provenance.go)
 //	DATA/projects/{normalized}/{filename}.json     the record: the commit point
 //	DATA/catalog.db                       every record, by project and by digest (see boltCatalog)
 //	DATA/catalog.clean                    present while catalog.db is current (between runs)
@@ -64,6 +65,10 @@ type record struct {
 	MetadataBlake2 string    `json:"metadata_blake2_256,omitempty"`
 	Comment        string    `json:"comment,omitempty"`
 	Uploader       string    `json:"uploader,omitempty"` // token name, never the token
+
+	// ProvenanceSHA256 is the digest of the file's PEP 740 provenance
+	// ({filename}.provenance, see provenance.go); empty: none.
+	ProvenanceSHA256 string `json:"provenance_sha256,omitempty"`
 
 	htmlOnce, jsonOnce sync.Once // guard the cached fragments below
 	htmlFrag, jsonFrag []byte    // simple API entries, see fragments
@@ -295,6 +300,7 @@ func (s *store) scanProject(name string) []*record {
 				// upload was never answered, so it is not stored.
 				s.removeOrphan(path)
 				s.removeOrphan(filepath.Join(pdir, rec.Filename+metadataSuffix))
+				s.removeOrphan(filepath.Join(pdir, rec.Filename+provenanceSuffix))
 				continue
 			}
 			if info, err := fe.Info(); err != nil || !info.Mode().IsRegular() || info.Size() != rec.Size {
@@ -305,6 +311,7 @@ func (s *store) scanProject(name string) []*record {
 				s.skip(filepath.Join(pdir, rec.Filename), why)
 				continue
 			}
+			s.checkProvenance(pdir, rec)
 			if err := s.repairMetadata(pdir, rec); err != nil {
 				// The file itself is intact: serve it without a
 				// metadata file rather than refuse to start.
@@ -313,8 +320,9 @@ func (s *store) scanProject(name string) []*record {
 				rec.MetadataSHA256, rec.MetadataBlake2 = "", ""
 			}
 			recs = append(recs, rec)
-		case strings.HasSuffix(n, metadataSuffix):
-			if names[strings.TrimSuffix(n, metadataSuffix)+recordSuffix] == nil {
+		case strings.HasSuffix(n, metadataSuffix), strings.HasSuffix(n, provenanceSuffix):
+			base := strings.TrimSuffix(strings.TrimSuffix(n, metadataSuffix), provenanceSuffix)
+			if names[base+recordSuffix] == nil {
 				s.removeOrphan(filepath.Join(pdir, n))
 			}
 		default:
@@ -640,11 +648,12 @@ func (s *store) release(r *reservation, stored bool) {
 // step is a few renames and one directory fsync.
 type staged struct {
 	metaTmp, recTmp string
+	provTmp         string // provenance (provenance.go), fsynced; "" for none
 }
 
 // remove deletes staged files that were not committed.
 func (st *staged) remove() {
-	for _, p := range []string{st.metaTmp, st.recTmp} {
+	for _, p := range []string{st.metaTmp, st.recTmp, st.provTmp} {
 		if p != "" {
 			os.Remove(p)
 		}
@@ -724,6 +733,14 @@ func (s *store) commitFile(tmpPath string, st *staged, rec *record) (err error) 
 			return fmt.Errorf("storing metadata: %w", err)
 		}
 		st.metaTmp = ""
+		placed = append(placed, p)
+	}
+	if st.provTmp != "" {
+		p := filepath.Join(pdir, rec.Filename+provenanceSuffix)
+		if err := placeFile(st.provTmp, p); err != nil {
+			return fmt.Errorf("storing provenance: %w", err)
+		}
+		st.provTmp = ""
 		placed = append(placed, p)
 	}
 	p := filepath.Join(pdir, rec.Filename)

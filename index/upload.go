@@ -551,11 +551,11 @@ func (s *Server) upload(r *http.Request, id *identity, form *uploadForm) *upload
 	if e != nil {
 		return e
 	}
+	var provenance []byte
 	if _, ok := form.values["attestations"]; ok {
-		if !id.oidc {
-			return badRequest("Invalid attestations supplied during upload: Attestations are only supported when using Trusted Publishing")
+		if provenance, e = s.checkAttestations(id, form.get("attestations"), rec); e != nil {
+			return e
 		}
-		return badRequest("Invalid attestations supplied during upload: this index cannot verify Sigstore attestations; upload without attestations")
 	}
 	if len(metaBytes) > 0 {
 		h := sha256.Sum256(metaBytes)
@@ -569,6 +569,11 @@ func (s *Server) upload(r *http.Request, id *identity, form *uploadForm) *upload
 	syncErr := make(chan error, 1)
 	go func() { syncErr <- syncFile(uf.tmpPath) }()
 	st, err := s.store.stage(metaBytes, rec)
+	if err == nil {
+		if err = s.store.stageProvenance(st, provenance); err != nil {
+			st.remove()
+		}
+	}
 	if serr := <-syncErr; err == nil && serr != nil {
 		st.remove()
 		err = fmt.Errorf("syncing upload: %w", serr)

@@ -302,6 +302,10 @@ type PublishOptions struct {
 	DryRun bool
 	// Observer receives progress events; nil ignores them.
 	Observer Observer
+	// Attestations, when set, gives the value of a file's "attestations"
+	// form field (PEP 740: a JSON array of attestation objects, see package
+	// pep740), or nil to send none. The caller checks them before Publish.
+	Attestations func(f *pydist.File) []byte
 }
 
 // DefaultConcurrency is the number of files sent at once by default. Each
@@ -321,7 +325,7 @@ func (c *Client) Upload(ctx context.Context, f *pydist.File, opts ...UploadOptio
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return c.upload(ctx, f, o.observer)
+	return c.upload(ctx, f, o.observer, nil)
 }
 
 // An UploadOption tunes one [Client.Upload].

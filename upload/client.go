@@ -207,9 +207,10 @@ func (p RetryPolicy) backoff(n int, rnd float64) time.Duration {
 }
 
 // upload is Upload with progress and retry events sent to obs (nil ignores
-// them). The Result's digests are filled whenever the file was read to the
-// end, even when an error is returned.
-func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer) (Result, error) {
+// them) and extra form fields sent after the metadata. The Result's digests
+// are filled whenever the file was read to the end, even when an error is
+// returned.
+func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer, extra []formField) (Result, error) {
 	if obs == nil {
 		obs = NopObserver{}
 	}
@@ -223,6 +224,7 @@ func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer) (Resu
 	if err != nil {
 		return res, err
 	}
+	fields = append(fields, extra...)
 	st, err := os.Stat(f.Path)
 	if err != nil {
 		return res, fmt.Errorf("reading %s: %w", f.Path, err)

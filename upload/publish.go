@@ -428,7 +428,13 @@ func (r *run) finish(ctx context.Context) (*Report, error) {
 // publishOne uploads one file and turns the result into a FileReport.
 func (c *Client) publishOne(ctx context.Context, u *url.URL, f *pydist.File, opts PublishOptions) FileReport {
 	r := FileReport{Name: distName(f), Path: f.Path, Size: f.Size}
-	res, err := c.upload(ctx, f, opts.Observer)
+	var extra []formField
+	if opts.Attestations != nil {
+		if a := opts.Attestations(f); len(a) > 0 {
+			extra = append(extra, formField{"attestations", string(a)})
+		}
+	}
+	res, err := c.upload(ctx, f, opts.Observer, extra)
 	r.SHA256, r.Attempts = res.SHA256, res.Attempts
 	if res.Size != 0 {
 		r.Size = res.Size

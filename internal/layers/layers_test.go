@@ -27,6 +27,9 @@ var layerOf = map[string]int{
 	"ambient":           2,
 	"publisher":         2,
 	"devissuer":         2,
+	"devsigstore":       2, // a development Fulcio and Rekor
+	"pep740":            2, // PEP 740 objects and attestation files
+	"attest":            3, // signing and verifying PEP 740 attestations
 	"trustedpublishing": 3,
 	"upload":            4,
 	"index":             4,
@@ -48,6 +51,20 @@ var thirdParty = map[string][]string{
 	"pydist":                       {"github.com/github/go-spdx/v2"},
 	"cmd/trustpub/internal/cli":    {"github.com/alecthomas/kong", "gopkg.in/ini.v1", "github.com/pelletier/go-toml/v2"},
 	"cmd/trustpub/internal/output": {"github.com/vbauerster/mpb/v8"},
+	// Sigstore's own Go client: signing (Fulcio, Rekor), bundles, and
+	// verification against a trusted root, with the protobuf types it
+	// speaks in.
+	"attest": {"github.com/sigstore/sigstore-go", "github.com/sigstore/protobuf-specs", "google.golang.org/protobuf"},
+	// What Fulcio and Rekor are built from, so that the dev instance issues
+	// what they issue: sigstore-go's certificate extensions and trusted
+	// root, sigstore's signature helpers, Rekor's entry types and models
+	// (go-openapi), RFC 8785 canonical JSON, the RFC 6962 Merkle tree, and
+	// the OIDC verifier Fulcio checks tokens with.
+	"devsigstore": {
+		"github.com/sigstore/sigstore-go", "github.com/sigstore/sigstore", "github.com/sigstore/rekor", "github.com/sigstore/protobuf-specs",
+		"github.com/go-openapi/runtime", "github.com/go-openapi/strfmt", "github.com/cyberphone/json-canonicalization",
+		"github.com/transparency-dev/merkle", "github.com/coreos/go-oidc/v3",
+	},
 }
 
 type pkg struct {

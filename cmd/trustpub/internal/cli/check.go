@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/trustpub/trustpub/pep740"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/upload"
 )
@@ -27,7 +28,7 @@ type checkCmd struct {
 
 func (c *checkCmd) Run(ctx context.Context, a *App) error {
 	opts := pydist.CheckOptions{Profile: profileOf(c.Rules), AllowLocalVersions: c.AllowLocalVersions}
-	files, problems, err := loadDists(a.Stderr, c.Files, opts, c.Strict)
+	files, problems, err := loadDists(a.Stderr, c.Files, opts, c.Strict, false)
 	if err != nil {
 		return err
 	}
@@ -112,13 +113,22 @@ func writeCheckJSON(w io.Writer, files []*pydist.File, problems []pydist.Problem
 
 // loadDists finds, opens and checks the inputs. It returns the files that
 // passed (no errors; with strict, no warnings either) and every problem,
-// warnings of passing files included; skipped inputs are reported on w.
-func loadDists(w io.Writer, args []string, opts pydist.CheckOptions, strict bool) ([]*pydist.File, []pydist.Problem, error) {
+// warnings of passing files included; skipped inputs are reported on w,
+// except, withAttestations, the attestation files of found dists (they go
+// up with their dist).
+func loadDists(w io.Writer, args []string, opts pydist.CheckOptions, strict, withAttestations bool) ([]*pydist.File, []pydist.Problem, error) {
 	paths, skipped, err := pydist.Find(args)
 	if err != nil {
 		return nil, nil, usageErr("%w", err)
 	}
+	found := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		found[p] = true
+	}
 	for _, s := range skipped {
+		if dist, _, ok := pep740.DistFor(s.Path); ok && withAttestations && found[dist] {
+			continue
+		}
 		fmt.Fprintf(w, "skipping %s: %s\n", s.Path, s.Reason)
 	}
 	if len(paths) == 0 {

@@ -80,6 +80,7 @@ type root struct {
 	Publish  publishCmd  `cmd:"" help:"Check and upload distributions (wheels, sdists) to an index."`
 	Upload   uploadCmd   `cmd:"" help:"twine upload's command line: check and upload distributions (see README: Switching from twine or uv)."`
 	Check    checkCmd    `cmd:"" help:"Run every check on distribution files and report all problems at once."`
+	Attest   attestCmd   `cmd:"" help:"Sign PEP 740 publish attestations (<file>.publish.attestation) with the CI's identity through Sigstore, for other uploaders."`
 	Serve    serveCmd    `cmd:"" help:"Run a PyPI-compatible index with trusted publishing on this machine."`
 	Token    tokenCmd    `cmd:"" help:"Print the CI's ambient OIDC token for an audience (for scripts)."`
 	Exchange exchangeCmd `cmd:"" help:"Exchange the CI's OIDC token for an upload token at an index and print it."`

@@ -18,6 +18,7 @@ import (
 type publishCmd struct {
 	Files []string `arg:"" optional:"" placeholder:"PATH" help:"Files, globs or directories to upload (default dist/*)."`
 	TargetFlags
+	AttestFlags
 
 	CheckURL           string `name:"check-url" placeholder:"URL" help:"Simple-API URL of the index (e.g. https://pypi.org/simple/): files already there with the same sha256 are skipped, a different sha256 is an error before any upload. Env: TRUSTPUB_CHECK_URL, UV_PUBLISH_CHECK_URL."`
 	SkipExisting       bool   `name:"skip-existing" help:"Treat files the index already has (\"File already exists\") as skipped, as twine does."`
@@ -29,7 +30,10 @@ type publishCmd struct {
 	AllowLocalVersions bool   `name:"allow-local-versions" help:"Accept local versions (1.0+local); PyPI refuses them."`
 	Rules              string `name:"rules" enum:"auto,pypi,index" default:"auto" help:"Whose rules to check against: auto (PyPI's for upload.pypi.org and test.pypi.org, another index's elsewhere), pypi, or index (PyPI-only rules are warnings)."`
 	connFlags
-	uvFlags
+
+	// foundAttestationsOnly sends the attestation files found beside the
+	// dists but signs none (twine's upload --attestations).
+	foundAttestationsOnly bool `kong:"-"`
 }
 
 func (c *publishCmd) Run(ctx context.Context, a *App) error {
@@ -90,7 +94,10 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 			rules = "pypi"
 		}
 	}
-	files, problems, err := loadDists(a.Stderr, c.Files, pydist.CheckOptions{Profile: profileOf(rules), AllowLocalVersions: c.AllowLocalVersions}, false)
+	if v, _ := a.Env.get("TRUSTPUB_NO_ATTESTATIONS", "UV_PUBLISH_NO_ATTESTATIONS"); !c.NoAttestations && envTrue(v) {
+		c.NoAttestations = true
+	}
+	files, problems, err := loadDists(a.Stderr, c.Files, pydist.CheckOptions{Profile: profileOf(rules), AllowLocalVersions: c.AllowLocalVersions}, false, !c.NoAttestations)
 	if err != nil {
 		return err
 	}
@@ -114,6 +121,15 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 		}
 	}
 
+	// Attestation files beside the dists are checked with them.
+	var found map[string][]foundAttestation
+	if !c.NoAttestations {
+		if found, problems = findAttestations(files); len(problems) > 0 {
+			printProblems(a.Stderr, problems, true, false)
+			return silentExit(ExitCheck)
+		}
+	}
+
 	mode, err := c.trustedPublishingMode(a.Env)
 	if err != nil {
 		return err
@@ -124,6 +140,10 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 	}
 	if c.Verbose {
 		fmt.Fprintf(a.Stderr, "publishing to %s (from %s) with %s\n", t.PublishURL.Redacted(), t.URLSource, how)
+	}
+	attestations, err := c.attestations(ctx, a, t, files, found, !t.HasCredentials(), red)
+	if err != nil {
+		return err
 	}
 
 	client := &upload.Client{
@@ -163,6 +183,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 		PreCheck:     explicitCheck != "",
 		DryRun:       c.DryRun,
 		Observer:     obs,
+		Attestations: attestations,
 	})
 	obs.Finish(report)
 	if c.JSON != "" {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustpub/trustpub/devsigstore"
 	"github.com/trustpub/trustpub/index"
 	"github.com/trustpub/trustpub/internal/atomicfile"
 	"github.com/trustpub/trustpub/secret"
@@ -24,7 +25,7 @@ type serveCmd struct {
 	Data        string `required:"" placeholder:"DIR" help:"Data directory: files and their metadata are stored here and served again after a restart."`
 	Config      string `placeholder:"FILE" help:"TOML configuration: API tokens, trusted publishers, limits."`
 	TokenFile   string `name:"token-file" placeholder:"FILE" help:"File holding one API token that may upload to any project (quick use without --config)."`
-	DevIssuer   bool   `name:"dev-issuer" help:"Run a development OIDC issuer at /_/dev-issuer/ that signs GitHub- and GitLab-shaped tokens (see dev-token), and let publishers without an issuer trust it."`
+	DevIssuer   bool   `name:"dev-issuer" help:"Run a development OIDC issuer at /_/dev-issuer/ that signs GitHub- and GitLab-shaped tokens (see dev-token), and let publishers without an issuer trust it; also run a development Sigstore at /_/dev-sigstore/ (Fulcio, Rekor, trusted_root.json, signing_config.json) and verify attestations with it."`
 	MaxFileSize string `name:"max-file-size" placeholder:"SIZE" help:"Largest file accepted (e.g. 100MiB, 2GiB); overrides the config file. Default 100MiB."`
 	TLSCert     string `name:"tls-cert" placeholder:"FILE" help:"Serve HTTPS with this certificate (PEM)."`
 	TLSKey      string `name:"tls-key" placeholder:"FILE" help:"Private key for --tls-cert (PEM)."`
@@ -38,6 +39,10 @@ type serveCmd struct {
 	StallTimeout      time.Duration `name:"stall-timeout" placeholder:"DURATION" help:"Longest an upload body or a download may go without progress (and the grace before --min-transfer-rate applies). Overrides stall_timeout. Default 30s."`
 	MinTransferRate   string        `name:"min-transfer-rate" placeholder:"SIZE" help:"Slowest an upload body or a download may flow, per second, averaged from its start (e.g. 4KiB). Overrides min_transfer_rate. Default 4KiB."`
 	WriteTimeout      time.Duration `name:"write-timeout" placeholder:"DURATION" help:"Time to send an answer other than a file download (downloads get --stall-timeout plus their size at --min-transfer-rate). Overrides write_timeout. Default 60s."`
+
+	SigstoreTrustedRoot string `name:"sigstore-trusted-root" placeholder:"FILE" help:"Sigstore trusted root (JSON) to verify PEP 740 attestations of trusted-publishing uploads with (with --dev-issuer, the dev Sigstore's is trusted too)."`
+
+	devSigstore *devsigstore.Sigstore `kong:"-"`
 }
 
 func (c *serveCmd) Run(ctx context.Context, a *App) error {
@@ -85,6 +90,7 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 		if err := mountDevIssuer(mux, c.Data, base, hosts); err != nil {
 			return err
 		}
+		mountDevSigstore(mux, c.devSigstore)
 	}
 
 	hs := srv.HTTPServer(mux)
@@ -107,7 +113,7 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 	l := srv.Limits()
 	logger.Info("limits", "max_connections", l.MaxConnections, "read_header_timeout", l.ReadHeaderTimeout, "idle_timeout", l.IdleTimeout,
 		"stall_timeout", l.StallTimeout, "min_transfer_rate", l.MinRate, "write_timeout", l.WriteTimeout)
-	logger.Info("serving", "url", base, "upload", base+"/legacy/", "simple", base+"/simple/", "data", c.Data, "dev_issuer", c.DevIssuer)
+	logger.Info("serving", "url", base, "upload", base+"/legacy/", "simple", base+"/simple/", "data", c.Data, "dev_issuer", c.DevIssuer, "attestations", opts.Attestations != nil)
 	if c.ReadyFile != "" {
 		if err := atomicfile.WriteFile(c.ReadyFile, []byte(base+"\n"), 0o644); err != nil {
 			return usageErr("--ready-file: %w", err)
@@ -164,6 +170,14 @@ func (c *serveCmd) options(a *App, base string, logger *slog.Logger) (index.Opti
 		if err := trustDevIssuer(&opts, base); err != nil {
 			return opts, err
 		}
+		ds, err := newDevSigstore(c.Data, base)
+		if err != nil {
+			return opts, err
+		}
+		c.devSigstore = ds
+	}
+	if err := c.attestationVerifier(&opts, c.devSigstore); err != nil {
+		return opts, err
 	}
 	if err := c.limits(&opts.Limits); err != nil {
 		return opts, err

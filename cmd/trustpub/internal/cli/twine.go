@@ -56,7 +56,10 @@ func (c *uploadCmd) Run(ctx context.Context, a *App) error {
 		Concurrency:  upload.DefaultConcurrency,
 		Verbose:      c.Verbose,
 		connFlags:    c.connFlags,
-		uvFlags:      uvFlags{NoAttestations: !c.Attestations},
+		// twine sends the attestation files beside the dists with
+		// --attestations, and signs none.
+		AttestFlags:           AttestFlags{NoAttestations: !c.Attestations},
+		foundAttestationsOnly: true,
 	}
 	if c.RepositoryURL != "" {
 		// twine: --repository-url wins over --repository (and the

@@ -17,11 +17,6 @@ import (
 	"github.com/trustpub/trustpub/secret"
 )
 
-// uvFlags are uv publish's flags that trustpub's own do not already cover.
-type uvFlags struct {
-	NoAttestations bool `name:"no-attestations" help:"Do not upload attestations found beside the files (uv's flag). Env: UV_PUBLISH_NO_ATTESTATIONS."`
-}
-
 // uvIndex is one [[tool.uv.index]] entry of pyproject.toml.
 type uvIndex struct {
 	Name       string `toml:"name"`
