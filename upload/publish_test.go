@@ -19,14 +19,26 @@ import (
 )
 
 // timing wraps the index and records when each upload POST ran.
+//
+// With gather set, a POST is held until gather POSTs have been in flight at
+// once (or gatherBound passes, for a file that rightly goes alone), and
+// then for delay: so that the uploads a client allows at once do overlap
+// however slowly a loaded machine prepares them, and one more than it
+// should allow would overlap too.
 type timing struct {
 	next     http.Handler
 	delay    time.Duration
+	gather   int
 	mu       sync.Mutex
 	spans    []span
 	inFlight int
 	maxConc  int
+	gathered chan struct{} // closed when gather POSTs were in flight at once
+	closed   bool
 }
+
+// gatherBound is how long a POST waits for the others of its group.
+const gatherBound = time.Second
 
 type span struct{ start, end time.Time }
 
@@ -37,9 +49,23 @@ func (t *timing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := time.Now()
 	t.mu.Lock()
+	if t.gathered == nil {
+		t.gathered = make(chan struct{})
+	}
 	t.inFlight++
 	t.maxConc = max(t.maxConc, t.inFlight)
+	if t.gather > 0 && t.inFlight == t.gather && !t.closed {
+		close(t.gathered)
+		t.closed = true
+	}
+	gathered := t.gathered
 	t.mu.Unlock()
+	if t.gather > 0 {
+		select {
+		case <-gathered:
+		case <-time.After(gatherBound):
+		}
+	}
 	time.Sleep(t.delay)
 	t.next.ServeHTTP(w, r)
 	t.mu.Lock()
@@ -50,7 +76,7 @@ func (t *timing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestPublishOrderAndConcurrency(t *testing.T) {
 	pypi := newFakePyPI(t)
-	tm := &timing{next: pypi, delay: 60 * time.Millisecond}
+	tm := &timing{next: pypi, delay: 60 * time.Millisecond, gather: 3}
 	srv := httptest.NewServer(tm)
 	defer srv.Close()
 	files := release(t, t.TempDir(), "conc-pkg", "1.0", 5) // sdist first in the input
@@ -337,7 +363,7 @@ func TestOrderFiles(t *testing.T) {
 func TestPublishExistingReleaseInParallel(t *testing.T) {
 	pypi := newFakePyPI(t)
 	pypi.seed("old_rel-1.0-cp399-none-any.whl", "old-rel", "1.0", []byte("a wheel uploaded earlier"))
-	tm := &timing{next: pypi, delay: 80 * time.Millisecond}
+	tm := &timing{next: pypi, delay: 80 * time.Millisecond, gather: 3}
 	srv := httptest.NewServer(tm)
 	defer srv.Close()
 	c, _, _ := testClient(srv.URL + "/legacy/")
@@ -399,7 +425,7 @@ func TestCheckURLCredentials(t *testing.T) {
 // first file goes alone and then DefaultConcurrency files are in flight.
 func TestPublishDefaultConcurrency(t *testing.T) {
 	pypi := newFakePyPI(t)
-	tm := &timing{next: pypi, delay: 200 * time.Millisecond}
+	tm := &timing{next: pypi, delay: 200 * time.Millisecond, gather: DefaultConcurrency}
 	srv := httptest.NewServer(tm)
 	defer srv.Close()
 	c, _, _ := testClient(srv.URL + "/legacy/")
