@@ -9,7 +9,7 @@ import (
 // headerNames maps upload form names back to core metadata header names.
 var headerNames = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}
-	for h, f := range formNames {
+	for h, f := range formNames() {
 		canon := canonicalHeader(h)
 		m[f.name] = canon
 	}
