@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
@@ -109,9 +110,11 @@ func commandFailure(prefix string, primary, other []byte, err error, timeout tim
 
 // jwtShape matches three dot-separated base64url segments, the first two
 // starting as a JSON object's encoding does ("ey").
-var jwtShape = regexp.MustCompile(`ey[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
+var jwtShape = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`ey[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`)
+})
 
 // redactJWTs replaces every JWT-shaped substring of s with [REDACTED].
 func redactJWTs(s string) string {
-	return jwtShape.ReplaceAllString(s, secret.Redacted)
+	return jwtShape().ReplaceAllString(s, secret.Redacted)
 }

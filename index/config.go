@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -124,25 +125,27 @@ func (d *Duration) UnmarshalText(t []byte) error {
 	return nil
 }
 
-var publisherIndexRE = regexp.MustCompile(`\b(github|gitlab)\[(\d+)\]`)
+var publisherIndexRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\b(github|gitlab)\[(\d+)\]`) })
 
-var sizeRE = regexp.MustCompile(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`)
+var sizeRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([0-9]+)\s*([A-Za-z]*)\s*$`) })
 
-var sizeUnits = map[string]int64{
-	"": 1, "b": 1,
-	"k": 1000, "kb": 1000, "m": 1000 * 1000, "mb": 1000 * 1000, "g": 1000 * 1000 * 1000, "gb": 1000 * 1000 * 1000,
-	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
-}
+var sizeUnits = sync.OnceValue(func() map[string]int64 {
+	return map[string]int64{
+		"": 1, "b": 1,
+		"k": 1000, "kb": 1000, "m": 1000 * 1000, "mb": 1000 * 1000, "g": 1000 * 1000 * 1000, "gb": 1000 * 1000 * 1000,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30,
+	}
+})
 
 // ParseSize parses a size such as "100MiB", "2GiB", "500KB" or "1048576"
 // (bytes). Units are case-insensitive; KB/MB/GB are powers of 1000 and
 // KiB/MiB/GiB powers of 1024.
 func ParseSize(s string) (int64, error) {
-	m := sizeRE.FindStringSubmatch(s)
+	m := sizeRE().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("size %q is not a number with an optional unit: write it like \"100MiB\", \"2GiB\" or \"1048576\"", s)
 	}
-	unit, ok := sizeUnits[strings.ToLower(m[2])]
+	unit, ok := sizeUnits()[strings.ToLower(m[2])]
 	if !ok {
 		return 0, fmt.Errorf("size %q has an unknown unit %q: use B, KB, MB, GB, KiB, MiB or GiB", s, m[2])
 	}
@@ -275,7 +278,7 @@ func ParseConfig(name string, data []byte, readFile func(string) ([]byte, error)
 			return Options{}, fmt.Errorf("%s: the token contains whitespace: a token is one word on one line", where)
 		}
 		for k, p := range t.Projects {
-			if !projectNameRE.MatchString(p) {
+			if !projectNameRE().MatchString(p) {
 				return Options{}, fmt.Errorf("%s: projects[%d] %q is not a project name (letters, digits, '.', '_', '-'; starting and ending with a letter or digit)", where, k, p)
 			}
 		}
@@ -285,7 +288,7 @@ func ParseConfig(name string, data []byte, readFile func(string) ([]byte, error)
 		pc := publisher.Config{Audience: opts.Audience, Publishers: cfg.Publishers}
 		if err := pc.Validate(); err != nil {
 			line := 0
-			if m := publisherIndexRE.FindStringSubmatch(err.Error()); m != nil {
+			if m := publisherIndexRE().FindStringSubmatch(err.Error()); m != nil {
 				n, _ := strconv.Atoi(m[2])
 				line = tableLine(data, "publishers."+m[1], n)
 			}

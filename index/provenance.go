@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/trustpub/trustpub/attest"
 	"github.com/trustpub/trustpub/pep740"
@@ -46,7 +47,7 @@ func attestIdentity(m *publisher.Match) *attest.Identity {
 	var id attest.Identity
 	switch m.Kind {
 	case "github":
-		wf := githubWorkflowRE.FindStringSubmatch(str("job_workflow_ref"))
+		wf := githubWorkflowRE().FindStringSubmatch(str("job_workflow_ref"))
 		if wf == nil {
 			return nil
 		}
@@ -67,7 +68,7 @@ func attestIdentity(m *publisher.Match) *attest.Identity {
 
 // githubWorkflowRE extracts the workflow file name from job_workflow_ref, as
 // Warehouse's workflow_filename does.
-var githubWorkflowRE = regexp.MustCompile(`/\.github/workflows/([^/]+\.ya?ml)@`)
+var githubWorkflowRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`/\.github/workflows/([^/]+\.ya?ml)@`) })
 
 // checkAttestations applies Warehouse's attestation rules to an upload of
 // rec by id and returns the provenance object to store.

@@ -15,6 +15,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -327,7 +328,7 @@ func (s *Server) readForm(r *http.Request, id *identity) (*uploadForm, *uploadEr
 			if !utf8.ValidString(name) || !utf8.Valid(b) {
 				return form, badRequest("Invalid value for %s: it is not valid UTF-8. Send every form field as UTF-8 text.", pyrepr.Str(strings.ToValidUTF8(name, "\uFFFD")))
 			}
-			if name == "name" && projectNameRE.MatchString(string(b)) && !id.allows(pydist.NormalizeName(string(b))) {
+			if name == "name" && projectNameRE().MatchString(string(b)) && !id.allows(pydist.NormalizeName(string(b))) {
 				return form, s.notAllowed(string(b))
 			}
 			form.add(name, string(b))
@@ -449,9 +450,9 @@ func (s *Server) projectDisplayName(name string) string {
 }
 
 var (
-	projectNameRE = regexp.MustCompile(`(?i)^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
-	hexDigestRE   = regexp.MustCompile(`(?i)^[A-F0-9]{64}$`)
-	distFileRE    = regexp.MustCompile(`(?is)^.+?(\.(tar\.gz|zip|whl))$`)
+	projectNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`) })
+	hexDigestRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^[A-F0-9]{64}$`) })
+	distFileRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)^.+?(\.(tar\.gz|zip|whl))$`) })
 )
 
 // upload runs PyPI's checks in PyPI's order and stores the file.

@@ -17,10 +17,10 @@ func validateUploadForm(form *uploadForm) *uploadError {
 	switch {
 	case name == "":
 		errs = append(errs, fieldErr{"name", "This field is required."})
-	case !projectNameRE.MatchString(name):
+	case !projectNameRE().MatchString(name):
 		errs = append(errs, fieldErr{"name", "Start and end with a letter or numeral containing only ASCII numeric and '.', '_' and '-'."})
 	}
-	if d := form.first("blake2_256_digest"); d != "" && !hexDigestRE.MatchString(d) {
+	if d := form.first("blake2_256_digest"); d != "" && !hexDigestRE().MatchString(d) {
 		errs = append(errs, fieldErr{"blake2_256_digest", "Use a valid, hex-encoded, BLAKE2 message digest."})
 	}
 	switch ft := form.first("filetype"); ft {
@@ -30,7 +30,7 @@ func validateUploadForm(form *uploadForm) *uploadError {
 	default:
 		errs = append(errs, fieldErr{"filetype", "Use a known file type."})
 	}
-	if d := form.first("sha256_digest"); d != "" && !hexDigestRE.MatchString(d) {
+	if d := form.first("sha256_digest"); d != "" && !hexDigestRE().MatchString(d) {
 		errs = append(errs, fieldErr{"sha256_digest", "Use a valid, hex-encoded, SHA256 message digest."})
 	}
 	if len(errs) > 0 {
@@ -77,7 +77,7 @@ func validateFilename(filename, filetype string) *uploadError {
 	if strings.ContainsAny(filename, `/\`) {
 		return badRequest(`Cannot upload a file with '/' or '\' in the name.`)
 	}
-	m := distFileRE.FindStringSubmatch(filename)
+	m := distFileRE().FindStringSubmatch(filename)
 	if m == nil {
 		return badRequest("Invalid file extension: Use .tar.gz, .whl or .zip extension. See https://www.python.org/dev/peps/pep-0527 and https://peps.python.org/pep-0715/ for more information")
 	}

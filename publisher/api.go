@@ -211,7 +211,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Match, error) {
 	}
 	kind, known := v.issuers[iss]
 	if !ok || !known {
-		if service, builtin := builtinIssuers[iss]; ok && builtin {
+		if service, builtin := builtinIssuers()[iss]; ok && builtin {
 			return nil, notEnabled(service)
 		}
 		return nil, &Error{Code: CodeInvalidPayload, Description: "unknown trusted publishing issuer"}

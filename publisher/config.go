@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 )
@@ -16,16 +17,18 @@ const (
 
 // builtinIssuers are the issuers PyPI always knows, with the service name
 // its not-enabled description uses.
-var builtinIssuers = map[string]string{
-	GitHubIssuer:                  "github",
-	GitLabIssuer:                  "gitlab",
-	"https://accounts.google.com": "google",
-	"https://platform.activestate.com/api/v1/oauth/oidc": "activestate",
-}
+var builtinIssuers = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		GitHubIssuer:                  "github",
+		GitLabIssuer:                  "gitlab",
+		"https://accounts.google.com": "google",
+		"https://platform.activestate.com/api/v1/oauth/oidc": "activestate",
+	}
+})
 
 var (
-	githubNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
-	digitsRE     = regexp.MustCompile(`^[0-9]+$`)
+	githubNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]+$`) })
+	digitsRE     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]+$`) })
 )
 
 // Warnings lists what a valid configuration allows that PyPI would not, so
@@ -56,15 +59,15 @@ func (c Config) Validate() error {
 		switch {
 		case p.Owner == "":
 			return fmt.Errorf("%s: owner is empty: set owner to the GitHub user or organization that owns the repository", where)
-		case !githubNameRE.MatchString(p.Owner):
+		case !githubNameRE().MatchString(p.Owner):
 			return fmt.Errorf("%s: owner %q is not a GitHub user or organization name (letters, digits, '-', '_', '.')", where, p.Owner)
 		case p.Repository == "":
 			return fmt.Errorf("%s: repository is empty: set repository to the repository name without the owner", where)
 		case strings.Contains(p.Repository, "/"):
 			return fmt.Errorf("%s: repository %q contains '/': give the owner in owner and only the name in repository", where, p.Repository)
-		case !githubNameRE.MatchString(p.Repository):
+		case !githubNameRE().MatchString(p.Repository):
 			return fmt.Errorf("%s: repository %q is not a GitHub repository name", where, p.Repository)
-		case p.OwnerID != "" && !digitsRE.MatchString(p.OwnerID):
+		case p.OwnerID != "" && !digitsRE().MatchString(p.OwnerID):
 			return fmt.Errorf("%s: owner_id %q must be the numeric ID of the owner (the repository_owner_id claim), or be left out", where, p.OwnerID)
 		}
 		if err := checkWorkflowFile(p.Workflow); err != nil {
@@ -179,7 +182,7 @@ func checkIssuer(iss string) error {
 // claimIssuer records that iss serves kind, refusing one issuer for two
 // kinds (the kind decides which claim rules apply).
 func claimIssuer(kinds map[string]string, iss, kind string) error {
-	if s, ok := builtinIssuers[iss]; ok && s != kind {
+	if s, ok := builtinIssuers()[iss]; ok && s != kind {
 		return fmt.Errorf("%q is %s's issuer and cannot serve %s publishers", iss, s, kind)
 	}
 	if k, ok := kinds[iss]; ok && k != kind {

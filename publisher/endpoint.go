@@ -123,7 +123,7 @@ func disabledRefusal(token string) *Error {
 		return &Error{Code: CodeInvalidPayload, Description: "malformed JWT"}
 	}
 	iss, _ := claims["iss"].(string)
-	if service, ok := builtinIssuers[iss]; ok {
+	if service, ok := builtinIssuers()[iss]; ok {
 		return notEnabled(service)
 	}
 	return &Error{Code: CodeInvalidPayload, Description: "unknown trusted publishing issuer"}

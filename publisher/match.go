@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/trustpub/trustpub/internal/pyrepr"
@@ -19,10 +20,10 @@ import (
 // workflow file name is group 1.
 var (
 	// GitHub: non-slash text ending in .yml/.yaml, followed by '@'.
-	githubWorkflowRE = regexp.MustCompile(`([^/]+\.(?:yml|yaml))@`)
+	githubWorkflowRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`([^/]+\.(?:yml|yaml))@`) })
 	// GitLab: after '//', any text ending in a non-slash then .yml/.yaml,
 	// followed by '@'.
-	gitlabFilepathRE = regexp.MustCompile(`//(.*[^/]\.(?:yml|yaml))@`)
+	gitlabFilepathRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`//(.*[^/]\.(?:yml|yaml))@`) })
 )
 
 // invalidPublisher is Warehouse's InvalidPublisherError: its text becomes
@@ -175,7 +176,7 @@ func (v *Verifier) lookupGitHub(claims map[string]any, iss string, pending bool)
 	if !ok {
 		return nil, errNotFound
 	}
-	m := githubWorkflowRE.FindStringSubmatch(str(claims, "job_workflow_ref"))
+	m := githubWorkflowRE().FindStringSubmatch(str(claims, "job_workflow_ref"))
 	if m == nil {
 		return nil, invalidPublisher("Could not job extract workflow filename from OIDC claims")
 	}
@@ -237,7 +238,7 @@ func (v *Verifier) lookupGitLab(claims map[string]any, iss string, pending bool)
 		return nil, errNotFound
 	}
 	ns, proj := path[:i], path[i+1:]
-	m := gitlabFilepathRE.FindStringSubmatch(str(claims, "ci_config_ref_uri"))
+	m := gitlabFilepathRE().FindStringSubmatch(str(claims, "ci_config_ref_uri"))
 	if m == nil {
 		return nil, invalidPublisher("Could not extract workflow filename from OIDC claims")
 	}

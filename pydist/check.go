@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/trustpub/trustpub/pydist/classifiers"
@@ -50,13 +51,13 @@ var singleUseFields = []string{"Metadata-Version", "Name", "Version", "Summary",
 
 // dynamicFields are the fields Warehouse accepts in Dynamic
 // (metadata.py DYNAMIC_FIELDS), lower case.
-var dynamicFields = func() map[string]bool {
+var dynamicFields = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, f := range strings.Fields("platform supported-platform summary description description-content-type keywords home-page download-url author author-email maintainer maintainer-email license license-expression license-file classifier requires-dist requires-python requires-external project-url provides-extra provides-dist obsoletes-dist requires provides obsoletes import-name import-namespace") {
 		m[f] = true
 	}
 	return m
-}()
+})
 
 // Check returns every problem with a file, all at once, in a stable order:
 // the metadata rules of CheckMetadata; the filename against the metadata
@@ -273,7 +274,7 @@ func (c *checker) dynamic() {
 		switch {
 		case l == "name" || l == "version" || l == "metadata-version":
 			c.add(CodeDynamicForbidden, "Dynamic", d, "'%s' may not be dynamic: Name, Version and Metadata-Version must always be given", d)
-		case !dynamicFields[l]:
+		case !dynamicFields()[l]:
 			c.add(CodeDynamicInvalid, "Dynamic", d, "'%s' is not a field that may be dynamic; remove it from Dynamic", d)
 		}
 	}
@@ -356,16 +357,18 @@ func replacementHint(repl []string) string {
 // fieldAdded is the Metadata-Version each field was introduced in
 // (packaging refuses a field newer than the declared version). License-File
 // is left out: twine drops it below 2.4 rather than failing.
-var fieldAdded = map[string]string{
-	"supported-platform": "1.1", "download-url": "1.1", "classifier": "1.1", "requires": "1.1",
-	"provides": "1.1", "obsoletes": "1.1",
-	"maintainer": "1.2", "maintainer-email": "1.2", "requires-dist": "1.2", "provides-dist": "1.2",
-	"obsoletes-dist": "1.2", "requires-python": "1.2", "requires-external": "1.2", "project-url": "1.2",
-	"description-content-type": "2.1", "provides-extra": "2.1",
-	"dynamic":            "2.2",
-	"license-expression": "2.4",
-	"import-name":        "2.5", "import-namespace": "2.5",
-}
+var fieldAdded = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"supported-platform": "1.1", "download-url": "1.1", "classifier": "1.1", "requires": "1.1",
+		"provides": "1.1", "obsoletes": "1.1",
+		"maintainer": "1.2", "maintainer-email": "1.2", "requires-dist": "1.2", "provides-dist": "1.2",
+		"obsoletes-dist": "1.2", "requires-python": "1.2", "requires-external": "1.2", "project-url": "1.2",
+		"description-content-type": "2.1", "provides-extra": "2.1",
+		"dynamic":            "2.2",
+		"license-expression": "2.4",
+		"import-name":        "2.5", "import-namespace": "2.5",
+	}
+})
 
 // fieldVersions reports fields newer than the declared Metadata-Version,
 // once per field.
@@ -376,7 +379,7 @@ func (c *checker) fieldVersions(mv string) {
 	seen := map[string]bool{}
 	for _, f := range c.m.Fields {
 		k := strings.ToLower(f.Name)
-		added, ok := fieldAdded[k]
+		added, ok := fieldAdded()[k]
 		if !ok || seen[k] || !metadataVersionBelow(mv, int(added[0]-'0'), int(added[2]-'0')) {
 			continue
 		}
@@ -386,7 +389,7 @@ func (c *checker) fieldVersions(mv string) {
 	}
 }
 
-var wheelTagPat = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+var wheelTagPat = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_]+$`) })
 
 func (c *checker) filename() {
 	fn := c.f.Filename
@@ -425,13 +428,13 @@ func (c *checker) filename() {
 		}
 		for _, tags := range [][]string{fn.PythonTags, fn.ABITags, fn.PlatformTags} {
 			for _, t := range tags {
-				if !wheelTagPat.MatchString(t) {
+				if !wheelTagPat().MatchString(t) {
 					c.add(CodeWheelTagInvalid, "filename", t, "wheel tag %q has characters other than ASCII letters, digits and '_'; rebuild the wheel (tags come from the build backend, e.g. py3-none-any)", t)
 				}
 			}
 		}
 		for _, p := range fn.PlatformTags {
-			if wheelTagPat.MatchString(p) && !ValidPlatformTag(p) {
+			if wheelTagPat().MatchString(p) && !ValidPlatformTag(p) {
 				c.add(CodePlatformTagUnsupported, "filename", p, "Binary wheel '%s' has an unsupported platform tag '%s'. PyPI accepts only portable tags (manylinux/musllinux, macosx, win, any...); repair Linux wheels with auditwheel.", fn.Raw, p)
 			}
 		}
@@ -514,22 +517,32 @@ func (c *checker) archive() {
 }
 
 var (
-	allowedPlatforms = map[string]bool{
-		"any": true, "win32": true, "win_arm64": true, "win_amd64": true, "win_ia64": true,
-		"manylinux1_x86_64": true, "manylinux1_i686": true,
-		"manylinux2010_x86_64": true, "manylinux2010_i686": true,
-		"manylinux2014_x86_64": true, "manylinux2014_i686": true, "manylinux2014_aarch64": true,
-		"manylinux2014_armv7l": true, "manylinux2014_ppc64": true, "manylinux2014_ppc64le": true,
-		"manylinux2014_s390x": true,
-		"linux_armv6l":        true, "linux_armv7l": true,
-	}
-	macosPlatform      = regexp.MustCompile(`^macosx_([0-9]+)_([0-9]+)_(.+)$`)
-	macosArches        = map[string]bool{"ppc": true, "ppc64": true, "i386": true, "x86_64": true, "arm64": true, "intel": true, "fat": true, "fat3": true, "fat32": true, "fat64": true, "universal": true, "universal2": true}
-	linuxPlatform      = regexp.MustCompile(`^(manylinux|musllinux)_[0-9]+_[0-9]+_(.+)$`)
-	linuxArches        = map[string]bool{"x86_64": true, "i686": true, "aarch64": true, "armv7l": true, "ppc64le": true, "s390x": true, "riscv64": true}
-	iosPlatform        = regexp.MustCompile(`^ios_[0-9]+_[0-9]+_(arm64|x86_64)_(iphoneos|iphonesimulator)$`)
-	androidPlatform    = regexp.MustCompile(`^android_[0-9]+_(armeabi_v7a|arm64_v8a|x86|x86_64)$`)
-	emscriptenPlatform = regexp.MustCompile(`^pyemscripten_[0-9]+_[0-9]+_wasm32$`)
+	allowedPlatforms = sync.OnceValue(func() map[string]bool {
+		return map[string]bool{
+			"any": true, "win32": true, "win_arm64": true, "win_amd64": true, "win_ia64": true,
+			"manylinux1_x86_64": true, "manylinux1_i686": true,
+			"manylinux2010_x86_64": true, "manylinux2010_i686": true,
+			"manylinux2014_x86_64": true, "manylinux2014_i686": true, "manylinux2014_aarch64": true,
+			"manylinux2014_armv7l": true, "manylinux2014_ppc64": true, "manylinux2014_ppc64le": true,
+			"manylinux2014_s390x": true,
+			"linux_armv6l":        true, "linux_armv7l": true,
+		}
+	})
+	macosPlatform = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^macosx_([0-9]+)_([0-9]+)_(.+)$`) })
+	macosArches   = sync.OnceValue(func() map[string]bool {
+		return map[string]bool{"ppc": true, "ppc64": true, "i386": true, "x86_64": true, "arm64": true, "intel": true, "fat": true, "fat3": true, "fat32": true, "fat64": true, "universal": true, "universal2": true}
+	})
+	linuxPlatform = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(manylinux|musllinux)_[0-9]+_[0-9]+_(.+)$`) })
+	linuxArches   = sync.OnceValue(func() map[string]bool {
+		return map[string]bool{"x86_64": true, "i686": true, "aarch64": true, "armv7l": true, "ppc64le": true, "s390x": true, "riscv64": true}
+	})
+	iosPlatform = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^ios_[0-9]+_[0-9]+_(arm64|x86_64)_(iphoneos|iphonesimulator)$`)
+	})
+	androidPlatform = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^android_[0-9]+_(armeabi_v7a|arm64_v8a|x86|x86_64)$`)
+	})
+	emscriptenPlatform = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^pyemscripten_[0-9]+_[0-9]+_wasm32$`) })
 )
 
 // ValidPlatformTag reports whether PyPI accepts a wheel platform tag: a
@@ -540,15 +553,15 @@ var (
 // is not refused before PyPI lists it. Plain linux_x86_64 is refused:
 // repair with auditwheel. Both this client's checks and the index use it.
 func ValidPlatformTag(tag string) bool {
-	if allowedPlatforms[tag] {
+	if allowedPlatforms()[tag] {
 		return true
 	}
-	if m := macosPlatform.FindStringSubmatch(tag); m != nil {
+	if m := macosPlatform().FindStringSubmatch(tag); m != nil {
 		major, err := strconv.Atoi(m[1])
-		return err == nil && macosArches[m[3]] && (major == 10 || (major >= 11 && m[2] == "0"))
+		return err == nil && macosArches()[m[3]] && (major == 10 || (major >= 11 && m[2] == "0"))
 	}
-	if m := linuxPlatform.FindStringSubmatch(tag); m != nil {
-		return linuxArches[m[2]] || (m[1] == "manylinux" && m[2] == "ppc64")
+	if m := linuxPlatform().FindStringSubmatch(tag); m != nil {
+		return linuxArches()[m[2]] || (m[1] == "manylinux" && m[2] == "ppc64")
 	}
-	return iosPlatform.MatchString(tag) || androidPlatform.MatchString(tag) || emscriptenPlatform.MatchString(tag)
+	return iosPlatform().MatchString(tag) || androidPlatform().MatchString(tag) || emscriptenPlatform().MatchString(tag)
 }

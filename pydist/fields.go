@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -20,7 +21,7 @@ import (
 // "https://exa mple.com/"); refusing more here would refuse what PyPI
 // accepts. It returns "" for a valid URI.
 func uriProblem(s string) string {
-	m := uriParts.FindStringSubmatch(s)
+	m := uriParts().FindStringSubmatch(s)
 	if m == nil || m[1] == "" {
 		return "it has no scheme; write it in full, e.g. https://example.com/"
 	}
@@ -32,8 +33,8 @@ func uriProblem(s string) string {
 	if rest := s[len(m[0]):]; strings.ContainsAny(strings.SplitN(rest, "#", 2)[0], "[]") {
 		return "'[' and ']' are allowed only around an IP address in the host; percent-encode them (%5B, %5D)"
 	}
-	if a := uriAuthority.FindStringSubmatch(m[2]); a != nil && a[2] != "" {
-		if ip := strings.Split(a[1], "."); len(ip) == 4 && ipv4ish.MatchString(a[1]) {
+	if a := uriAuthority().FindStringSubmatch(m[2]); a != nil && a[2] != "" {
+		if ip := strings.Split(a[1], "."); len(ip) == 4 && ipv4ish().MatchString(a[1]) {
 			for _, o := range ip {
 				if n, _ := strconv.Atoi(o); n > 255 {
 					return "" // not an IPv4 address: rfc3986 drops the authority
@@ -48,9 +49,11 @@ func uriProblem(s string) string {
 }
 
 var (
-	uriParts     = regexp.MustCompile(`^(?:([a-zA-Z][a-zA-Z0-9+.-]*):)?(?://([^/?#]*))?`)
-	uriAuthority = regexp.MustCompile(`^(?:(?:[A-Za-z0-9._~\-!$&'()*+,;=:]|%[A-Fa-f0-9]{2})+@)?((?:%[0-9A-Fa-f]{2}|[!$&'()*+,;=A-Za-z0-9._~\-])*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{0,5}))?$`)
-	ipv4ish      = regexp.MustCompile(`^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$`)
+	uriParts     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:([a-zA-Z][a-zA-Z0-9+.-]*):)?(?://([^/?#]*))?`) })
+	uriAuthority = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:(?:[A-Za-z0-9._~\-!$&'()*+,;=:]|%[A-Fa-f0-9]{2})+@)?((?:%[0-9A-Fa-f]{2}|[!$&'()*+,;=A-Za-z0-9._~\-])*|\[[0-9A-Fa-f:.]+\])(?::([0-9]{0,5}))?$`)
+	})
+	ipv4ish = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,3}(?:\.[0-9]{1,3}){3}$`) })
 )
 
 // emailAtext is RFC 5322's atext plus any non-ASCII character
@@ -63,7 +66,7 @@ func emailAtext(r rune) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
-var domainLabel = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+var domainLabel = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`) })
 
 // specialUseDomains are the names email-validator refuses as not globally
 // deliverable (RFC 6761 and others).
@@ -111,7 +114,7 @@ func emailProblem(addr string) string {
 		return "The part after the @-sign is not valid. It should have a period."
 	}
 	for _, l := range labels {
-		if !domainLabel.MatchString(l) {
+		if !domainLabel().MatchString(l) {
 			return fmt.Sprintf("The part after the @-sign is not valid: %q is not a valid domain label.", l)
 		}
 	}
@@ -164,7 +167,7 @@ func importNameProblem(v string) string {
 		if !pyIdentifier(id) {
 			return fmt.Sprintf("%q is not a valid identifier", id)
 		}
-		if pyKeywords[id] {
+		if pyKeywords()[id] {
 			return fmt.Sprintf("%q is a keyword", id)
 		}
 	}
@@ -188,10 +191,10 @@ func pyIdentifier(s string) bool {
 	return true
 }
 
-var pyKeywords = func() map[string]bool {
+var pyKeywords = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, k := range strings.Fields("False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield") {
 		m[k] = true
 	}
 	return m
-}()
+})

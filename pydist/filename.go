@@ -2,6 +2,7 @@ package pydist
 
 import (
 	"github.com/trustpub/trustpub/internal/pyrepr"
+	"sync"
 
 	"fmt"
 	"regexp"
@@ -81,23 +82,23 @@ const (
 const ZipSdistReason = "zip sdists are no longer accepted by PyPI (PEP 625): rebuild the sdist as .tar.gz (python -m build --sdist)"
 
 var (
-	nameSepRun   = regexp.MustCompile(`[-_.]+`)
-	wheelNamePat = regexp.MustCompile(`^[A-Za-z0-9._]+$`)
-	buildTagPat  = regexp.MustCompile(`^[0-9]`)
+	nameSepRun   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[-_.]+`) })
+	wheelNamePat = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._]+$`) })
+	buildTagPat  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]`) })
 	// ValidName is PyPI's rule for project names (case-insensitive, ASCII).
-	validNamePat = regexp.MustCompile(`^(?i:[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`)
+	validNamePat = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?i:[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$`) })
 )
 
 // NormalizeName returns the PEP 503 normalised form of a project name:
 // lower case, with runs of "-", "_" and "." replaced by a single "-".
 func NormalizeName(name string) string {
-	return strings.ToLower(nameSepRun.ReplaceAllString(name, "-"))
+	return strings.ToLower(nameSepRun().ReplaceAllString(name, "-"))
 }
 
 // ValidName reports whether name is a valid project name as PyPI checks
 // it: ASCII letters, digits, '.', '_' and '-', starting and ending with a
 // letter or digit.
-func ValidName(name string) bool { return validNamePat.MatchString(name) }
+func ValidName(name string) bool { return validNamePat().MatchString(name) }
 
 // ParseFilename parses a wheel or sdist base name, following
 // packaging.utils.parse_wheel_filename / parse_sdist_filename. A .zip sdist
@@ -129,7 +130,7 @@ func parseWheelFilename(raw string) (Filename, error) {
 		return Filename{}, fmt.Errorf("Invalid wheel filename (wrong number of parts): %s; expected {name}-{version}(-{build})?-{python}-{abi}-{platform}.whl", pyrepr.Str(stem))
 	}
 	f := Filename{Raw: raw, Kind: Wheel, Name: parts[0], VersionText: parts[1]}
-	if !wheelNamePat.MatchString(f.Name) || strings.Contains(f.Name, "__") {
+	if !wheelNamePat().MatchString(f.Name) || strings.Contains(f.Name, "__") {
 		return Filename{}, fmt.Errorf("Invalid project name: %s; a wheel's name part must be letters, digits, '.' and single '_' (the normalised name with '-' written as '_')", pyrepr.Str(stem))
 	}
 	v, err := ParseVersion(parts[1])
@@ -139,7 +140,7 @@ func parseWheelFilename(raw string) (Filename, error) {
 	f.Version = v
 	if len(parts) == 6 {
 		f.Build = parts[2]
-		if !buildTagPat.MatchString(f.Build) {
+		if !buildTagPat().MatchString(f.Build) {
 			return Filename{}, fmt.Errorf("Invalid build number: %s in %s; a build tag must start with a digit", f.Build, pyrepr.Str(stem))
 		}
 	}

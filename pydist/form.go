@@ -3,17 +3,18 @@ package pydist
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 // headerNames maps upload form names back to core metadata header names.
-var headerNames = func() map[string]string {
+var headerNames = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}
-	for h, f := range formNames {
+	for h, f := range formNames() {
 		canon := canonicalHeader(h)
 		m[f.name] = canon
 	}
 	return m
-}()
+})
 
 // canonicalHeader writes a lower-case header name as the specification
 // does ("requires-dist" → "Requires-Dist", "home-page" → "Home-Page").
@@ -35,16 +36,16 @@ func canonicalHeader(h string) string {
 
 // formOrder is the order in which MetadataFromForm emits fields: the three
 // Warehouse reports first, then the rest by form name.
-var formOrder = func() []string {
+var formOrder = sync.OnceValue(func() []string {
 	var rest []string
-	for f := range headerNames {
+	for f := range headerNames() {
 		if f != "metadata_version" && f != "name" && f != "version" {
 			rest = append(rest, f)
 		}
 	}
 	slices.Sort(rest)
 	return append([]string{"metadata_version", "name", "version"}, rest...)
-}()
+})
 
 // MetadataFromForm builds core metadata from the metadata fields of a
 // legacy upload form (the inverse of FormFields): values maps PyPI's form
@@ -54,12 +55,12 @@ var formOrder = func() []string {
 // check reports it. Unknown form names are ignored, as PyPI ignores them.
 func MetadataFromForm(values map[string][]string) *Metadata {
 	m := &Metadata{}
-	for _, f := range formOrder {
+	for _, f := range formOrder() {
 		for _, v := range values[f] {
 			if v == "" {
 				continue // PyPI treats "" as absent
 			}
-			m.Fields = append(m.Fields, Field{Name: headerNames[f], Value: v})
+			m.Fields = append(m.Fields, Field{Name: headerNames()[f], Value: v})
 		}
 	}
 	if d := values["description"]; len(d) > 0 {

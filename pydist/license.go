@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/github/go-spdx/v2/spdxexp/spdxlicenses"
 
@@ -15,7 +16,7 @@ import (
 // identifiers are checked against (go-spdx's embedded copy).
 func LicenseListVersion() string { return spdxlicenses.LicenseListVersion() }
 
-var licenseRefID = regexp.MustCompile(`^[A-Za-z0-9.-]+$`)
+var licenseRefID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9.-]+$`) })
 
 // CanonicalLicenseExpression checks a License-Expression (PEP 639) as
 // packaging.licenses.canonicalize_license_expression does, which is what
@@ -82,7 +83,7 @@ func CanonicalLicenseExpression(raw string) (string, error) {
 			final, suffix = t[:len(t)-1], "+"
 		}
 		if strings.HasPrefix(final, "licenseref-") {
-			if suffix != "" || !licenseRefID.MatchString(final[len("licenseref-"):]) {
+			if suffix != "" || !licenseRefID().MatchString(final[len("licenseref-"):]) {
 				return "", fmt.Errorf("invalid LicenseRef: %s", pyrepr.Str(t))
 			}
 			out = append(out, refs[final])

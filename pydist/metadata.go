@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -220,50 +221,56 @@ func truncate(s string, n int) string {
 // FormField is one field of the legacy upload form.
 type FormField struct{ Name, Value string }
 
-// formName maps core metadata header names (lower case) to PyPI's upload
-// form names; multi reports a multi-use field (sent as repeated keys).
-var formNames = map[string]struct {
+// formNameSpec is a header's upload form name and whether it is multi-use.
+type formNameSpec struct {
 	name  string
 	multi bool
-}{
-	"metadata-version":         {"metadata_version", false},
-	"name":                     {"name", false},
-	"version":                  {"version", false},
-	"summary":                  {"summary", false},
-	"description-content-type": {"description_content_type", false},
-	"keywords":                 {"keywords", false},
-	"home-page":                {"home_page", false},
-	"download-url":             {"download_url", false},
-	"author":                   {"author", false},
-	"author-email":             {"author_email", false},
-	"maintainer":               {"maintainer", false},
-	"maintainer-email":         {"maintainer_email", false},
-	"license":                  {"license", false},
-	"license-expression":       {"license_expression", false},
-	"license-file":             {"license_file", true},
-	"classifier":               {"classifiers", true},
-	"platform":                 {"platform", true},
-	"supported-platform":       {"supported_platform", true},
-	"requires-dist":            {"requires_dist", true},
-	"requires-python":          {"requires_python", false},
-	"requires-external":        {"requires_external", true},
-	"project-url":              {"project_urls", true},
-	"provides-extra":           {"provides_extra", true},
-	"provides-dist":            {"provides_dist", true},
-	"obsoletes-dist":           {"obsoletes_dist", true},
-	"requires":                 {"requires", true},
-	"provides":                 {"provides", true},
-	"obsoletes":                {"obsoletes", true},
-	"dynamic":                  {"dynamic", true},
-	"import-name":              {"import_name", true},
-	"import-namespace":         {"import_namespace", true},
 }
+
+// formNames maps core metadata header names (lower case) to PyPI's upload
+// form names; multi reports a multi-use field (sent as repeated keys).
+// Built on first use, not at program start.
+var formNames = sync.OnceValue(func() map[string]formNameSpec {
+	return map[string]formNameSpec{
+		"metadata-version":         {"metadata_version", false},
+		"name":                     {"name", false},
+		"version":                  {"version", false},
+		"summary":                  {"summary", false},
+		"description-content-type": {"description_content_type", false},
+		"keywords":                 {"keywords", false},
+		"home-page":                {"home_page", false},
+		"download-url":             {"download_url", false},
+		"author":                   {"author", false},
+		"author-email":             {"author_email", false},
+		"maintainer":               {"maintainer", false},
+		"maintainer-email":         {"maintainer_email", false},
+		"license":                  {"license", false},
+		"license-expression":       {"license_expression", false},
+		"license-file":             {"license_file", true},
+		"classifier":               {"classifiers", true},
+		"platform":                 {"platform", true},
+		"supported-platform":       {"supported_platform", true},
+		"requires-dist":            {"requires_dist", true},
+		"requires-python":          {"requires_python", false},
+		"requires-external":        {"requires_external", true},
+		"project-url":              {"project_urls", true},
+		"provides-extra":           {"provides_extra", true},
+		"provides-dist":            {"provides_dist", true},
+		"obsoletes-dist":           {"obsoletes_dist", true},
+		"requires":                 {"requires", true},
+		"provides":                 {"provides", true},
+		"obsoletes":                {"obsoletes", true},
+		"dynamic":                  {"dynamic", true},
+		"import-name":              {"import_name", true},
+		"import-namespace":         {"import_namespace", true},
+	}
+})
 
 // FormName returns PyPI's upload form name for a core metadata header
 // (case-insensitive), whether the field is multi-use, and ok=false for a
 // header PyPI does not read from the form.
 func FormName(header string) (name string, multi, ok bool) {
-	f, ok := formNames[strings.ToLower(header)]
+	f, ok := formNames()[strings.ToLower(header)]
 	return f.name, f.multi, ok
 }
 
@@ -286,7 +293,7 @@ func (m *Metadata) FormFields() []FormField {
 	seen := map[string]bool{}
 	dropLicenseFile := metadataVersionBelow(m.Get("Metadata-Version"), 2, 4)
 	for _, f := range m.Fields {
-		fn, ok := formNames[strings.ToLower(f.Name)]
+		fn, ok := formNames()[strings.ToLower(f.Name)]
 		if !ok {
 			continue
 		}

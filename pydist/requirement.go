@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -57,19 +58,21 @@ const (
 )
 
 var (
-	specifierFull = regexp.MustCompile(`(?i)^` + pyS + `*` + specStr + pyS + `*$`)
-	tokSpecifier  = regexp.MustCompile(`(?i)^` + specStr)
-	tokQuoted     = regexp.MustCompile(`^(?:'[^']*'|"[^"]*")`)
-	tokOp         = regexp.MustCompile(`^(?:===|==|~=|!=|<=|>=|<|>)`)
-	tokBoolOp     = regexp.MustCompile(`^(?:or|and)\b`)
-	tokIn         = regexp.MustCompile(`^in\b`)
-	tokNot        = regexp.MustCompile(`^not\b`)
-	tokVariable   = regexp.MustCompile(`^(?:python_version|python_full_version|os[._]name|sys[._]platform|platform_(?:release|system)|platform[._](?:version|machine|python_implementation)|python_implementation|implementation_(?:name|version)|extras?|dependency_groups)\b`)
-	tokURL        = regexp.MustCompile(`^[^ \t]+`)
-	tokIdentifier = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*\b`)
-	tokWS         = regexp.MustCompile(`^[ \t]+`)
-	tokPrefixTail = regexp.MustCompile(`^\.\*`)
-	tokLocalTail  = regexp.MustCompile(`^\+[a-z0-9]+(?:[-_.][a-z0-9]+)*`)
+	specifierFull = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^` + pyS + `*` + specStr + pyS + `*$`) })
+	tokSpecifier  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)^` + specStr) })
+	tokQuoted     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:'[^']*'|"[^"]*")`) })
+	tokOp         = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:===|==|~=|!=|<=|>=|<|>)`) })
+	tokBoolOp     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:or|and)\b`) })
+	tokIn         = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^in\b`) })
+	tokNot        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^not\b`) })
+	tokVariable   = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^(?:python_version|python_full_version|os[._]name|sys[._]platform|platform_(?:release|system)|platform[._](?:version|machine|python_implementation)|python_implementation|implementation_(?:name|version)|extras?|dependency_groups)\b`)
+	})
+	tokURL        = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[^ \t]+`) })
+	tokIdentifier = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]*\b`) })
+	tokWS         = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[ \t]+`) })
+	tokPrefixTail = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\.\*`) })
+	tokLocalTail  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+[a-z0-9]+(?:[-_.][a-z0-9]+)*`) })
 )
 
 // pyView maps s to a string of the same length for matching: Python
@@ -125,7 +128,7 @@ func ParseSpecifierSet(s string) (string, error) {
 	for _, part := range strings.Split(s, ",") {
 		p := pyStrip(part)
 		if p != "" {
-			if !specifierFull.MatchString(pyView(part)) {
+			if !specifierFull().MatchString(pyView(part)) {
 				return "", &RequirementError{Input: s, Pos: off, Msg: fmt.Sprintf("invalid specifier %q", p)}
 			}
 			out = append(out, canonicalSpecifier(p))
@@ -185,7 +188,7 @@ func (p *reqParser) take(re *regexp.Regexp, boundary bool) (string, bool) {
 	return t, true
 }
 
-func (p *reqParser) ws() { p.take(tokWS, false) }
+func (p *reqParser) ws() { p.take(tokWS(), false) }
 
 func (p *reqParser) end() bool { return p.pos == len(p.src) }
 
@@ -205,7 +208,7 @@ func ParseRequirement(s string) (Requirement, error) {
 	p := &reqParser{src: s, view: pyView(s)}
 	var r Requirement
 	p.ws()
-	name, ok := p.take(tokIdentifier, true)
+	name, ok := p.take(tokIdentifier(), true)
 	if !ok {
 		return r, p.fail(p.pos, "Expected package name at the start of dependency specifier")
 	}
@@ -234,18 +237,18 @@ func (p *reqParser) extras() ([]string, error) {
 	p.pos++
 	p.ws()
 	var out []string
-	if id, ok := p.take(tokIdentifier, true); ok {
+	if id, ok := p.take(tokIdentifier(), true); ok {
 		out = append(out, id)
 		for {
 			p.ws()
-			if p.match(tokIdentifier, true) >= 0 {
+			if p.match(tokIdentifier(), true) >= 0 {
 				return nil, p.fail(p.pos, "Expected comma between extra names")
 			}
 			if !p.lit(',') {
 				break
 			}
 			p.ws()
-			id, ok := p.take(tokIdentifier, true)
+			id, ok := p.take(tokIdentifier(), true)
 			if !ok {
 				return nil, p.fail(p.pos, "Expected extra name after comma")
 			}
@@ -262,7 +265,7 @@ func (p *reqParser) extras() ([]string, error) {
 func (p *reqParser) details(r *Requirement) error {
 	if p.lit('@') {
 		p.ws()
-		u, ok := p.take(tokURL, false)
+		u, ok := p.take(tokURL(), false)
 		if !ok {
 			return p.fail(p.pos, "Expected URL after @")
 		}
@@ -270,7 +273,7 @@ func (p *reqParser) details(r *Requirement) error {
 		if p.end() {
 			return nil
 		}
-		if _, ok := p.take(tokWS, false); !ok {
+		if _, ok := p.take(tokWS(), false); !ok {
 			return p.fail(p.pos, "Expected whitespace after URL")
 		}
 		if p.end() {
@@ -317,18 +320,18 @@ func (p *reqParser) specifier() (string, error) {
 	var specs []string
 	for {
 		start := p.pos
-		t, ok := p.take(tokSpecifier, false)
+		t, ok := p.take(tokSpecifier(), false)
 		if !ok {
 			break
 		}
-		if p.match(tokPrefixTail, false) >= 0 {
+		if p.match(tokPrefixTail(), false) >= 0 {
 			msg := ".* suffix can only be used with `==` or `!=` operators"
 			if strings.HasPrefix(t, "!=") || (strings.HasPrefix(t, "==") && !strings.HasPrefix(t, "===")) {
 				msg = ".* suffix cannot be used with pre-release, post-release, dev or local versions"
 			}
 			return "", p.fail(start, "%s", msg)
 		}
-		if p.match(tokLocalTail, false) >= 0 {
+		if p.match(tokLocalTail(), false) >= 0 {
 			return "", p.fail(start, "Local version label can only be used with `==` or `!=` operators")
 		}
 		specs = append(specs, canonicalSpecifier(t))
@@ -362,7 +365,7 @@ func (p *reqParser) marker() error {
 		return err
 	}
 	for {
-		if _, ok := p.take(tokBoolOp, true); !ok {
+		if _, ok := p.take(tokBoolOp(), true); !ok {
 			return nil
 		}
 		if err := p.markerAtom(0); err != nil {
@@ -389,7 +392,7 @@ func (p *reqParser) markerAtom(depth int) error {
 			return err
 		}
 		for {
-			if _, ok := p.take(tokBoolOp, true); !ok {
+			if _, ok := p.take(tokBoolOp(), true); !ok {
 				break
 			}
 			if err := p.markerAtom(depth + 1); err != nil {
@@ -425,11 +428,11 @@ func (p *reqParser) markerItem() error {
 }
 
 func (p *reqParser) markerVar() error {
-	if _, ok := p.take(tokVariable, true); ok {
+	if _, ok := p.take(tokVariable(), true); ok {
 		return nil
 	}
 	start := p.pos
-	if q, ok := p.take(tokQuoted, false); ok {
+	if q, ok := p.take(tokQuoted(), false); ok {
 		if err := checkPyStringLiteral(q); err != nil {
 			return p.fail(start, "Invalid quoted string")
 		}
@@ -439,17 +442,17 @@ func (p *reqParser) markerVar() error {
 }
 
 func (p *reqParser) markerOp() error {
-	if _, ok := p.take(tokIn, true); ok {
+	if _, ok := p.take(tokIn(), true); ok {
 		return nil
 	}
-	if _, ok := p.take(tokNot, true); ok {
+	if _, ok := p.take(tokNot(), true); ok {
 		p.ws()
-		if _, ok := p.take(tokIn, true); !ok {
+		if _, ok := p.take(tokIn(), true); !ok {
 			return p.fail(p.pos, "Expected 'in' after 'not'")
 		}
 		return nil
 	}
-	if _, ok := p.take(tokOp, false); ok {
+	if _, ok := p.take(tokOp(), false); ok {
 		return nil
 	}
 	return p.fail(p.pos, "Expected marker operator, one of <=, <, !=, ==, >=, >, ~=, ===, in, not in")

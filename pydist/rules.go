@@ -2,6 +2,7 @@ package pydist
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/trustpub/trustpub/pydist/readme"
 )
@@ -190,13 +191,13 @@ var ruleList = []Rule{
 	{CodeReleaseClosed, "new file for a release older than 14 days", srcLegacy + " MAXIMUM_AGE_FOR_NEW_UPLOADS_DAYS (since July 2026)", true, false},
 }
 
-var ruleIndex = func() map[string]Rule {
+var ruleIndex = sync.OnceValue(func() map[string]Rule {
 	m := make(map[string]Rule, len(ruleList))
 	for _, r := range ruleList {
 		m[r.Code] = r
 	}
 	return m
-}()
+})
 
 // Rules returns every rule Check and CheckIndexState apply, in a stable
 // order.
@@ -204,13 +205,13 @@ func Rules() []Rule { return slices.Clone(ruleList) }
 
 // LookupRule returns the rule with this code.
 func LookupRule(code string) (Rule, bool) {
-	r, ok := ruleIndex[code]
+	r, ok := ruleIndex()[code]
 	return r, ok
 }
 
 // severity is the Severity of code under the profile.
 func severity(code string, p Profile) Severity {
-	r := ruleIndex[code]
+	r := ruleIndex()[code]
 	if r.Warning || (r.PyPIOnly && p == ProfileIndex) {
 		return Warning
 	}

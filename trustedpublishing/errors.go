@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // TroubleshootingURL is PyPI's trusted publishing troubleshooting page.
@@ -74,14 +75,16 @@ type MintError struct {
 }
 
 // codeHints say what to do about each refusal code.
-var codeHints = map[string]string{
-	"invalid-payload":           "the index could not use the token: it is not a JWT, or its issuer is not one the index trusts (a self-managed GitLab needs its issuer registered on the index)",
-	"not-enabled":               "the index has trusted publishing from this CI provider switched off; use an API token, or ask the index's administrators",
-	"invalid-token":             "the token failed verification: check that it was requested for this index's audience, has not expired (request it right before publishing), and that the runner's clock is right",
-	"invalid-pending-publisher": "a pending publisher matched but the project already exists: add the trusted publisher in the project's own publishing settings",
-	"invalid-reuse-token":       "this OIDC token was already exchanged; every exchange needs a fresh token (in GitLab, one per job: do not exchange PYPI_ID_TOKEN twice)",
-	"invalid-publisher":         "no trusted publisher on the index matches the claims below: compare the repository, owner, workflow file and environment with the publisher's settings",
-}
+var codeHints = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"invalid-payload":           "the index could not use the token: it is not a JWT, or its issuer is not one the index trusts (a self-managed GitLab needs its issuer registered on the index)",
+		"not-enabled":               "the index has trusted publishing from this CI provider switched off; use an API token, or ask the index's administrators",
+		"invalid-token":             "the token failed verification: check that it was requested for this index's audience, has not expired (request it right before publishing), and that the runner's clock is right",
+		"invalid-pending-publisher": "a pending publisher matched but the project already exists: add the trusted publisher in the project's own publishing settings",
+		"invalid-reuse-token":       "this OIDC token was already exchanged; every exchange needs a fresh token (in GitLab, one per job: do not exchange PYPI_ID_TOKEN twice)",
+		"invalid-publisher":         "no trusted publisher on the index matches the claims below: compare the repository, owner, workflow file and environment with the publisher's settings",
+	}
+})
 
 // Error implements error: every code and description, a hint per code, the
 // claims a publisher must match, and the troubleshooting link.
@@ -97,7 +100,7 @@ func (e *MintError) Error() string {
 		b.WriteString(" for the following reasons:\n\n")
 		for _, se := range e.Errors {
 			fmt.Fprintf(&b, "* `%s`: %s\n", se.Code, se.Description)
-			if h, ok := codeHints[se.Code]; ok {
+			if h, ok := codeHints()[se.Code]; ok {
 				fmt.Fprintf(&b, "  hint: %s\n", h)
 			}
 		}

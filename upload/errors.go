@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -102,7 +103,7 @@ func reasonPhrase(resp *http.Response) string {
 }
 
 // spaceRun matches runs of blank space left by removed tags.
-var spaceRun = regexp.MustCompile(`[ \t]*\n[ \t\n]*|[ \t]{2,}`)
+var spaceRun = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[ \t]*\n[ \t\n]*|[ \t]{2,}`) })
 
 // serverMessage returns the index's message and the cleaned body of an
 // error response. PyPI sends the message as the status line's reason
@@ -154,7 +155,7 @@ func serverMessage(resp *http.Response, raw []byte) (reason, body string) {
 		htmlPre, all = htmlText(raw)
 		text = all
 	}
-	body = cleanText(spaceRun.ReplaceAllStringFunc(text, func(s string) string {
+	body = cleanText(spaceRun().ReplaceAllStringFunc(text, func(s string) string {
 		if strings.Contains(s, "\n") {
 			return "\n"
 		}

@@ -55,13 +55,28 @@ func (s Status) String() string {
 // also returns the classifiers that replace it (possibly none); the slice
 // is the caller's to keep.
 func Lookup(c string) (Status, []string) {
-	if r, ok := deprecated[c]; ok {
-		return Deprecated, slices.Clone(r)
+	if i, ok := slices.BinarySearchFunc(deprecated, c, func(d deprecation, c string) int {
+		return strings.Compare(d.classifier, c)
+	}); ok {
+		return Deprecated, slices.Clone(deprecated[i].replacements)
 	}
-	if _, ok := valid[c]; ok {
+	if isValid(c) {
 		return Valid, nil
 	}
 	return Unknown, nil
+}
+
+// deprecation is one deprecated classifier and the classifiers that replace
+// it (possibly none).
+type deprecation struct {
+	classifier   string
+	replacements []string
+}
+
+// isValid reports whether c is in the sorted valid list.
+func isValid(c string) bool {
+	_, ok := slices.BinarySearch(valid, c)
+	return ok
 }
 
 // NewLeaf reports whether an Unknown classifier c adds a last part to a
@@ -80,23 +95,16 @@ func NewLeaf(c string) bool {
 		return false
 	}
 	parent := c[:i]
-	if _, ok := valid[parent]; ok {
+	if isValid(parent) {
 		return true
 	}
-	for v := range valid {
-		if strings.HasPrefix(v, parent+" :: ") {
-			return true
-		}
-	}
-	return false
+	// valid is sorted, so the first classifier not below parent+" :: " is
+	// the only one that can start with it.
+	j, _ := slices.BinarySearch(valid, parent+" :: ")
+	return j < len(valid) && strings.HasPrefix(valid[j], parent+" :: ")
 }
 
 // All returns every valid (not deprecated) classifier, sorted.
 func All() []string {
-	out := make([]string, 0, len(valid))
-	for c := range valid {
-		out = append(out, c)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Clone(valid)
 }

@@ -3,8 +3,10 @@ package readme
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // explicitList parses explicit markup blocks (".. " and "__ ") starting
@@ -36,11 +38,13 @@ func isExplicitStart(l string) bool {
 }
 
 var (
-	footnoteRE = regexp.MustCompile(`^\.\. +\[([0-9]+|#|#` + simplenameRE + `|\*)\]( +|$)`)
-	citationRE = regexp.MustCompile(`^\.\. +\[(` + simplenameRE + `)\]( +|$)`)
-	targetRE   = regexp.MustCompile(`^\.\. +_[^ ]`)
-	substRE    = regexp.MustCompile(`^\.\. +\|[^ ]`)
-	directRE   = regexp.MustCompile(`^\.\. +(` + simplenameRE + `) ?::( +|$)`)
+	footnoteRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\.\. +\[([0-9]+|#|#` + simplenameRE + `|\*)\]( +|$)`)
+	})
+	citationRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\.\. +\[(` + simplenameRE + `)\]( +|$)`) })
+	targetRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\.\. +_[^ ]`) })
+	substRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\.\. +\|[^ ]`) })
+	directRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\.\. +(` + simplenameRE + `) ?::( +|$)`) })
 )
 
 // simplenameRE is docutils' simplename: word characters (no underscore at
@@ -61,7 +65,7 @@ func (c *checker) explicit(lines []string, i, first int, titles bool) (int, bool
 		c.anonymousTarget(text, ln)
 		return end, finish, elemTarget
 	}
-	if m := footnoteRE.FindStringSubmatchIndex(l); m != nil {
+	if m := footnoteRE().FindStringSubmatchIndex(l); m != nil {
 		label := l[m[2]:m[3]]
 		block, next, finish := indentedBlock(lines, i, m[1], -1)
 		switch {
@@ -79,20 +83,20 @@ func (c *checker) explicit(lines []string, i, first int, titles bool) (int, bool
 		c.body(block, ln+drop, false)
 		return next, finish, elemBody
 	}
-	if m := citationRE.FindStringSubmatchIndex(l); m != nil {
+	if m := citationRE().FindStringSubmatchIndex(l); m != nil {
 		c.addTarget(l[m[2]:m[3]], "", ln)
 		block, next, finish := indentedBlock(lines, i, m[1], -1)
 		block, drop := trimLeading(block)
 		c.body(block, ln+drop, false)
 		return next, finish, elemBody
 	}
-	if m := targetRE.FindStringIndex(l); m != nil {
+	if m := targetRE().FindStringIndex(l); m != nil {
 		return c.hyperlinkTarget(lines, i, first, m[1]-1)
 	}
-	if m := substRE.FindStringIndex(l); m != nil {
+	if m := substRE().FindStringIndex(l); m != nil {
 		return c.substitutionDef(lines, i, first, m[1]-1)
 	}
-	if m := directRE.FindStringSubmatchIndex(l); m != nil {
+	if m := directRE().FindStringSubmatchIndex(l); m != nil {
 		name := l[m[2]:m[3]]
 		block, next, finish := indentedBlock(lines, i, m[1], -1)
 		kind := c.directive(name, block, ln, titles, false)
@@ -299,29 +303,33 @@ func substName(esc string) (name, rest string, ok bool) {
 }
 
 // Admonitions and other directives whose content is body elements.
-var bodyContent = map[string]bool{
-	"attention": true, "caution": true, "danger": true, "error": true, "hint": true,
-	"important": true, "note": true, "tip": true, "warning": true, "admonition": true,
-	"topic": true, "sidebar": true, "compound": true, "container": true, "epigraph": true,
-	"highlights": true, "pull-quote": true, "header": true, "footer": true, "class": true,
-}
+var bodyContent = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"attention": true, "caution": true, "danger": true, "error": true, "hint": true,
+		"important": true, "note": true, "tip": true, "warning": true, "admonition": true,
+		"topic": true, "sidebar": true, "compound": true, "container": true, "epigraph": true,
+		"highlights": true, "pull-quote": true, "header": true, "footer": true, "class": true,
+	}
+})
 
 // needsContent: directives that refuse an empty content block.
-var needsContent = map[string]bool{
-	"attention": true, "caution": true, "danger": true, "error": true, "hint": true,
-	"important": true, "note": true, "tip": true, "warning": true, "admonition": true,
-	"topic": true, "sidebar": true, "compound": true, "container": true, "epigraph": true,
-	"highlights": true, "pull-quote": true, "header": true, "footer": true,
-	"line-block": true, "parsed-literal": true, "code": true, "math": true, "replace": true,
-	"list-table": true, "meta": true,
-}
+var needsContent = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"attention": true, "caution": true, "danger": true, "error": true, "hint": true,
+		"important": true, "note": true, "tip": true, "warning": true, "admonition": true,
+		"topic": true, "sidebar": true, "compound": true, "container": true, "epigraph": true,
+		"highlights": true, "pull-quote": true, "header": true, "footer": true,
+		"line-block": true, "parsed-literal": true, "code": true, "math": true, "replace": true,
+		"list-table": true, "meta": true,
+	}
+})
 
 // directive checks one directive: its name, arguments, options and
 // content, as docutils' run_directive and the directive's run do. block
 // is the directive's indented block, its first line being the text after
 // "::". It returns what the directive renders as.
 func (c *checker) directive(name string, block []string, line int, titles, inSubst bool) elemKind {
-	spec, ok := directives[strings.ToLower(name)]
+	spec, ok := directives()[strings.ToLower(name)]
 	if !ok {
 		c.reportf(line, "Unknown directive type %q: PyPI renders with plain docutils, which has no such directive (Sphinx directives are not available); use a docutils directive such as \"code\", \"note\" or \"image\", or remove it.", name)
 		c.unsureNames = true
@@ -395,7 +403,7 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 	}
 	opts := parseOptionValues(argBlockOptions(block, spec))
 
-	if needsContent[canon] && len(content) == 0 {
+	if needsContent()[canon] && len(content) == 0 {
 		if canon == "list-table" {
 			return errorf("The %q directive is empty; content required: add the table as a two-level bullet list.", name)
 		}
@@ -511,7 +519,7 @@ func (c *checker) directive(name string, block []string, line int, titles, inSub
 		c.decoration = true
 		c.body(content, contentLine, false)
 		return elemInvisible
-	case bodyContent[canon]:
+	case bodyContent()[canon]:
 		c.body(content, contentLine, false)
 	case canon == "figure":
 		es := c.body(content, contentLine, false)
@@ -623,7 +631,7 @@ func parseOptionValues(lines []string) map[string]string {
 	return out
 }
 
-var measureRE = regexp.MustCompile(`^([0-9.]+) *(em|ex|px|in|cm|mm|pt|pc|%|)$`)
+var measureRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9.]+) *(em|ex|px|in|cm|mm|pt|pc|%|)$`) })
 
 // options checks a directive's option block as docutils'
 // extract_extension_options does; it returns the error text, or "".
@@ -672,10 +680,10 @@ func (c *checker) options(spec directiveSpec, block []string, line int) string {
 			n, err := strconv.Atoi(strings.TrimRight(v, " %"))
 			bad = err != nil || n < 0
 		case "length_or_unitless":
-			m := measureRE.FindStringSubmatch(v)
+			m := measureRE().FindStringSubmatch(v)
 			bad = m == nil || m[2] == "%" || !isFloat(m[1])
 		case "length_or_percentage_or_unitless":
-			m := measureRE.FindStringSubmatch(v)
+			m := measureRE().FindStringSubmatch(v)
 			bad = m == nil || !isFloat(m[1])
 		case "align":
 			switch strings.ToLower(strings.TrimSpace(v)) {
@@ -712,10 +720,16 @@ func optionList(spec directiveSpec) string {
 // directive's language (docutils skips the lookup for "text" and "").
 func knownLexer(lang string) bool {
 	l := strings.ToLower(lang)
-	return l == "" || l == "text" || lexers[l]
+	if l == "" || l == "text" {
+		return true
+	}
+	_, ok := slices.BinarySearch(lexers, l)
+	return ok
 }
 
-var roleArgRE = regexp.MustCompile(`^(` + simplenameRE + `)\s*(\(\s*(` + simplenameRE + `)\s*\)\s*)?$`)
+var roleArgRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(` + simplenameRE + `)\s*(\(\s*(` + simplenameRE + `)\s*\)\s*)?$`)
+})
 
 // roleDirective handles ".. role:: name(base)" with its options.
 func (c *checker) roleDirective(content []string, line int) {
@@ -723,7 +737,7 @@ func (c *checker) roleDirective(content []string, line int) {
 		c.report(line, "\"role\" directive requires arguments on the first line: write \".. role:: name\" or \".. role:: name(base)\".")
 		return
 	}
-	m := roleArgRE.FindStringSubmatch(strings.TrimSpace(content[0]))
+	m := roleArgRE().FindStringSubmatch(strings.TrimSpace(content[0]))
 	if m == nil {
 		c.reportf(line, "The \"role\" directive arguments not valid role names: %q.", content[0])
 		return

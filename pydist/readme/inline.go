@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -135,7 +136,7 @@ func matchChars(c1, c2 rune) bool {
 		return false
 	}
 	cl := []rune(closers)
-	return (i < len(cl) && cl[i] == c2) || strings.ContainsRune(quotePairs[c1], c2)
+	return (i < len(cl) && cl[i] == c2) || strings.ContainsRune(quotePairs()[c1], c2)
 }
 
 // scan is one inline markup parse of a text, as docutils' Inliner.parse.
@@ -316,9 +317,11 @@ func (sc *scan) quoted(p, end, base int) bool {
 	return matchChars(sc.s[p-1], sc.s[end])
 }
 
-var kindName = map[startKind]string{
-	kStrong: "strong", kEmphasis: "emphasis", kLiteral: "literal", kTarget: "target", kSubst: "substitution_reference",
-}
+var kindName = sync.OnceValue(func() map[startKind]string {
+	return map[startKind]string{
+		kStrong: "strong", kEmphasis: "emphasis", kLiteral: "literal", kTarget: "target", kSubst: "substitution_reference",
+	}
+})
 
 // handle processes the markup found at p and returns where scanning goes
 // on.
@@ -355,7 +358,7 @@ func (sc *scan) handle(p int, kind startKind, a, b, base int) int {
 			}
 			return end
 		}
-		what := kindName[kind]
+		what := kindName()[kind]
 		c.reportf(sc.line, "Inline %s start-string without end-string: %s; escape the character with a backslash if it is not markup, or add the closing %q.", what, context(s, p), string(s[p:me]))
 		return me
 	case kRef:
@@ -615,33 +618,37 @@ func embeddedLink(esc string) (text, alias string, ok bool) {
 }
 
 // canonical role names docutils implements, by their English names.
-var roleNames = map[string]string{
-	"abbreviation": "abbreviation", "ab": "abbreviation", "acronym": "acronym", "ac": "acronym",
-	"code": "code", "index": "index", "i": "index", "subscript": "subscript", "sub": "subscript",
-	"superscript": "superscript", "sup": "superscript", "title-reference": "title-reference",
-	"title": "title-reference", "t": "title-reference", "pep-reference": "pep-reference",
-	"pep": "pep-reference", "rfc-reference": "rfc-reference", "rfc": "rfc-reference",
-	"emphasis": "emphasis", "strong": "strong", "literal": "literal", "math": "math",
-	"named-reference": "named-reference", "anonymous-reference": "anonymous-reference",
-	"footnote-reference": "footnote-reference", "citation-reference": "citation-reference",
-	"substitution-reference": "substitution-reference", "target": "target",
-	"uri-reference": "uri-reference", "uri": "uri-reference", "url": "uri-reference", "raw": "raw",
-	"restructuredtext-unimplemented-role": "restructuredtext-unimplemented-role",
-}
+var roleNames = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"abbreviation": "abbreviation", "ab": "abbreviation", "acronym": "acronym", "ac": "acronym",
+		"code": "code", "index": "index", "i": "index", "subscript": "subscript", "sub": "subscript",
+		"superscript": "superscript", "sup": "superscript", "title-reference": "title-reference",
+		"title": "title-reference", "t": "title-reference", "pep-reference": "pep-reference",
+		"pep": "pep-reference", "rfc-reference": "rfc-reference", "rfc": "rfc-reference",
+		"emphasis": "emphasis", "strong": "strong", "literal": "literal", "math": "math",
+		"named-reference": "named-reference", "anonymous-reference": "anonymous-reference",
+		"footnote-reference": "footnote-reference", "citation-reference": "citation-reference",
+		"substitution-reference": "substitution-reference", "target": "target",
+		"uri-reference": "uri-reference", "uri": "uri-reference", "url": "uri-reference", "raw": "raw",
+		"restructuredtext-unimplemented-role": "restructuredtext-unimplemented-role",
+	}
+})
 
 // unimplemented roles exist in docutils' registry but refuse to run.
-var unimplementedRoles = map[string]bool{
-	"index": true, "named-reference": true, "anonymous-reference": true, "uri-reference": true,
-	"footnote-reference": true, "citation-reference": true, "substitution-reference": true,
-	"target": true, "restructuredtext-unimplemented-role": true,
-}
+var unimplementedRoles = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"index": true, "named-reference": true, "anonymous-reference": true, "uri-reference": true,
+		"footnote-reference": true, "citation-reference": true, "substitution-reference": true,
+		"target": true, "restructuredtext-unimplemented-role": true,
+	}
+})
 
 func (c *checker) lookupRole(name string) (customRole, bool) {
 	n := strings.ToLower(name)
 	if r, ok := c.roles[n]; ok {
 		return r, true
 	}
-	if canon, ok := roleNames[n]; ok {
+	if canon, ok := roleNames()[n]; ok {
 		return customRole{canon: canon}, true
 	}
 	return customRole{}, false
@@ -670,7 +677,7 @@ func (sc *scan) role(name string, explicit bool, esc string) {
 		}
 	}
 	switch {
-	case unimplementedRoles[r.canon]:
+	case unimplementedRoles()[r.canon]:
 		c.reportf(sc.line, "Interpreted text role %q not implemented: docutils reserves it; remove the role.", name)
 	case r.canon == "raw":
 		c.report(sc.line, "raw (and derived) roles disabled: PyPI does not allow raw markup; remove the role.")

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -238,13 +239,13 @@ func enumText(l string) string {
 // optionMarkerRE is docutils' option list marker: short options (-a,
 // +a, -a ARG), long options (--long, --long=ARG) and DOS options (/V),
 // comma-separated, followed by two spaces or the end of the line.
-var optionMarkerRE = func() *regexp.Regexp {
+var optionMarkerRE = sync.OnceValue(func() *regexp.Regexp {
 	optarg := `(?:[a-zA-Z][a-zA-Z0-9_-]*|<[^<>]+>)`
 	short := `[-+][a-zA-Z0-9](?: ?` + optarg + `)?`
 	long := `(?:--|/)[a-zA-Z0-9][a-zA-Z0-9_-]*(?:[ =]` + optarg + `)?`
 	opt := `(?:` + short + `|` + long + `)`
 	return regexp.MustCompile(`^` + opt + `(?:, ` + opt + `)*(?:  +| ?$)`)
-}()
+})
 
 // optionMarker returns the length of an option list marker with its
 // spaces, or 0.
@@ -252,7 +253,7 @@ func optionMarker(l string) int {
 	if l == "" || !strings.ContainsAny(l[:1], "-+/") {
 		return 0
 	}
-	return len(optionMarkerRE.FindString(l))
+	return len(optionMarkerRE().FindString(l))
 }
 
 // listItem parses a bullet, enumerated, field or option list starting at

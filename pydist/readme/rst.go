@@ -3,6 +3,7 @@ package readme
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -268,11 +269,13 @@ func rendersEmpty(doc []*element) bool {
 
 // bibliographic lists docutils' English bibliographic field names: true
 // for those whose body must be a single paragraph.
-var bibliographic = map[string]bool{
-	"author": true, "organization": true, "contact": true, "version": true, "revision": true,
-	"status": true, "date": true, "copyright": true,
-	"authors": false, "address": false, "dedication": false, "abstract": false,
-}
+var bibliographic = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"author": true, "organization": true, "contact": true, "version": true, "revision": true,
+		"status": true, "date": true, "copyright": true,
+		"authors": false, "address": false, "dedication": false, "abstract": false,
+	}
+})
 
 // checkDocinfo checks the bibliographic fields of a field list that
 // docutils turns into the document's docinfo: the first element of the
@@ -299,13 +302,13 @@ func (c *checker) checkDocinfo(doc []*element) {
 			continue
 		case elemFieldList:
 			for _, f := range e.children {
-				single, ok := bibliographic[strings.ToLower(f.name)]
+				single, ok := bibliographic()[strings.ToLower(f.name)]
 				switch {
 				case !ok:
 				case len(f.children) == 0:
-					c.reportf(f.line, "Cannot extract empty bibliographic field %q: give the field a value, or remove it.", f.name)
+					c.reportf(f.line, "Cannot extract empty bibliographic() field %q: give the field a value, or remove it.", f.name)
 				case single && (len(f.children) != 1 || f.children[0].kind != elemPara):
-					c.reportf(f.line, "Cannot extract compound bibliographic field %q: its value must be a single paragraph.", f.name)
+					c.reportf(f.line, "Cannot extract compound bibliographic() field %q: its value must be a single paragraph.", f.name)
 				}
 			}
 		}

@@ -4,16 +4,17 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 var (
-	gridTopRE   = regexp.MustCompile(`^\+-[-+]+-\+ *$`)
-	gridLineRE  = regexp.MustCompile(`^\+[-=+]+\+ *$`)
-	simpleTopRE = regexp.MustCompile(`^=+( +=+)+ *$`)
+	gridTopRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+-[-+]+-\+ *$`) })
+	gridLineRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+[-=+]+\+ *$`) })
+	simpleTopRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^=+( +=+)+ *$`) })
 )
 
-func isGridTop(l string) bool        { return gridTopRE.MatchString(l) }
-func isSimpleTableTop(l string) bool { return simpleTopRE.MatchString(l) }
+func isGridTop(l string) bool        { return gridTopRE().MatchString(l) }
+func isSimpleTableTop(l string) bool { return simpleTopRE().MatchString(l) }
 
 // table handles a grid or simple table starting at line i. Grid tables
 // get docutils' isolation checks (left and right borders, a bottom
@@ -55,10 +56,10 @@ func (c *checker) table(lines []string, i, first int) int {
 		}
 	}
 	rows := block[:end]
-	if !gridTopRE.MatchString(strings.TrimSpace(rows[len(rows)-1])) && !gridLineRE.MatchString(strings.TrimSpace(rows[len(rows)-1])) {
+	if !gridTopRE().MatchString(strings.TrimSpace(rows[len(rows)-1])) && !gridLineRE().MatchString(strings.TrimSpace(rows[len(rows)-1])) {
 		found := false
 		for k := len(rows) - 2; k > 1; k-- {
-			if gridTopRE.MatchString(strings.TrimSpace(rows[k])) {
+			if gridTopRE().MatchString(strings.TrimSpace(rows[k])) {
 				rows = rows[:k+1]
 				found = true
 				c.report(first+i+k+1, "Blank line required after table: the lines after the table's last border must be separated from it by a blank line.")
@@ -112,7 +113,7 @@ func parseGrid(block [][]rune) ([][4]int, string) {
 	bottom, right := len(block)-1, len(block[0])-1
 	sep := 0
 	for i := 1; i < len(block); i++ {
-		if gridHeadRE.MatchString(string(block[i])) {
+		if gridHeadRE().MatchString(string(block[i])) {
 			if sep != 0 {
 				return nil, "multiple head/body row separators; only one \"+===+\" line is allowed."
 			}
@@ -162,7 +163,7 @@ func parseGrid(block [][]rune) ([][4]int, string) {
 	return cells, ""
 }
 
-var gridHeadRE = regexp.MustCompile(`^\+=[=+]+=\+ *$`)
+var gridHeadRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\+=[=+]+=\+ *$`) })
 
 // scanCell follows a cell's border from its top-left corner; it returns
 // the bottom-right corner.
@@ -258,14 +259,14 @@ func (c *checker) simpleTable(lines []string, i, first int) (end int) {
 	return len(lines)
 }
 
-var substInTableRE = regexp.MustCompile(`\.\. +\|([^|]+)\| +[A-Za-z]`)
+var substInTableRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\.\. +\|([^|]+)\| +[A-Za-z]`) })
 
 // skipped notes lines whose constructs are not parsed (table cells): the
 // substitutions they define are recorded, and if they may define or
 // reference targets, unresolved names are not reported.
 func (c *checker) skipped(block []string) {
 	for _, l := range block {
-		for _, m := range substInTableRE.FindAllStringSubmatch(l, -1) {
+		for _, m := range substInTableRE().FindAllStringSubmatch(l, -1) {
 			n := strings.Join(strings.Fields(m[1]), " ")
 			c.substDefs[n] = true
 			c.substLower[strings.ToLower(n)] = true
@@ -277,8 +278,8 @@ func (c *checker) skipped(block []string) {
 }
 
 var (
-	simpleSepRE  = regexp.MustCompile(`^=[ =]*$`)
-	simpleSpanRE = regexp.MustCompile(`^-[ -]*$`)
+	simpleSepRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^=[ =]*$`) })
+	simpleSpanRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^-[ -]*$`) })
 )
 
 // simpleCells parses a simple table's rows and columns as docutils'
@@ -297,7 +298,7 @@ func (c *checker) simpleCells(block []string, line int) bool {
 	rows[0], rows[len(rows)-1] = dash(rows[0]), dash(rows[len(rows)-1])
 	sep := 0
 	for k := 1; k < len(rows)-1; k++ {
-		if simpleSepRE.MatchString(string(rows[k])) {
+		if simpleSepRE().MatchString(string(rows[k])) {
 			if sep != 0 {
 				c.report(line, "Malformed table: multiple head/body row separators; only one \"===\" line is allowed inside the table.")
 				return false
@@ -381,7 +382,7 @@ func (c *checker) simpleCells(block []string, line int) bool {
 	for off := 1; off < len(rows) && ok; off++ {
 		r := rows[off]
 		switch {
-		case simpleSpanRE.MatchString(strings.TrimRight(string(r), " ")):
+		case simpleSpanRE().MatchString(strings.TrimRight(string(r), " ")):
 			parseRow(rows[start:off], start, []rune(strings.TrimRight(string(r), " ")), off)
 			start, textFound = off+1, false
 		case strings.TrimSpace(sliceRunes(r, first[0], first[1])) != "":
