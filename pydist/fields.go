@@ -74,7 +74,7 @@ var specialUseDomains = []string{"arpa", "invalid", "local", "localhost", "onion
 
 // emailProblem checks one address as email-validator's validate_email
 // (check_deliverability=False) does: a dot-atom local part of at most 64
-// bytes, a domain of dot-separated labels (letters, digits, hyphens, or
+// characters (code points, as Python's len), a domain of dot-separated labels (letters, digits, hyphens, or
 // internationalised) with at least one dot, a TLD that is not all digits,
 // no special-use domain, at most 254 bytes in all. It returns "" when the
 // address is valid.
@@ -91,7 +91,7 @@ func emailProblem(addr string) string {
 		return "There must be something after the @-sign."
 	case len(addr) > 254:
 		return "The email address is too long."
-	case len(local) > 64:
+	case utf8.RuneCountInString(local) > 64:
 		return "The email address is too long before the @-sign."
 	case strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, ".."):
 		return "The email address has a period in a wrong place before the @-sign."
@@ -109,6 +109,11 @@ func emailProblem(addr string) string {
 		return fmt.Sprintf("The domain name %s contains invalid characters (%v).", domain, err)
 	}
 	d = strings.ToLower(d)
+	if isASCII(local) && len(local)+1+len(d) > 254 {
+		// email-validator also limits the ASCII form (IDNA domain) when
+		// the local part has one.
+		return "The email address is too long (when converted to IDNA ASCII)."
+	}
 	labels := strings.Split(d, ".")
 	if len(labels) < 2 {
 		return "The part after the @-sign is not valid. It should have a period."
@@ -198,3 +203,13 @@ var pyKeywords = sync.OnceValue(func() map[string]bool {
 	}
 	return m
 })
+
+// isASCII reports whether s holds only ASCII characters.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
