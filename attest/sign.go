@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/sign"
 
+	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pep740"
 )
 
@@ -71,6 +73,17 @@ func servicesFrom(sc *root.SigningConfig, name string, now time.Time) (Services,
 	tl, err := root.SelectService(sc.RekorLogURLs(), []uint32{1}, now)
 	if err != nil {
 		return Services{}, fmt.Errorf("signing config %s: no usable Rekor v1 log (rekorTlogUrls): %w", name, err)
+	}
+	// The CI's sigstore token goes to the certificate authority, and the
+	// signatures to the log: https only (plain http to loopback only).
+	for _, svc := range []struct{ field, u string }{{"caUrls", ca.URL}, {"rekorTlogUrls", tl.URL}} {
+		u, err := url.Parse(svc.u)
+		if err != nil || u.Host == "" {
+			return Services{}, fmt.Errorf("signing config %s: %s: %q is not an absolute URL", name, svc.field, svc.u)
+		}
+		if err := urlpolicy.CheckSecure("signing config "+name+": "+svc.field, u); err != nil {
+			return Services{}, err
+		}
 	}
 	return Services{FulcioURL: ca.URL, RekorURL: tl.URL}, nil
 }

@@ -406,7 +406,14 @@ func servePage(w http.ResponseWriter, r *http.Request, p *renderedPage) {
 	w.Header().Set("ETag", etag)
 	w.Header().Set("X-PyPI-Last-Serial", strconv.FormatInt(p.serial, 10))
 	w.Header().Set("Cache-Control", "max-age=0, must-revalidate")
-	http.ServeContent(w, r, "", p.modified, bytes.NewReader(body))
+	// Last-Modified is informational only: it has whole seconds, and two
+	// uploads in one second must not let a client revalidating with
+	// If-Modified-Since keep the older page. The ETag decides (ServeContent
+	// ignores If-Modified-Since for a zero modification time).
+	if !p.modified.IsZero() {
+		w.Header().Set("Last-Modified", p.modified.UTC().Format(http.TimeFormat))
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip.

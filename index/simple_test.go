@@ -409,3 +409,40 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
+
+// TestSimplePageIgnoresIfModifiedSince: Last-Modified has whole seconds, so
+// a page must never be answered 304 on a date alone — two uploads in one
+// second would leave a revalidating client (curl -z, wget -N, a proxy)
+// with the older page. Only the ETag decides.
+func TestSimplePageIgnoresIfModifiedSince(t *testing.T) {
+	ti := newTestIndex(t, nil)
+	ti.mustUpload(t, wheel(t, "rvpkg", "1.2", disttest.Options{}))
+	ti.mustUpload(t, wheel(t, "rvpkg", "1.3", disttest.Options{}))
+	for _, path := range []string{"/simple/rvpkg/", "/simple/"} {
+		r, _ := http.NewRequest("GET", ti.url+path, nil)
+		r.Header.Set("If-Modified-Since", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat))
+		resp, err := noRedirect.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "rvpkg") {
+			t.Errorf("%s with a later If-Modified-Since: %d %q, want 200 and the page", path, resp.StatusCode, body)
+		}
+		if path == "/simple/rvpkg/" && !strings.Contains(string(body), "rvpkg-1.3-") {
+			t.Errorf("%s lacks the newest file: %q", path, body)
+		}
+		// The ETag still revalidates.
+		r2, _ := http.NewRequest("GET", ti.url+path, nil)
+		r2.Header.Set("If-None-Match", resp.Header.Get("ETag"))
+		resp2, err := noRedirect.Do(r2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp2.Body.Close()
+		if resp.Header.Get("ETag") == "" || resp2.StatusCode != http.StatusNotModified {
+			t.Errorf("%s with its ETag: %d (ETag %q), want 304", path, resp2.StatusCode, resp.Header.Get("ETag"))
+		}
+	}
+}

@@ -154,7 +154,9 @@ func endpoint(publishURL, name string) (*url.URL, error) {
 }
 
 // Audience asks the index behind publishURL which audience its tokens must
-// carry (GET /_/oidc/audience).
+// carry (GET /_/oidc/audience). PyPI's and TestPyPI's audiences are
+// accepted only from those indexes (or a loopback one): any other host
+// asking for them gets a *ReservedAudienceError, not a token.
 func (x *Exchanger) Audience(ctx context.Context, publishURL string) (string, error) {
 	u, err := endpoint(publishURL, "audience")
 	if err != nil {
@@ -182,14 +184,17 @@ func (x *Exchanger) Audience(ctx context.Context, publishURL string) (string, er
 	if err := json.Unmarshal(body, &out); err != nil || out.Audience == nil || *out.Audience == "" {
 		return "", fmt.Errorf("audience retrieval failed: repository at %s answered %s without the JSON {\"audience\": \"...\"} of a trusted publishing index", u.Host, resp.Status)
 	}
+	if err := checkAudience(u, *out.Audience); err != nil {
+		return "", err
+	}
 	return *out.Audience, nil
 }
 
 // Exchange runs the whole flow for the index behind publishURL: audience,
 // ambient token, mint. It returns an error wrapping ErrNoCI when no CI is
 // detected, the ambient error (e.g. *ambient.ProviderError) when the CI's
-// token cannot be had, *AudienceError, *MintError or *ResponseError when
-// the index refuses or answers badly.
+// token cannot be had, *AudienceError, *ReservedAudienceError, *MintError
+// or *ResponseError when the index refuses or answers badly.
 func (x *Exchanger) Exchange(ctx context.Context, publishURL string) (UploadToken, error) {
 	if _, err := endpoint(publishURL, "mint-token"); err != nil {
 		return UploadToken{}, err

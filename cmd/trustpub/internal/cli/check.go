@@ -208,7 +208,11 @@ func printProblems(w io.Writer, problems []pydist.Problem, publishing, strict bo
 		}
 	}
 	if len(warns) > 0 {
-		fmt.Fprintf(w, "%d warning(s) (not blocking; --strict makes them errors):\n", len(warns))
+		if publishing {
+			fmt.Fprintf(w, "%d warning(s) (not blocking; `trustpub check --strict` treats them as errors):\n", len(warns))
+		} else {
+			fmt.Fprintf(w, "%d warning(s) (not blocking; --strict makes them errors):\n", len(warns))
+		}
 		for _, p := range warns {
 			line(p)
 		}

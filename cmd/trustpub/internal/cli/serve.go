@@ -110,6 +110,9 @@ func (c *serveCmd) Run(ctx context.Context, a *App) error {
 	for _, w := range opts.Publishers.Warnings() {
 		logger.Warn(w)
 	}
+	if aud := strings.ToLower(opts.Audience); (aud == "pypi" || aud == "testpypi") && !loopbackAddr(ln.Addr()) {
+		logger.Warn("trusted publishing: the audience " + opts.Audience + " is PyPI's own; trustpub clients send such tokens only to PyPI or a loopback index, so set an audience of this index's own (audience = \"...\" in --config) for clients beyond this machine")
+	}
 	l := srv.Limits()
 	logger.Info("limits", "max_connections", l.MaxConnections, "read_header_timeout", l.ReadHeaderTimeout, "idle_timeout", l.IdleTimeout,
 		"stall_timeout", l.StallTimeout, "min_transfer_rate", l.MinRate, "write_timeout", l.WriteTimeout)
@@ -250,4 +253,10 @@ func (c *serveCmd) issuerHosts(addr net.Addr) ([]string, error) {
 		hosts = append(hosts, u.Host)
 	}
 	return hosts, nil
+}
+
+// loopbackAddr reports whether a listener's address is a loopback one.
+func loopbackAddr(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
