@@ -2,13 +2,9 @@ package upload
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"io"
-	"os"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/filehash"
 	"github.com/trustpub/trustpub/pydist"
 )
 
@@ -53,24 +49,11 @@ func (c *Client) CheckIndexState(ctx context.Context, files []*pydist.File, sc S
 			}
 			states[project] = st
 		}
-		sum, err := fileSHA256(f.Path)
+		sum, err := filehash.SHA256(f.Path)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, pydist.CheckIndexState(f, sum, st, sc.Rules)...)
 	}
 	return out, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("hashing %s: %w", path, err)
-	}
-	defer fh.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, fh); err != nil {
-		return "", fmt.Errorf("hashing %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -1,14 +1,13 @@
 package release
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/trustpub/trustpub/internal/filehash"
 )
 
 // SumsFile is the name of the checksum file in a release directory.
@@ -31,24 +30,11 @@ func WriteSHA256SUMS(dir string) error {
 	slices.Sort(names)
 	var b strings.Builder
 	for _, name := range names {
-		sum, err := fileSHA256(filepath.Join(dir, name))
+		sum, err := filehash.SHA256(filepath.Join(dir, name))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(&b, "%s  %s\n", sum, name)
 	}
 	return os.WriteFile(filepath.Join(dir, SumsFile), []byte(b.String()), 0o644)
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hashing %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

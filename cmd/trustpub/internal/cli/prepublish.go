@@ -4,16 +4,14 @@ package cli
 // prints when no trusted publisher matches.
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/trustpub/trustpub/internal/filehash"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/trustedpublishing"
 	"github.com/trustpub/trustpub/upload"
@@ -88,7 +86,7 @@ func sameNames(w io.Writer, files []*pydist.File) ([]*pydist.File, []pydist.Prob
 		sums := make([]string, len(group))
 		same := true
 		for i, g := range group {
-			sum, err := fileSHA256(g.Path)
+			sum, err := filehash.SHA256(g.Path)
 			if err != nil {
 				problems = append(problems, pydist.Problem{Path: g.Path, Message: err.Error()})
 				same = false
@@ -113,20 +111,6 @@ func sameNames(w io.Writer, files []*pydist.File) ([]*pydist.File, []pydist.Prob
 		}
 	}
 	return out, problems
-}
-
-// fileSHA256 is the hex sha256 of a file, read streaming.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // withPublisherLinks adds, when PyPI or TestPyPI found no trusted publisher
