@@ -245,10 +245,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.startupRuns > 0 && runErr == nil {
 		logf("start-up: trustpub version against a static hello world, %d runs each", o.startupRuns)
-		hello, err := startup.BuildHello(ctx, work)
-		if err == nil {
+		progs := startup.Programs{Trustpub: bin}
+		var err error
+		if progs.Hello, err = startup.BuildHello(ctx, work); err == nil {
+			if progs.Floor, err = startup.BuildFloor(ctx, root, work); err != nil {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("start-up floor not measured: %v", err))
+			}
 			var st startup.Result
-			if st, err = startup.Measure(ctx, bin, hello, wrapper, o.startupRuns); err == nil {
+			if st, err = startup.Measure(ctx, progs, wrapper, o.startupRuns); err == nil {
 				rep.Startup = &st
 			}
 		}

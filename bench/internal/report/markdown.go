@@ -86,6 +86,10 @@ func (r *Report) Markdown(w io.Writer) error {
 			Duration(st.Trustpub.Median), Duration(st.Trustpub.Min), Duration(st.Trustpub.Max), Duration(st.Trustpub.IQR()),
 			Duration(st.Hello.Median), Duration(st.Hello.Min), Duration(st.Hello.Max), Duration(st.Hello.IQR()), st.Trustpub.N,
 			st.Ratio, startup.TargetRatio, verdictWord)
+		if f := st.Floor; f != nil {
+			fmt.Fprintf(&b, "The floor, a hello world that links the Sigstore libraries trustpub signs and verifies attestations with (its attest and devsigstore packages: sigstore-go, Rekor's types, go-openapi, protobuf, gRPC) and calls nothing of them: median %s (%s – %s, IQR %s), %.2f× the hello world; `trustpub version` is **%.2f×** the floor, the cost of trustpub's own code.\n\n",
+				Duration(f.Median), Duration(f.Min), Duration(f.Max), Duration(f.IQR()), st.FloorOverHello, st.FloorRatio)
+		}
 	}
 	fmt.Fprintf(&b, "Machine: %s, %d cores", m.CPU, m.Cores)
 	if m.MemTotalMiB > 0 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/trustpub/trustpub/bench/internal/hashrate"
 	"github.com/trustpub/trustpub/bench/internal/machine"
+	"github.com/trustpub/trustpub/bench/internal/startup"
 	"github.com/trustpub/trustpub/bench/internal/stats"
 )
 
@@ -296,5 +297,55 @@ func TestWritePNG(t *testing.T) {
 	}
 	if w := img.Bounds().Dx(); w < 3*barWidth {
 		t.Errorf("chart width %d too small for 3 bars", w)
+	}
+}
+
+func TestMarkdownStartup(t *testing.T) {
+	sum := func(median float64) stats.Summary {
+		return stats.Summary{N: 20, Median: median, Min: median * 0.9, Max: median * 1.2}
+	}
+	floor := sum(0.008)
+	for _, tc := range []struct {
+		name       string
+		st         startup.Result
+		want       []string
+		wantNoneOf []string
+	}{
+		{
+			name: "missed, with the floor",
+			st:   startup.Result{Trustpub: sum(0.009), Hello: sum(0.0015), Floor: &floor, Ratio: 6, FloorRatio: 1.125, FloorOverHello: 5.33},
+			want: []string{
+				"Start-up: `trustpub version` median 9.00 ms",
+				"**6.00×** (target ≤ 2×: **missed**)",
+				"The floor, a hello world that links the Sigstore libraries",
+				"median 8.00 ms (7.20 ms – 9.60 ms, IQR 0 ms), 5.33× the hello world; `trustpub version` is **1.12×** the floor",
+			},
+		},
+		{
+			name:       "met, no floor",
+			st:         startup.Result{Trustpub: sum(0.002), Hello: sum(0.0015), Ratio: 1.33},
+			want:       []string{"**1.33×** (target ≤ 2×: met)"},
+			wantNoneOf: []string{"The floor"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := sample(t)
+			r.Startup = &tc.st
+			var b strings.Builder
+			if err := r.Markdown(&b); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("markdown lacks %q:\n%s", want, out)
+				}
+			}
+			for _, bad := range tc.wantNoneOf {
+				if strings.Contains(out, bad) {
+					t.Errorf("markdown has %q:\n%s", bad, out)
+				}
+			}
+		})
 	}
 }

@@ -2,7 +2,10 @@
 // hello world built the same way (static, CGO_ENABLED=0): `trustpub
 // version` does nothing but start and print, so the difference is what
 // trustpub's size, package initialisation and command-line parser cost
-// every command.
+// every command. A third program, the floor (./floor), is a hello world
+// that links the Sigstore libraries trustpub needs for attestations and
+// calls nothing of them: it splits that difference into what those
+// libraries cost every process and what trustpub's own code costs.
 package startup
 
 import (
@@ -28,12 +31,27 @@ import "os"
 func main() { os.Stdout.WriteString("hello\n") }
 `
 
-// Result is the two programs' wall times, in seconds.
+// floorPackage is the floor program's package, built from the module root.
+const floorPackage = "./bench/internal/startup/floor"
+
+// Programs are the binaries Measure times; Floor may be empty (not built).
+type Programs struct {
+	Trustpub, Hello, Floor string
+}
+
+// Result is the programs' wall times, in seconds.
 type Result struct {
 	Trustpub stats.Summary `json:"trustpub_version_s"`
 	Hello    stats.Summary `json:"hello_world_s"`
+	// Floor is the hello world linking the Sigstore libraries (nil: not
+	// measured).
+	Floor *stats.Summary `json:"sigstore_floor_s,omitempty"`
 	// Ratio is the medians' ratio, trustpub over hello world.
 	Ratio float64 `json:"ratio"`
+	// FloorRatio is trustpub over the floor, and FloorOverHello the floor
+	// over the hello world (0: no floor).
+	FloorRatio     float64 `json:"ratio_to_floor,omitempty"`
+	FloorOverHello float64 `json:"floor_over_hello,omitempty"`
 }
 
 // BuildHello builds the hello world statically in dir and returns its path.
@@ -58,39 +76,59 @@ func BuildHello(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// Measure runs `trustpub version` and the hello world runs times each,
-// alternating which goes first, through the measuring wrapper.
-func Measure(ctx context.Context, trustpub, hello, wrapper string, runs int) (Result, error) {
-	var tp, hw []float64
+// BuildFloor builds the floor program statically from the module at root
+// into dir and returns its path.
+func BuildFloor(ctx context.Context, root, dir string) (string, error) {
+	bin := filepath.Join(dir, "floor-bin")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, floorPackage)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the start-up floor (%s): %w\n%s", floorPackage, err, out)
+	}
+	return bin, nil
+}
+
+// Measure runs `trustpub version`, the hello world and the floor (if
+// built) runs times each through the measuring wrapper, rotating which goes
+// first run by run so that none is always first after the others.
+func Measure(ctx context.Context, p Programs, wrapper string, runs int) (Result, error) {
+	progs := []string{p.Trustpub, p.Hello}
+	if p.Floor != "" {
+		progs = append(progs, p.Floor)
+	}
+	walls := make([][]float64, len(progs))
 	for i := range runs {
-		order := []string{trustpub, hello}
-		if i%2 == 1 {
-			order = []string{hello, trustpub}
-		}
-		for _, bin := range order {
-			c := runner.Command{Path: bin, Wrapper: wrapper}
-			if bin == trustpub {
+		for k := range progs {
+			j := (i + k) % len(progs)
+			c := runner.Command{Path: progs[j], Wrapper: wrapper}
+			if j == 0 {
 				c.Args = []string{"version"}
 			}
 			r, err := runner.Run(ctx, c)
 			if err != nil {
 				return Result{}, err
 			}
-			if bin == trustpub {
-				tp = append(tp, r.Wall.Seconds())
-			} else {
-				hw = append(hw, r.Wall.Seconds())
-			}
+			walls[j] = append(walls[j], r.Wall.Seconds())
 		}
 	}
 	var res Result
 	var err error
-	if res.Trustpub, err = stats.Summarize(tp); err != nil {
+	if res.Trustpub, err = stats.Summarize(walls[0]); err != nil {
 		return res, err
 	}
-	if res.Hello, err = stats.Summarize(hw); err != nil {
+	if res.Hello, err = stats.Summarize(walls[1]); err != nil {
 		return res, err
 	}
 	res.Ratio = stats.Ratio(res.Trustpub.Median, res.Hello.Median)
+	if p.Floor != "" {
+		floor, err := stats.Summarize(walls[2])
+		if err != nil {
+			return res, err
+		}
+		res.Floor = &floor
+		res.FloorRatio = stats.Ratio(res.Trustpub.Median, floor.Median)
+		res.FloorOverHello = stats.Ratio(floor.Median, res.Hello.Median)
+	}
 	return res, nil
 }
