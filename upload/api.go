@@ -144,7 +144,9 @@ type Client struct {
 	// slower is a stall. 0 means DefaultMinRate.
 	MinRate int64
 	// FileTimeout bounds the time spent on one file, every attempt and the
-	// waits between them included; 0 means DefaultFileTimeout.
+	// waits between them included; 0 means DefaultFileTimeout, or for a
+	// file too large to send in that time at DefaultFileRate, its time at
+	// that rate. A file that runs out fails with ErrFileTimeout.
 	FileTimeout time.Duration
 	// Logger receives debug/info records (never secrets); nil discards.
 	Logger *slog.Logger

@@ -24,15 +24,19 @@ import (
 // Defaults of the Client's time bounds: a stalled or silent index is
 // reported DefaultStallTimeout after its last sign of life, a dripping one
 // once it falls below DefaultMinRate, and no file takes more than
-// DefaultFileTimeout, retries included.
+// DefaultFileTimeout, retries included — or, for a file too large to be sent
+// in that time at DefaultFileRate, the time it takes at that rate.
 const (
 	DefaultStallTimeout = time.Minute
 	DefaultMinRate      = 4 << 10 // bytes per second
 	DefaultFileTimeout  = 15 * time.Minute
+	DefaultFileRate     = 256 << 10 // bytes per second
 )
 
-// errFileTimeout is the cause of a file's context ending at FileTimeout.
-var errFileTimeout = errors.New("the time allowed for one file ran out")
+// ErrFileTimeout is the cause of a file's upload ending because the time
+// allowed for one file (Client.FileTimeout) ran out; match it with
+// errors.Is.
+var ErrFileTimeout = errors.New("the time allowed for one file ran out")
 
 // bodyCloseWait bounds the wait for net/http to release a request body
 // after Do returned (it closes it once the connection is done with it).
@@ -158,9 +162,16 @@ func (c *Client) minRate() int64 {
 	return DefaultMinRate
 }
 
-func (c *Client) fileTimeout() time.Duration {
+// fileTimeout is the bound on one file of size bytes: FileTimeout if set,
+// else DefaultFileTimeout, raised for a large file to its time at
+// DefaultFileRate (a 1 GiB file gets 68 minutes), so that the default never
+// refuses a big file on an ordinary link.
+func (c *Client) fileTimeout(size int64) time.Duration {
 	if c.FileTimeout > 0 {
 		return c.FileTimeout
+	}
+	if atRate := time.Duration(size/DefaultFileRate) * time.Second; atRate > DefaultFileTimeout {
+		return atRate
 	}
 	return DefaultFileTimeout
 }
@@ -243,7 +254,8 @@ func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer, extra
 
 	// Every attempt and wait of this file shares one deadline; checking
 	// the index after a lost answer uses ctx (it has its own deadline).
-	fileCtx, cancelFile := context.WithTimeoutCause(ctx, c.fileTimeout(), errFileTimeout)
+	timeout := c.fileTimeout(plan.totalLength)
+	fileCtx, cancelFile := context.WithTimeoutCause(ctx, timeout, ErrFileTimeout)
 	defer cancelFile()
 
 	ambiguous := false // some attempt may have stored the file
@@ -251,8 +263,12 @@ func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer, extra
 		res.Attempts = attempt
 		log.Debug("uploading", "attempt", attempt, "bytes", plan.totalLength)
 		out, err := c.attempt(fileCtx, hc, u, f, plan, obs)
-		if err != nil && errors.Is(context.Cause(fileCtx), errFileTimeout) {
-			err = fmt.Errorf("%w (gave up: %s, the time allowed for one file, has passed)", err, c.fileTimeout())
+		if err != nil && errors.Is(context.Cause(fileCtx), ErrFileTimeout) {
+			if errors.Is(err, ErrFileTimeout) {
+				err = fmt.Errorf("%w (after %s)", err, timeout)
+			} else {
+				err = fmt.Errorf("%w (gave up after %s: %w)", err, timeout, ErrFileTimeout)
+			}
 		}
 		if out.sha != "" {
 			res.SHA256, res.Blake2b256 = out.sha, out.blake
@@ -301,8 +317,8 @@ func (c *Client) upload(ctx context.Context, f *pydist.File, obs Observer, extra
 		log.Warn("retrying upload", "attempt", attempt, "delay", delay, "error", err.Error())
 		obs.Retrying(f, attempt, err, delay)
 		if err := c.sleep(fileCtx, delay); err != nil {
-			if errors.Is(err, errFileTimeout) {
-				err = fmt.Errorf("%w (%s)", err, c.fileTimeout())
+			if errors.Is(err, ErrFileTimeout) {
+				err = fmt.Errorf("%w (%s)", err, timeout)
 			}
 			return res, fmt.Errorf("upload of %s cancelled while waiting to retry: %w", name, err)
 		}

@@ -2,6 +2,7 @@ package upload
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,7 @@ func TestHostileIndexTimeBounds(t *testing.T) {
 		client  func() *Client
 		run     func(ctx context.Context, c *Client, f *pydist.File) (Result, error)
 		want    string
+		wantIs  error // if set, the error must match it with errors.Is
 		check   func(t *testing.T, res Result, posts int32)
 	}{
 		{
@@ -91,7 +93,8 @@ func TestHostileIndexTimeBounds(t *testing.T) {
 			client: func() *Client {
 				return &Client{FileTimeout: time.Second, Retry: RetryPolicy{MaxAttempts: 1000, BaseDelay: 50 * time.Millisecond, MaxDelay: 50 * time.Millisecond}}
 			},
-			want: "the time allowed for one file",
+			want:   "the time allowed for one file",
+			wantIs: ErrFileTimeout,
 			check: func(t *testing.T, res Result, posts int32) {
 				if res.Attempts >= 1000 || posts < 2 {
 					t.Fatalf("%d attempts, %d requests", res.Attempts, posts)
@@ -166,6 +169,9 @@ func TestHostileIndexTimeBounds(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}
+			if tc.wantIs != nil && !errors.Is(err, tc.wantIs) {
+				t.Fatalf("err = %v, want errors.Is(err, %v)", err, tc.wantIs)
+			}
 			t.Logf("reported after %s: %v", time.Since(start).Round(10*time.Millisecond), err)
 			if tc.check != nil {
 				tc.check(t, res, posts.Load())
@@ -196,5 +202,31 @@ func TestProgressDeadline(t *testing.T) {
 		if got > tc.atMost || got < tc.atLeast {
 			t.Errorf("%s: %s, want between %s and %s", tc.name, got, tc.atLeast, tc.atMost)
 		}
+	}
+}
+
+// TestFileTimeoutGrowsWithTheFile: the default per-file bound is 15 minutes,
+// raised for a file that needs longer at DefaultFileRate; an explicit
+// FileTimeout is kept as given, even for a large file.
+func TestFileTimeoutGrowsWithTheFile(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  time.Duration
+		size int64
+		want time.Duration
+	}{
+		{"empty file", 0, 0, DefaultFileTimeout},
+		{"100 MB", 0, 100 << 20, DefaultFileTimeout},
+		{"just over 15 minutes at the rate", 0, 901 * DefaultFileRate, 901 * time.Second},
+		{"1 GiB", 0, 1 << 30, 4096 * time.Second},
+		{"explicit, small file", time.Minute, 1 << 10, time.Minute},
+		{"explicit, 1 GiB", time.Minute, 1 << 30, time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Client{FileTimeout: tc.set}
+			if got := c.fileTimeout(tc.size); got != tc.want {
+				t.Errorf("fileTimeout(%d) with FileTimeout %s = %s, want %s", tc.size, tc.set, got, tc.want)
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/upload"
@@ -23,6 +24,41 @@ type connFlags struct {
 	Cert           string   `name:"cert" placeholder:"FILE" help:"CA bundle (PEM) to verify the index's TLS certificate with, instead of the system's (twine's --cert). Env: TRUSTPUB_CERT, TWINE_CERT."`
 	ClientCert     string   `name:"client-cert" placeholder:"FILE" help:"TLS client certificate and its key, in one PEM file (twine's --client-cert)."`
 	AllowPlainHTTP []string `name:"allow-plain-http" placeholder:"HOST" sep:"," help:"Allow sending credentials over plain http to HOST (or HOST:PORT), a private index without TLS; warned about on every run. Never for the trusted-publishing exchange. Env: TRUSTPUB_ALLOW_PLAIN_HTTP (comma-separated)."`
+	FileTimeout    string   `name:"file-timeout" placeholder:"DURATION" help:"The most time one file may take, retries included (e.g. 2h). Default: 15m, or for a file too large to send in that at 256 KiB/s, its time at that rate. Env: TRUSTPUB_FILE_TIMEOUT."`
+
+	// uv's options trustpub does not take: refused with what to use instead.
+	KeyringProvider   string   `name:"keyring-provider" hidden:""`
+	AllowInsecureHost []string `name:"allow-insecure-host" hidden:""`
+}
+
+// unsupportedUVFlags refuses uv's --keyring-provider and
+// --allow-insecure-host with what to use instead (README, "Switching from
+// twine or uv").
+func (c connFlags) unsupportedUVFlags() error {
+	if c.KeyringProvider != "" {
+		return usageErr("--keyring-provider is not supported: trustpub reads no keyring; give the credential with --token or --username/--password, their environment variables (TRUSTPUB_TOKEN, UV_PUBLISH_TOKEN, …) or a .pypirc section, or use trusted publishing in CI")
+	}
+	if len(c.AllowInsecureHost) > 0 {
+		return usageErr("--allow-insecure-host is not supported: to trust a private CA give its certificate with --cert FILE (or TRUSTPUB_CERT); for an index without TLS, --allow-plain-http %s", c.AllowInsecureHost[0])
+	}
+	return nil
+}
+
+// fileTimeout is --file-timeout, else TRUSTPUB_FILE_TIMEOUT, as a Go
+// duration; 0 (neither given) is the library's size-aware default.
+func (c connFlags) fileTimeout(env Env) (time.Duration, error) {
+	v, name := c.FileTimeout, "--file-timeout"
+	if v == "" {
+		v, name = env.get("TRUSTPUB_FILE_TIMEOUT")
+	}
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: %q is not a positive duration: give e.g. 45m or 2h", name, v)
+	}
+	return d, nil
 }
 
 // plainHTTPHosts is --allow-plain-http, else TRUSTPUB_ALLOW_PLAIN_HTTP.

@@ -52,6 +52,13 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 	if c.Concurrency < 1 {
 		return usageErr("--concurrency must be at least 1, got %d", c.Concurrency)
 	}
+	if err := c.unsupportedUVFlags(); err != nil {
+		return err
+	}
+	fileTimeout, err := c.fileTimeout(a.Env)
+	if err != nil {
+		return usageErr("%w", err)
+	}
 	t, idx, err := c.target(a)
 	if err != nil {
 		return err
@@ -152,6 +159,7 @@ func (c *publishCmd) run(ctx context.Context, a *App, red *redact.Redactor) erro
 		SimpleURL:   checkURL,
 		UserAgent:   "trustpub/" + Version,
 		HTTPClient:  indexHC,
+		FileTimeout: fileTimeout,
 
 		AllowPlainHTTP: plainHosts,
 	}

@@ -52,6 +52,9 @@ func ErrorHint(err error) string {
 	if err == nil {
 		return ""
 	}
+	if errors.Is(err, upload.ErrFileTimeout) {
+		return "allow more time for one file with --file-timeout DURATION (or TRUSTPUB_FILE_TIMEOUT), e.g. 2h, if the link to the index is slow"
+	}
 	var ce *upload.CheckURLError
 	if errors.As(err, &ce) && ce.Reason == upload.CheckURLDerivedFailed {
 		return "give the index's simple-API URL with --check-url (or TRUSTPUB_CHECK_URL, UV_PUBLISH_CHECK_URL)"
