@@ -20,43 +20,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestMeasure builds the real hello world and measures it against this
-// test binary standing in for trustpub.
+// TestMeasure builds the real hello world (and, in one case, the real floor
+// from this module) and measures them against this test binary standing in
+// for trustpub: each program is timed as often as asked, and the floor's
+// ratios are there exactly when the floor is.
 func TestMeasure(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a program")
-	}
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go tool")
-	}
-	ctx := context.Background()
-	hello, err := BuildHello(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(hello).Output(); err != nil || string(out) != "hello\n" {
-		t.Fatalf("hello world: %q %v", out, err)
-	}
-	exe, _ := os.Executable()
-	// A stand-in for trustpub that answers "version" (via an env wrapper script).
-	script := filepath.Join(t.TempDir(), "fake-trustpub")
-	os.WriteFile(script, []byte("#!/bin/sh\nSTARTUP_HELPER=version exec "+exe+"\n"), 0o755)
-	res, err := Measure(ctx, Programs{Trustpub: script, Hello: hello}, exe, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Trustpub.N != 3 || res.Hello.N != 3 || res.Hello.Median <= 0 || res.Ratio <= 0 {
-		t.Errorf("result %+v", res)
-	}
-	if res.Floor != nil || res.FloorRatio != 0 {
-		t.Errorf("no floor was given, but the result has one: %+v", res)
-	}
-}
-
-// TestFloor builds the real floor program from this module and measures the
-// three programs: the floor links sigstore-go, so it must be larger than the
-// hello world, print the same line and be timed as often as the others.
-func TestFloor(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds programs")
 	}
@@ -65,37 +33,56 @@ func TestFloor(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	root, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	floor, err := BuildFloor(ctx, filepath.Dir(strings.TrimSpace(string(root))), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	hello, err := BuildHello(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(floor).Output(); err != nil || string(out) != "hello\n" {
-		t.Fatalf("floor: %q %v", out, err)
+	exe, _ := os.Executable()
+	// A stand-in for trustpub that answers "version" (via an env wrapper script).
+	script := filepath.Join(dir, "fake-trustpub")
+	os.WriteFile(script, []byte("#!/bin/sh\nSTARTUP_HELPER=version exec "+exe+"\n"), 0o755)
+	for _, withFloor := range []bool{false, true} {
+		t.Run(map[bool]string{false: "hello world", true: "hello world and floor"}[withFloor], func(t *testing.T) {
+			progs := Programs{Trustpub: script, Hello: hello}
+			if withFloor {
+				progs.Floor = buildFloor(t, dir, hello)
+			}
+			for _, bin := range []string{progs.Hello, progs.Floor} {
+				if out, err := exec.Command(bin).Output(); bin != "" && (err != nil || string(out) != "hello\n") {
+					t.Fatalf("%s: %q %v", bin, out, err)
+				}
+			}
+			res, err := Measure(ctx, progs, exe, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Trustpub.N != 3 || res.Hello.N != 3 || res.Hello.Median <= 0 || res.Ratio <= 0 {
+				t.Errorf("result %+v", res)
+			}
+			hasFloor := res.Floor != nil && res.Floor.N == 3 && res.FloorRatio > 0 && res.FloorOverHello > 0
+			if hasFloor != withFloor || (!withFloor && (res.Floor != nil || res.FloorRatio != 0)) {
+				t.Errorf("floor given: %v; result %+v", withFloor, res)
+			}
+		})
+	}
+}
+
+// buildFloor builds the real floor program from this module; it links
+// sigstore-go, so it must be several times the hello world's size.
+func buildFloor(t *testing.T, dir, hello string) string {
+	t.Helper()
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	floor, err := BuildFloor(context.Background(), filepath.Dir(strings.TrimSpace(string(gomod))), dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	fi, _ := os.Stat(floor)
 	hi, _ := os.Stat(hello)
 	if fi.Size() < 4*hi.Size() {
 		t.Errorf("the floor is %d bytes, the hello world %d: it does not link the Sigstore libraries", fi.Size(), hi.Size())
 	}
-	exe, _ := os.Executable()
-	script := filepath.Join(dir, "fake-trustpub")
-	os.WriteFile(script, []byte("#!/bin/sh\nSTARTUP_HELPER=version exec "+exe+"\n"), 0o755)
-	res, err := Measure(ctx, Programs{Trustpub: script, Hello: hello, Floor: floor}, exe, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Floor == nil || res.Floor.N != 3 || res.Trustpub.N != 3 || res.Hello.N != 3 {
-		t.Fatalf("result %+v", res)
-	}
-	if res.FloorRatio <= 0 || res.FloorOverHello <= 0 {
-		t.Errorf("ratios missing: %+v", res)
-	}
+	return floor
 }

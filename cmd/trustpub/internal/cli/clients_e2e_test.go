@@ -231,14 +231,7 @@ func TestTrustpubAgainstPypiserver(t *testing.T) {
 	other := t.TempDir()
 	disttest.BuildWheel(t, other, "peer-proj", "1.0", disttest.Options{Description: "another build"})
 	up := []string{"upload", "--non-interactive", "--disable-progress-bar", "--repository-url", root, "-u", "peer"}
-	for _, tc := range []struct {
-		name     string
-		args     []string
-		env      []string
-		code     int
-		want     []string
-		dontWant []string
-	}{
+	runCLICases(t, []cliCase{
 		{name: "upload", args: append(up, "-p", "peerpass", dists), want: []string{"uploaded peer_proj-1.0-py3-none-any.whl", "summary: 2 uploaded"}},
 		// pypiserver refuses even an identical file (409): its HTML simple
 		// API proves it is the same.
@@ -257,16 +250,7 @@ func TestTrustpubAgainstPypiserver(t *testing.T) {
 			want: []string{"--sign, --sign-with and --identity are twine's GPG signing options"}},
 		{name: "twine env", env: []string{"TWINE_REPOSITORY_URL=" + root, "TWINE_USERNAME=peer", "TWINE_PASSWORD=peerpass", "TWINE_NON_INTERACTIVE=1"}, args: []string{"upload", dists},
 			want: []string{"summary: 2 skipped-existing"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := run(t, tc.env, tc.args...)
-			out := r.stdout + r.stderr
-			if r.code != tc.code {
-				t.Fatalf("exit %d, want %d:\n%s", r.code, tc.code, out)
-			}
-			checkOutput(t, out, tc.want, tc.dontWant)
-		})
-	}
+	})
 	if got := ps.Files(); len(got) != 2 {
 		t.Errorf("pypiserver stores %v", got)
 	}

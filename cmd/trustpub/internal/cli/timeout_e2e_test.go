@@ -36,14 +36,7 @@ func TestUVFlagsAndFileTimeout(t *testing.T) {
 	pub := func(url string, extra ...string) []string {
 		return append(append([]string{"publish", "--publish-url", url + "/", "-u", "peer", "-p", "peerpass"}, extra...), dists)
 	}
-	for _, tc := range []struct {
-		name     string
-		args     []string
-		env      []string
-		code     int
-		want     []string
-		dontWant []string
-	}{
+	runCLICases(t, []cliCase{
 		{name: "uv's keyring provider", args: pub(ps.URL, "--keyring-provider", "subprocess"), code: 2,
 			want: []string{"--keyring-provider is not supported", "--token or --username/--password"}, dontWant: []string{"unknown flag"}},
 		{name: "uv's insecure host", args: pub(ps.URL, "--allow-insecure-host", "index.internal"), code: 2,
@@ -58,7 +51,24 @@ func TestUVFlagsAndFileTimeout(t *testing.T) {
 			want: []string{"the time allowed for one file ran out (after 1s)"}},
 		{name: "a generous timeout uploads", args: pub(ps.URL, "--file-timeout", "2h"),
 			want: []string{"summary: 2 uploaded"}},
-	} {
+	})
+}
+
+// cliCase is one run of the real binary and what its output (stdout and
+// stderr together) must and must not hold.
+type cliCase struct {
+	name     string
+	args     []string
+	env      []string
+	code     int
+	want     []string
+	dontWant []string
+}
+
+// runCLICases runs each case as a subtest.
+func runCLICases(t *testing.T, cases []cliCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, tc.env, tc.args...)
 			out := r.stdout + r.stderr
