@@ -119,6 +119,7 @@ const (
 	CodeFormMismatch            = "form-metadata-mismatch"
 	CodeFileExists              = "file-exists"
 	CodeReleaseClosed           = "release-closed"
+	CodeSdistExists             = "sdist-exists"
 )
 
 const (
@@ -189,6 +190,7 @@ var ruleList = []Rule{
 	{CodeFormMismatch, "upload form metadata differs from the file's own", "ours: PyPI takes the form, the installer reads the file", false, false},
 	{CodeFileExists, "filename already on the index with different contents", srcLegacy + " (File already exists)", false, false},
 	{CodeReleaseClosed, "new file for a release older than 14 days", srcLegacy + " MAXIMUM_AGE_FOR_NEW_UPLOADS_DAYS (since July 2026)", true, false},
+	{CodeSdistExists, "second sdist for a release: the index has one, or the upload holds two", srcLegacy + " (Only one sdist may be uploaded per release.)", true, false},
 }
 
 var ruleIndex = sync.OnceValue(func() map[string]Rule {

@@ -202,28 +202,45 @@ func TestCheckIndexState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sdist, err := pydist.Open(disttest.BuildSdist(t, dir, "pkg", "1.1", disttest.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
 	old, recent := now.Add(-15*24*time.Hour), now.Add(-13*24*time.Hour)
 	const mine, other = "aaaa", "bbbb"
 	tests := []struct {
-		name   string
-		files  []pydist.IndexFile
-		window time.Duration
-		want   []string
+		name    string
+		files   []pydist.IndexFile
+		window  time.Duration
+		want    []string
+		ofSdist bool // the file checked is pkg-1.1.tar.gz, not the wheel
 	}{
-		{"new project", nil, pydist.PyPIReleaseWindow, nil},
-		{"same file already there", []pydist.IndexFile{{Filename: f.Filename.Raw, SHA256: mine, UploadTime: old}}, pydist.PyPIReleaseWindow, nil},
-		{"filename taken by other bytes", []pydist.IndexFile{{Filename: f.Filename.Raw, SHA256: other}}, 0, []string{pydist.CodeFileExists}},
-		{"bytes under another name", []pydist.IndexFile{{Filename: "pkg-1.1-py2.py3-none-any.whl", SHA256: mine}}, 0, []string{pydist.CodeFileExists}},
-		{"release older than 14 days", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: other, UploadTime: old}}, pydist.PyPIReleaseWindow, []string{pydist.CodeReleaseClosed}},
-		{"release 13 days old", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: other, UploadTime: recent}}, pydist.PyPIReleaseWindow, nil},
-		{"equal version spelled differently", []pydist.IndexFile{{Filename: "pkg-1.1.0.tar.gz", SHA256: other, UploadTime: old}}, pydist.PyPIReleaseWindow, []string{pydist.CodeReleaseClosed}},
-		{"other release old", []pydist.IndexFile{{Filename: "pkg-1.0.tar.gz", SHA256: other, UploadTime: old}}, pydist.PyPIReleaseWindow, nil},
-		{"no window", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: other, UploadTime: old}}, 0, nil},
-		{"no upload time", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: other}}, pydist.PyPIReleaseWindow, nil},
+		{"new project", nil, pydist.PyPIReleaseWindow, nil, false},
+		{"same file already there", []pydist.IndexFile{{Filename: f.Filename.Raw, SHA256: mine, UploadTime: old}}, pydist.PyPIReleaseWindow, nil, false},
+		{"filename taken by other bytes", []pydist.IndexFile{{Filename: f.Filename.Raw, SHA256: other}}, 0, []string{pydist.CodeFileExists}, false},
+		{"bytes under another name", []pydist.IndexFile{{Filename: "pkg-1.1-py2.py3-none-any.whl", SHA256: mine}}, 0, []string{pydist.CodeFileExists}, false},
+		{"release older than 14 days", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: other, UploadTime: old}}, pydist.PyPIReleaseWindow, []string{pydist.CodeReleaseClosed}, false},
+		{"release 13 days old", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: other, UploadTime: recent}}, pydist.PyPIReleaseWindow, nil, false},
+		{"equal version spelled differently", []pydist.IndexFile{{Filename: "pkg-1.1.0.tar.gz", SHA256: other, UploadTime: old}}, pydist.PyPIReleaseWindow, []string{pydist.CodeReleaseClosed}, false},
+		{"other release old", []pydist.IndexFile{{Filename: "pkg-1.0.tar.gz", SHA256: other, UploadTime: old}}, pydist.PyPIReleaseWindow, nil, false},
+		{"no window", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: other, UploadTime: old}}, 0, nil, false},
+		{"no upload time", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: other}}, pydist.PyPIReleaseWindow, nil, false},
+		{"a second sdist for the release", []pydist.IndexFile{{Filename: "pkg-1.1.0.tar.gz", SHA256: other}}, 0, []string{pydist.CodeSdistExists}, true},
+		{"a second sdist, name spelled differently", []pydist.IndexFile{{Filename: "PKG-1.1.tar.gz", SHA256: other}}, 0, []string{pydist.CodeSdistExists}, true},
+		{"one problem for two sdists there", []pydist.IndexFile{{Filename: "PKG-1.1.tar.gz", SHA256: other}, {Filename: "pkg-1.1.0.tar.gz", SHA256: "cccc"}}, 0, []string{pydist.CodeSdistExists}, true},
+		{"the same sdist already there", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: mine}}, 0, nil, true},
+		{"the sdist's name taken by other bytes", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: other}}, 0, []string{pydist.CodeFileExists}, true},
+		{"an sdist of another release", []pydist.IndexFile{{Filename: "pkg-1.0.tar.gz", SHA256: other}}, 0, nil, true},
+		{"a wheel beside an sdist", []pydist.IndexFile{{Filename: "pkg-1.1.tar.gz", SHA256: other}}, 0, nil, false},
+		{"an sdist beside a wheel", []pydist.IndexFile{{Filename: "pkg-1.1-py3-none-any.whl", SHA256: other}}, 0, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			f := f
+			if tt.ofSdist {
+				f = sdist
+			}
 			ps := pydist.CheckIndexState(f, mine, pydist.IndexState{Files: tt.files, Now: now, ReleaseWindow: tt.window}, pydist.CheckOptions{})
 			var got []string
 			for _, p := range ps {
@@ -289,5 +306,49 @@ func TestPolyglotRefused(t *testing.T) {
 	_, err = pydist.Open(p)
 	if pr := pydist.ProblemOf(err, p); err == nil || pr.Code != pydist.CodeArchiveInvalid || !strings.Contains(pr.Message, "File is both a zip and a tar file") {
 		t.Fatalf("Open = %v (%+v), want the polyglot refused", err, pr)
+	}
+}
+
+// TestCheckUploadSet: a second sdist of one release in the same upload is
+// refused under PyPI's rules (PyPI keeps the first), a warning for another
+// index; sdists of different releases and wheels are not judged.
+func TestCheckUploadSet(t *testing.T) {
+	dir := t.TempDir()
+	open := func(path string) *pydist.File {
+		f, err := pydist.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	targz := open(disttest.BuildSdist(t, dir, "pkg", "1.1", disttest.Options{}))
+	// 1.1.0 is the release 1.1 (PEP 440), under another filename.
+	respelled := open(disttest.BuildSdist(t, dir, "pkg", "1.1.0", disttest.Options{}))
+	other := open(disttest.BuildSdist(t, dir, "pkg", "1.2", disttest.Options{}))
+	wheel := open(disttest.BuildWheel(t, dir, "pkg", "1.1", disttest.Options{}))
+	for _, tc := range []struct {
+		name     string
+		files    []*pydist.File
+		profile  pydist.Profile
+		wantPath string // the file refused, "" for none
+		severity pydist.Severity
+	}{
+		{"two sdists of one release", []*pydist.File{targz, wheel, respelled}, pydist.ProfilePyPI, respelled.Path, pydist.Error},
+		{"the first given is kept", []*pydist.File{respelled, targz}, pydist.ProfilePyPI, targz.Path, pydist.Error},
+		{"another index: a warning", []*pydist.File{targz, respelled}, pydist.ProfileIndex, respelled.Path, pydist.Warning},
+		{"two releases", []*pydist.File{targz, other, wheel}, pydist.ProfilePyPI, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ps := pydist.CheckUploadSet(tc.files, pydist.CheckOptions{Profile: tc.profile})
+			if tc.wantPath == "" {
+				if len(ps) != 0 {
+					t.Fatalf("problems %v, want none", ps)
+				}
+				return
+			}
+			if len(ps) != 1 || ps[0].Code != pydist.CodeSdistExists || ps[0].Path != tc.wantPath || ps[0].Severity != tc.severity {
+				t.Fatalf("problems %+v, want one %s on %s (severity %v)", ps, pydist.CodeSdistExists, tc.wantPath, tc.severity)
+			}
+		})
 	}
 }

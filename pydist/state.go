@@ -37,7 +37,8 @@ type IndexState struct {
 //     answers "File already exists" to both; the same file again is not a
 //     problem: the upload is skipped or answered 200);
 //   - CodeReleaseClosed: a new file for a release whose first file was
-//     uploaded longer ago than ReleaseWindow.
+//     uploaded longer ago than ReleaseWindow;
+//   - CodeSdistExists: an sdist for a release that already has another.
 //
 // Files the index lists without a digest or upload time are not judged on
 // what is missing.
@@ -51,6 +52,7 @@ func CheckIndexState(f *File, sha string, st IndexState, opts CheckOptions) []Pr
 	}
 	sha = strings.ToLower(sha)
 	var first time.Time
+	sdistSeen := false
 	for _, x := range st.Files {
 		same := x.Filename == f.Filename.Raw
 		switch {
@@ -63,13 +65,17 @@ func CheckIndexState(f *File, sha string, st IndexState, opts CheckOptions) []Pr
 			p := c.add(CodeFileExists, "filename", f.Filename.Raw, "the index already has these exact contents as %s; upload each file once, under its own name", x.Filename)
 			p.Want = x.Filename
 		}
-		if x.UploadTime.IsZero() {
+		fn, err := ParseFilename(x.Filename)
+		if err != nil || !sameRelease(fn, f.Filename) {
 			continue
 		}
-		if fn, err := ParseFilename(x.Filename); err == nil && fn.Version.Equal(f.Filename.Version) && NormalizeName(fn.Name) == f.Filename.NormalizedName() {
-			if first.IsZero() || x.UploadTime.Before(first) {
-				first = x.UploadTime
-			}
+		if fn.Kind == Sdist && f.Filename.Kind == Sdist && x.Filename != f.Filename.Raw && !sdistSeen {
+			sdistSeen = true
+			p := c.add(CodeSdistExists, "filename", f.Filename.Raw, "release %s already has an sdist on the index, %s; a release has one sdist: upload the wheels alone, or publish a new version", f.Filename.Version, x.Filename)
+			p.Want = x.Filename
+		}
+		if !x.UploadTime.IsZero() && (first.IsZero() || x.UploadTime.Before(first)) {
+			first = x.UploadTime
 		}
 	}
 	if st.ReleaseWindow > 0 && !first.IsZero() && st.Now.Sub(first) > st.ReleaseWindow {
@@ -88,4 +94,35 @@ func FormatWindow(d time.Duration) string {
 		return fmt.Sprintf("%d days", d/(24*time.Hour))
 	}
 	return d.String()
+}
+
+// sameRelease reports whether two filenames are of one release: the same
+// normalised project name and equal versions (1.1 and 1.1.0 are one).
+func sameRelease(a, b Filename) bool {
+	return a.Version.Equal(b.Version) && NormalizeName(a.Name) == b.NormalizedName()
+}
+
+// CheckUploadSet returns the refusals that come from the files of one
+// upload together, before the index is asked: CodeSdistExists on each sdist
+// after the first of a release (PyPI stores the first and refuses the
+// others). Files are judged in the order given, which is the upload order.
+func CheckUploadSet(files []*File, opts CheckOptions) []Problem {
+	var problems []Problem
+	var sdists []*File
+	for _, f := range files {
+		if f == nil || f.Filename.Kind != Sdist {
+			continue
+		}
+		for _, prev := range sdists {
+			if sameRelease(prev.Filename, f.Filename) {
+				c := checker{f: f, path: f.Path, opts: opts}
+				p := c.add(CodeSdistExists, "filename", f.Filename.Raw, "release %s has two sdists in this upload, %s and %s; a release has one sdist: keep one", f.Filename.Version, prev.Filename.Raw, f.Filename.Raw)
+				p.Want = prev.Filename.Raw
+				problems = append(problems, c.problems...)
+				break
+			}
+		}
+		sdists = append(sdists, f)
+	}
+	return problems
 }

@@ -169,7 +169,16 @@ func loadDists(w io.Writer, args []string, opts pydist.CheckOptions, strict, wit
 		}
 	}
 	ok, dup := sameNames(w, ok)
-	return ok, append(problems, dup...), nil
+	problems = append(problems, dup...)
+	// Refusals of the files together (a second sdist of a release): the
+	// file refused is no longer ok.
+	set := pydist.CheckUploadSet(ok, opts)
+	ok = slices.DeleteFunc(ok, func(f *pydist.File) bool {
+		return slices.ContainsFunc(set, func(p pydist.Problem) bool {
+			return p.Path == f.Path && (p.Severity == pydist.Error || strict)
+		})
+	})
+	return ok, append(problems, set...), nil
 }
 
 func orDefaultArgs(args []string) []string {
