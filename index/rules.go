@@ -246,7 +246,7 @@ var fileStage = []string{
 	pydist.CodeWheelFileMissing, pydist.CodeZipFraming, pydist.CodeArchiveSparse, pydist.CodeFilenameInvalid,
 	pydist.CodePlatformTagUnsupported, pydist.CodeFilenameNameMismatch, pydist.CodeFilenameNotNormalized,
 	pydist.CodeFilenameVersionMismatch, pydist.CodeLicenseFileMissing, pydist.CodeRecordMissing,
-	pydist.CodeMetadataFileMissing, pydist.CodeFilenameTooLong,
+	pydist.CodeEntryPointsInvalid, pydist.CodeMetadataFileMissing, pydist.CodeFilenameTooLong,
 	pydist.CodeArchiveUnsafePath, pydist.CodeArchiveDuplicate, pydist.CodeArchiveLink, pydist.CodeWheelTagInvalid,
 	pydist.CodeMetadataFileTooLarge, pydist.CodeMetadataFileInvalid, pydist.CodeFormMismatch,
 }
@@ -360,6 +360,8 @@ func fileAnswer(p pydist.Problem, rec *record, meta *uploadMeta, displayName str
 		return badRequest("License-File %s does not exist in distribution file %s at %s", p.Value, fn, p.Want)
 	case pydist.CodeRecordMissing:
 		return badRequest("Wheel '%s' does not contain the required RECORD file: %s", fn, p.Want)
+	case pydist.CodeEntryPointsInvalid:
+		return badRequest("Wheel '%s' has invalid entry points defined in the entry_points.txt file", fn)
 	case pydist.CodeMetadataFileMissing:
 		if rec.FileType == "sdist" {
 			return invalidDist(p.Value)

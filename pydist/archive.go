@@ -42,6 +42,11 @@ type ArchiveInfo struct {
 	DistInfo                     string          // wheel: the .dist-info directory used
 	MetadataPath                 string          // member the metadata was read from
 	Members                      map[string]bool // every member name (tar: without a trailing '/')
+	// EntryPoints is a wheel's {name}-{version}.dist-info/entry_points.txt
+	// (the directory spelled as in the filename, as PyPI reads it; nil if
+	// there is none), and EntryPointsUnread why it could not be read.
+	EntryPoints       []byte
+	EntryPointsUnread string
 }
 
 // has reports whether the archive has a member with this exact name.
@@ -271,7 +276,35 @@ func readWheel(r io.ReaderAt, size int64, fn Filename) ([]byte, ArchiveInfo, err
 		return nil, info, &OpenError{Code: CodeMetadataFileMissing, File: fn.Raw, Value: fn.Raw, Want: info.MetadataPath, Msg: fmt.Sprintf("Wheel '%s' does not contain the required METADATA file: %s; rebuild the wheel", fn.Raw, info.MetadataPath)}
 	}
 	b, err := readZipMember(mf, fn.Raw, metadataLimit(size))
-	return b, info, err
+	if err != nil {
+		return b, info, err
+	}
+	info.EntryPoints, info.EntryPointsUnread = readEntryPoints(zr, fn, metadataLimit(size))
+	return b, info, nil
+}
+
+// readEntryPoints reads the wheel's entry_points.txt where PyPI looks for
+// it, the last member of that name as Python's zipfile does, bounded like
+// the metadata.
+func readEntryPoints(zr *zip.Reader, fn Filename, limit int64) ([]byte, string) {
+	name := fn.Name + "-" + fn.VersionText + ".dist-info/entry_points.txt"
+	var ef *zip.File
+	for _, zf := range zr.File {
+		if zf.Name == name {
+			ef = zf
+		}
+	}
+	if ef == nil {
+		return nil, ""
+	}
+	b, err := readZipMember(ef, fn.Raw, limit)
+	if err != nil {
+		return nil, err.Error()
+	}
+	if b == nil {
+		b = []byte{} // present and empty
+	}
+	return b, ""
 }
 
 func readZipMember(zf *zip.File, file string, limit int64) ([]byte, error) {

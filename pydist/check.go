@@ -504,6 +504,16 @@ func (c *checker) archive() {
 			p := c.add(CodeRecordMissing, "RECORD", fn.Raw, "Wheel '%s' does not contain the required RECORD file: %s/RECORD; rebuild the wheel", fn.Raw, di)
 			p.Want = di + "/RECORD"
 		}
+		reason := a.EntryPointsUnread
+		if reason == "" && a.EntryPoints != nil {
+			if err := checkEntryPoints(a.EntryPoints); err != nil {
+				reason = err.Error()
+			}
+		}
+		if reason != "" {
+			p := c.add(CodeEntryPointsInvalid, "entry_points.txt", fn.Raw, "Wheel '%s' has invalid entry points defined in the entry_points.txt file (%s/entry_points.txt, %s); fix the scripts and entry points in pyproject.toml and rebuild", fn.Raw, di, reason)
+			p.Want = reason
+		}
 		for _, lf := range c.m.GetAll("License-File") {
 			if metadataVersionBelow(c.m.Get("Metadata-Version"), 2, 4) {
 				break // not sent below 2.4 (twine drops it)

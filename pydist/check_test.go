@@ -147,6 +147,11 @@ func TestCheck(t *testing.T) {
 			want: []problemWant{{"Classifier", "PyPI refuses every upload with a 'Private ::' classifier"}}},
 		{name: "wheel without WHEEL", opts: disttest.Options{Omit: []string{"WHEEL"}},
 			want: []problemWant{{"WHEEL", "WHEEL not found at pkg-1.0.dist-info/WHEEL"}}},
+		{name: "wheel with a script named as a path", opts: disttest.Options{Files: map[string][]byte{"pkg-1.0.dist-info/entry_points.txt": []byte("[console_scripts]\nok = pkg:main\n../evil = pkg:main\n")}},
+			want: []problemWant{{"entry_points.txt", "Wheel 'pkg-1.0-py3-none-any.whl' has invalid entry points defined in the entry_points.txt file (pkg-1.0.dist-info/entry_points.txt, Invalid entry point name '../evil' in 'console_scripts'"}}},
+		{name: "wheel with entry points Python cannot read", opts: disttest.Options{Files: map[string][]byte{"pkg-1.0.dist-info/entry_points.txt": []byte("[console_scripts]\ntool: pkg:main\n")}},
+			want: []problemWant{{"entry_points.txt", "line 2: 'tool: pkg:main' is not 'name = object reference'"}}},
+		{name: "wheel with valid entry points", opts: disttest.Options{Files: map[string][]byte{"pkg-1.0.dist-info/entry_points.txt": []byte("[console_scripts]\ntool = pkg:main\n")}}},
 		{name: "wheel without RECORD", opts: disttest.Options{Omit: []string{"RECORD"}},
 			want: []problemWant{{"RECORD", "does not contain the required RECORD file: pkg-1.0.dist-info/RECORD"}}},
 		{name: "every problem at once", version: "1.0+x", opts: disttest.Options{

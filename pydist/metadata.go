@@ -72,11 +72,20 @@ type MetadataError struct {
 }
 
 // Error implements error.
-func (e *MetadataError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("core metadata line %d: %s", e.Line, e.Msg)
+func (e *MetadataError) Error() string { return atLine("core metadata", e.Line, e.Msg) }
+
+// atLine prefixes msg with what (if any) and line (if > 0): "what line 3:
+// msg", the form of every line-numbered error of this package.
+func atLine(what string, line int, msg string) string {
+	switch {
+	case line > 0 && what != "":
+		return fmt.Sprintf("%s line %d: %s", what, line, msg)
+	case line > 0:
+		return fmt.Sprintf("line %d: %s", line, msg)
+	case what != "":
+		return what + ": " + msg
 	}
-	return "core metadata: " + e.Msg
+	return msg
 }
 
 // ParseMetadata parses core metadata in the email-header format that

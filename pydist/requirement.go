@@ -102,21 +102,18 @@ func pyView(s string) string {
 	return string(b)
 }
 
-// isPySpace is Python's str.isspace for non-ASCII runes.
+// isPySpace is Python's str.isspace for one character: ASCII white space,
+// the information separators U+001C–U+001F, and Unicode's spaces.
 func isPySpace(r rune) bool {
 	switch r {
-	case 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
+	case ' ', 0x85, 0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000:
 		return true
 	}
-	return r >= 0x2000 && r <= 0x200a
+	return (r >= '\t' && r <= '\r') || (r >= 0x1c && r <= 0x1f) || (r >= 0x2000 && r <= 0x200a)
 }
 
 // pyStrip is Python's str.strip().
-func pyStrip(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool {
-		return r == ' ' || (r >= '\t' && r <= '\r') || (r >= 0x1c && r <= 0x1f) || isPySpace(r)
-	})
-}
+func pyStrip(s string) string { return strings.TrimFunc(s, isPySpace) }
 
 // ParseSpecifierSet checks a comma-separated list of version specifiers
 // (">=3.9, <4", "~=1.2", "==1.*", "") as packaging.specifiers.SpecifierSet

@@ -116,6 +116,7 @@ const (
 	CodeMetadataFileTooLarge    = "metadata-file-too-large"
 	CodeWheelFileMissing        = "wheel-file-missing"
 	CodeRecordMissing           = "record-missing"
+	CodeEntryPointsInvalid      = "entry-points-invalid"
 	CodeFormMismatch            = "form-metadata-mismatch"
 	CodeFileExists              = "file-exists"
 	CodeReleaseClosed           = "release-closed"
@@ -187,6 +188,7 @@ var ruleList = []Rule{
 	{CodeMetadataFileTooLarge, "METADATA / PKG-INFO over 4 MiB, or over 50 times the archive's size", "ours (issue 9): Warehouse reads it whole", false, false},
 	{CodeWheelFileMissing, "wheel without {name}-{version}.dist-info/WHEEL", srcLegacy, false, false},
 	{CodeRecordMissing, "wheel without {name}-{version}.dist-info/RECORD", srcLegacy, false, false},
+	{CodeEntryPointsInvalid, "wheel's entry_points.txt not UTF-8, not an INI file configparser reads, or a script name other than [\\w.-]+", "warehouse/utils/wheel.py validate_entrypoints", true, false},
 	{CodeFormMismatch, "upload form metadata differs from the file's own", "ours: PyPI takes the form, the installer reads the file", false, false},
 	{CodeFileExists, "filename already on the index with different contents", srcLegacy + " (File already exists)", false, false},
 	{CodeReleaseClosed, "new file for a release older than 14 days", srcLegacy + " MAXIMUM_AGE_FOR_NEW_UPLOADS_DAYS (since July 2026)", true, false},
