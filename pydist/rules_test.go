@@ -99,25 +99,14 @@ func TestRuleCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			pkg, ver := tt.pkg, tt.ver
-			if pkg == "" {
-				pkg = "pkg"
-			}
-			if ver == "" {
-				ver = "1.0"
-			}
 			var p string
-			switch {
-			case tt.name == "sdist with a symlink":
-				p = writeFile(t, dir, "pkg-1.0.tar.gz", buildTarGz(t, []tarEntry{
+			if tt.name == "sdist with a symlink" {
+				p = writeFile(t, t.TempDir(), "pkg-1.0.tar.gz", buildTarGz(t, []tarEntry{
 					reg("pkg-1.0/PKG-INFO", string(disttest.Metadata("pkg", "1.0", tt.opts))),
 					{hdr: tar.Header{Name: "pkg-1.0/setup.py", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd", Mode: 0o777}},
 				}))
-			case tt.sdist:
-				p = disttest.BuildSdist(t, dir, pkg, ver, tt.opts)
-			default:
-				p = disttest.BuildWheel(t, dir, pkg, ver, tt.opts)
+			} else {
+				p = buildCase(t, tt.sdist, tt.pkg, tt.ver, tt.opts)
 			}
 			f, err := pydist.Open(p)
 			if err != nil {
