@@ -74,30 +74,41 @@ func TestTarGz(t *testing.T) {
 		{Hdr: tar.Header{Name: "p-1.0/setup.py", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd", Mode: 0o777}},
 		{Hdr: tar.Header{Name: "p-1.0/d/", Typeflag: tar.TypeDir, Mode: 0o755}},
 	})
-	gz, err := gzip.NewReader(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	var got []tar.Header
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag == tar.TypeReg {
-			if data, _ := io.ReadAll(tr); string(data) != "Name: p\n" {
-				t.Errorf("%s: %q", h.Name, data)
-			}
-		}
-		got = append(got, *h)
+	got, content := readTarGz(t, bytes.NewReader(b))
+	if string(content["p-1.0/PKG-INFO"]) != "Name: p\n" {
+		t.Errorf("PKG-INFO: %q", content["p-1.0/PKG-INFO"])
 	}
 	if len(got) != 3 || got[0].Typeflag != tar.TypeReg || got[0].Mode != 0o644 || got[0].Size != 8 ||
 		got[1].Typeflag != tar.TypeSymlink || got[1].Linkname != "/etc/passwd" || got[1].Mode != 0o777 ||
 		got[2].Typeflag != tar.TypeDir || got[2].Mode != 0o755 {
 		t.Fatalf("headers %+v", got)
+	}
+}
+
+// readTarGz reads a .tar.gz: its headers in order, and each regular
+// file's content by name.
+func readTarGz(t *testing.T, r io.Reader) ([]tar.Header, map[string][]byte) {
+	t.Helper()
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	var hdrs []tar.Header
+	content := map[string][]byte{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return hdrs, content
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		hdrs = append(hdrs, *h)
+		if h.Typeflag == tar.TypeReg {
+			if content[h.Name], err = io.ReadAll(tr); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }
