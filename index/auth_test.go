@@ -6,31 +6,18 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trustpub/trustpub/devissuer"
 	"github.com/trustpub/trustpub/devissuer/devissuertest"
+	"github.com/trustpub/trustpub/internal/testutil"
 	"github.com/trustpub/trustpub/publisher"
 	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 func TestMintedTokens(t *testing.T) {
-	clk := &testClock{t: time.Now()}
+	clk := testutil.NewClock(time.Now())
 	ti := newTestIndex(t, func(o *Options) { o.Now = clk.Now })
 	tok, expires, err := ti.srv.mint(context.Background(), &publisher.Match{Publisher: "GitHub octo/demo release.yml", Projects: []string{"Minted.Demo"}}, 15*time.Minute)
 	if err != nil {

@@ -126,22 +126,23 @@ type dfile struct {
 
 func wheel(t testing.TB, name, version string, o disttest.Options) dfile {
 	t.Helper()
-	p := disttest.BuildWheel(t, t.TempDir(), name, version, o)
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dfile{name: name, version: version, filename: filepath.Base(p), data: b, filetype: "bdist_wheel", pyversion: "py3"}
+	return readDist(t, disttest.BuildWheel(t, t.TempDir(), name, version, o), name, version, "bdist_wheel", "py3")
 }
 
 func sdist(t testing.TB, name, version string, o disttest.Options) dfile {
 	t.Helper()
-	p := disttest.BuildSdist(t, t.TempDir(), name, version, o)
+	return readDist(t, disttest.BuildSdist(t, t.TempDir(), name, version, o), name, version, "sdist", "source")
+}
+
+// readDist reads the distribution file at p, to be uploaded with the
+// filetype and pyversion fields given.
+func readDist(t testing.TB, p, name, version, filetype, pyversion string) dfile {
+	t.Helper()
 	b, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dfile{name: name, version: version, filename: filepath.Base(p), data: b, filetype: "sdist", pyversion: "source"}
+	return dfile{name: name, version: version, filename: filepath.Base(p), data: b, filetype: filetype, pyversion: pyversion}
 }
 
 func sha256Hex(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }

@@ -3,9 +3,6 @@ package index
 import (
 	"archive/tar"
 	"archive/zip"
-	"bytes"
-	"compress/flate"
-	"compress/gzip"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,8 +12,6 @@ import (
 
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/pydist/disttest"
-
-	"github.com/trustpub/trustpub/internal/zipwrite"
 )
 
 type member struct {
@@ -27,49 +22,27 @@ type member struct {
 }
 
 // zipBytes builds a zip with the members in order (duplicates allowed),
-// written as Python's zipfile writes them unless streamed.
+// deflated as Python's zipfile writes them unless streamed.
 func zipBytes(t testing.TB, ms []member) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, m := range ms {
-		if !m.streamed {
-			if err := zipwrite.Deflated(zw, &zip.FileHeader{Name: m.name}, m.data, flate.DefaultCompression); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: m.name, Method: zip.Deflate})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(m.data)
+	es := make([]disttest.ZipEntry, len(ms))
+	for i, m := range ms {
+		es[i] = disttest.ZipEntry{Name: m.name, Data: m.data, Method: zip.Deflate, Streamed: m.streamed}
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return disttest.Zip(t, es)
 }
 
 // tgzBytes builds a .tar.gz with the members in order.
 func tgzBytes(t testing.TB, ms []member) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, m := range ms {
-		h := &tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data)), Typeflag: tar.TypeReg}
+	es := make([]disttest.TarEntry, len(ms))
+	for i, m := range ms {
+		es[i] = disttest.TarEntry{Hdr: tar.Header{Name: m.name}, Data: m.data}
 		if m.link != "" {
-			h = &tar.Header{Name: m.name, Mode: 0o777, Typeflag: tar.TypeSymlink, Linkname: m.link}
+			es[i].Hdr = tar.Header{Name: m.name, Mode: 0o777, Typeflag: tar.TypeSymlink, Linkname: m.link}
 		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(m.data)
 	}
-	tw.Close()
-	gz.Close()
-	return buf.Bytes()
+	return disttest.TarGz(t, es)
 }
 
 // wheelMembers are the members of a valid wheel of demo 2.0 plus extra.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/testutil"
 	"github.com/trustpub/trustpub/pydist/disttest"
 )
 
@@ -350,7 +351,7 @@ func TestReleaseUploadWindow(t *testing.T) {
 		{"disabled", -1, 200, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+			clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			ti := newTestIndex(t, func(o *Options) { o.Now = clk.Now; o.ReleaseUploadWindow = tc.window })
 			w := wheel(t, "old", "1.0", disttest.Options{})
 			ti.mustUpload(t, w)

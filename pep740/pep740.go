@@ -191,54 +191,60 @@ type Publisher struct {
 	Email            string // Google
 }
 
+// publisherJSON is a publisher object on the wire: a field the kind does
+// not have is nil and left out (environment, which GitHub and GitLab
+// publishers always have, is null when empty).
+type publisherJSON struct {
+	Kind             string          `json:"kind"`
+	Repository       *string         `json:"repository,omitempty"`
+	Workflow         *string         `json:"workflow,omitempty"`
+	WorkflowFilepath *string         `json:"workflow_filepath,omitempty"`
+	Environment      json.RawMessage `json:"environment,omitempty"`
+	Email            *string         `json:"email,omitempty"`
+}
+
 // MarshalJSON writes the publisher as pypi-attestations does: the kind's
 // own fields, environment null when empty.
 func (p Publisher) MarshalJSON() ([]byte, error) {
-	env := any(nil)
+	env := json.RawMessage("null")
 	if p.Environment != "" {
-		env = p.Environment
+		var err error
+		if env, err = json.Marshal(p.Environment); err != nil {
+			return nil, err
+		}
 	}
+	w := publisherJSON{Kind: p.Kind}
 	switch p.Kind {
 	case "GitHub":
-		return json.Marshal(struct {
-			Kind        string `json:"kind"`
-			Repository  string `json:"repository"`
-			Workflow    string `json:"workflow"`
-			Environment any    `json:"environment"`
-		}{p.Kind, p.Repository, p.Workflow, env})
+		w.Repository, w.Workflow, w.Environment = &p.Repository, &p.Workflow, env
 	case "GitLab":
-		return json.Marshal(struct {
-			Kind             string `json:"kind"`
-			Repository       string `json:"repository"`
-			WorkflowFilepath string `json:"workflow_filepath"`
-			Environment      any    `json:"environment"`
-		}{p.Kind, p.Repository, p.WorkflowFilepath, env})
+		w.Repository, w.WorkflowFilepath, w.Environment = &p.Repository, &p.WorkflowFilepath, env
 	case "Google":
-		return json.Marshal(struct {
-			Kind  string `json:"kind"`
-			Email string `json:"email"`
-		}{p.Kind, p.Email})
+		w.Email = &p.Email
+	default:
+		return nil, fmt.Errorf("pep740: unknown publisher kind %q", p.Kind)
 	}
-	return nil, fmt.Errorf("pep740: unknown publisher kind %q", p.Kind)
+	return json.Marshal(w)
 }
 
 // UnmarshalJSON reads a publisher object of any kind.
 func (p *Publisher) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Kind             string  `json:"kind"`
-		Repository       string  `json:"repository"`
-		Workflow         string  `json:"workflow"`
-		WorkflowFilepath string  `json:"workflow_filepath"`
-		Environment      *string `json:"environment"`
-		Email            string  `json:"email"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
+	var w publisherJSON
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*p = Publisher{Kind: raw.Kind, Repository: raw.Repository, Workflow: raw.Workflow,
-		WorkflowFilepath: raw.WorkflowFilepath, Email: raw.Email}
-	if raw.Environment != nil {
-		p.Environment = *raw.Environment
+	str := func(s *string) string {
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	*p = Publisher{Kind: w.Kind, Repository: str(w.Repository), Workflow: str(w.Workflow),
+		WorkflowFilepath: str(w.WorkflowFilepath), Email: str(w.Email)}
+	if len(w.Environment) > 0 && string(w.Environment) != "null" {
+		if err := json.Unmarshal(w.Environment, &p.Environment); err != nil {
+			return fmt.Errorf("publisher environment: %w", err)
+		}
 	}
 	return nil
 }

@@ -68,6 +68,8 @@ func TestPublisherJSON(t *testing.T) {
 	}{
 		{Publisher{Kind: "GitHub", Repository: "o/r", Workflow: "release.yml"}, `{"kind":"GitHub","repository":"o/r","workflow":"release.yml","environment":null}`},
 		{Publisher{Kind: "GitLab", Repository: "g/p", WorkflowFilepath: ".gitlab-ci.yml", Environment: "pypi"}, `{"kind":"GitLab","repository":"g/p","workflow_filepath":".gitlab-ci.yml","environment":"pypi"}`},
+		{Publisher{Kind: "GitHub", Repository: "", Workflow: "r.yml", Environment: "a\"b"}, `{"kind":"GitHub","repository":"","workflow":"r.yml","environment":"a\"b"}`},
+		{Publisher{Kind: "Google", Email: "ci@p.iam.gserviceaccount.com"}, `{"kind":"Google","email":"ci@p.iam.gserviceaccount.com"}`},
 	}
 	for _, c := range cases {
 		b, err := json.Marshal(c.p)
@@ -77,6 +79,15 @@ func TestPublisherJSON(t *testing.T) {
 		var back Publisher
 		if err := json.Unmarshal(b, &back); err != nil || back != c.p {
 			t.Errorf("round trip = %+v, %v", back, err)
+		}
+	}
+	if b, err := json.Marshal(Publisher{Kind: "Travis"}); err == nil || !strings.Contains(err.Error(), `unknown publisher kind "Travis"`) {
+		t.Errorf("Marshal of an unknown kind = %s, %v", b, err)
+	}
+	for _, in := range []string{`{"kind":"GitHub","environment":5}`, `{"kind":"GitHub","repository":["x"]}`} {
+		var p Publisher
+		if err := json.Unmarshal([]byte(in), &p); err == nil {
+			t.Errorf("Unmarshal(%s) = %+v, want an error", in, p)
 		}
 	}
 }

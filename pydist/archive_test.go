@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,78 +17,16 @@ import (
 
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/pydist/disttest"
-
-	"github.com/trustpub/trustpub/internal/zipwrite"
 )
 
 const goodMetadata = "Metadata-Version: 2.4\nName: pkg\nVersion: 1.0\nSummary: s\n\nbody\n"
 
-// zipEntry is one member of a hand-built zip. With raw set, data is
-// written as is (already compressed) under the declared sizes and method.
-type zipEntry struct {
-	name   string
-	data   []byte
-	method uint16
-	raw    bool
-	usize  uint64 // declared uncompressed size (raw only)
-	crc    uint32 // raw only
-	mode   os.FileMode
-	// streamed writes the member as archive/zip's CreateHeader does, with
-	// a data descriptor (PyPI refuses those); the others are written as
-	// Python's zipfile writes them.
-	streamed bool
-}
-
-func buildZip(t testing.TB, entries []zipEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, e := range entries {
-		hdr := &zip.FileHeader{Name: e.name, Method: e.method}
-		if e.mode != 0 {
-			hdr.SetMode(e.mode)
-		}
-		if e.raw {
-			hdr.CompressedSize64 = uint64(len(e.data))
-			hdr.UncompressedSize64 = e.usize
-			hdr.CRC32 = e.crc
-			w, err := zw.CreateRaw(hdr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Write(e.data)
-			continue
-		}
-		if !e.streamed {
-			var err error
-			if e.method == zip.Store {
-				_, err = zipwrite.Stored(zw, hdr, func() io.Reader { return bytes.NewReader(e.data) })
-			} else {
-				err = zipwrite.Deflated(zw, hdr, e.data, flate.DefaultCompression)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		w, err := zw.CreateHeader(hdr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(e.data)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func validWheelEntries() []zipEntry {
-	return []zipEntry{
-		{name: "pkg/__init__.py", data: []byte("x = 1\n"), method: zip.Deflate},
-		{name: "pkg-1.0.dist-info/METADATA", data: []byte(goodMetadata), method: zip.Deflate},
-		{name: "pkg-1.0.dist-info/WHEEL", data: []byte("Wheel-Version: 1.0\n"), method: zip.Deflate},
-		{name: "pkg-1.0.dist-info/RECORD", data: []byte("pkg-1.0.dist-info/RECORD,,\n"), method: zip.Deflate},
+func validWheelEntries() []disttest.ZipEntry {
+	return []disttest.ZipEntry{
+		{Name: "pkg/__init__.py", Data: []byte("x = 1\n"), Method: zip.Deflate},
+		{Name: "pkg-1.0.dist-info/METADATA", Data: []byte(goodMetadata), Method: zip.Deflate},
+		{Name: "pkg-1.0.dist-info/WHEEL", Data: []byte("Wheel-Version: 1.0\n"), Method: zip.Deflate},
+		{Name: "pkg-1.0.dist-info/RECORD", Data: []byte("pkg-1.0.dist-info/RECORD,,\n"), Method: zip.Deflate},
 	}
 }
 
@@ -98,39 +35,6 @@ func deflate(t testing.TB, b []byte) []byte {
 	w, _ := flate.NewWriter(&buf, flate.BestCompression)
 	w.Write(b)
 	w.Close()
-	return buf.Bytes()
-}
-
-type tarEntry struct {
-	hdr  tar.Header
-	data []byte
-}
-
-func buildTarGz(t testing.TB, entries []tarEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, e := range entries {
-		h := e.hdr
-		if h.Typeflag == 0 {
-			h.Typeflag = tar.TypeReg
-		}
-		if h.Typeflag == tar.TypeReg {
-			h.Size = int64(len(e.data))
-		}
-		if h.Mode == 0 {
-			h.Mode = 0o644
-		}
-		if err := tw.WriteHeader(&h); err != nil {
-			t.Fatal(err)
-		}
-		tw.Write(e.data)
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	gz.Close()
 	return buf.Bytes()
 }
 
@@ -160,8 +64,8 @@ func sparseTarGz(t testing.TB) []byte {
 	return gz.Bytes()
 }
 
-func reg(name, data string) tarEntry {
-	return tarEntry{hdr: tar.Header{Name: name}, data: []byte(data)}
+func reg(name, data string) disttest.TarEntry {
+	return disttest.TarEntry{Hdr: tar.Header{Name: name}, Data: []byte(data)}
 }
 
 func writeFile(t testing.TB, dir, name string, b []byte) string {
@@ -179,7 +83,7 @@ func TestOpenHostile(t *testing.T) {
 	big := bytes.Repeat([]byte("Summary: x\n"), pydist.MaxMetadataSize/10)
 	bigMeta := append([]byte("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\n"), big...)
 	zeros := make([]byte, 8<<20)
-	goodWheel := buildZip(t, validWheelEntries())
+	goodWheel := disttest.Zip(t, validWheelEntries())
 	tests := []struct {
 		name string
 		file string
@@ -191,45 +95,45 @@ func TestOpenHostile(t *testing.T) {
 		{"truncated wheel", "pkg-1.0-py3-none-any.whl", func(*testing.T) []byte { return goodWheel[:len(goodWheel)-30] }, "File is not a zipfile"},
 		{"corrupt METADATA data", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
 			d := deflate(t, []byte(goodMetadata))
-			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/METADATA", data: append([]byte{0xff, 0xff}, d[2:]...), method: zip.Deflate, raw: true, usize: uint64(len(goodMetadata)), crc: crc32.ChecksumIEEE([]byte(goodMetadata))}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "pkg-1.0.dist-info/METADATA", Data: append([]byte{0xff, 0xff}, d[2:]...), Method: zip.Deflate, Raw: true, USize: uint64(len(goodMetadata)), CRC: crc32.ChecksumIEEE([]byte(goodMetadata))}})
 		}, "read pkg-1.0.dist-info/METADATA"},
 		{"METADATA CRC mismatch", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/METADATA", data: deflate(t, []byte(goodMetadata)), method: zip.Deflate, raw: true, usize: uint64(len(goodMetadata)), crc: 1}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "pkg-1.0.dist-info/METADATA", Data: deflate(t, []byte(goodMetadata)), Method: zip.Deflate, Raw: true, USize: uint64(len(goodMetadata)), CRC: 1}})
 		}, "checksum"},
 		{"METADATA zip bomb declared", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/METADATA", data: deflate(t, zeros), method: zip.Deflate, raw: true, usize: uint64(len(zeros)), crc: crc32.ChecksumIEEE(zeros)}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "pkg-1.0.dist-info/METADATA", Data: deflate(t, zeros), Method: zip.Deflate, Raw: true, USize: uint64(len(zeros)), CRC: crc32.ChecksumIEEE(zeros)}})
 		}, "over the 415550-byte limit for core metadata of this file (50 times the archive"},
 		{"METADATA zip bomb lying size", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/METADATA", data: deflate(t, zeros), method: zip.Deflate, raw: true, usize: 100, crc: 0}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "pkg-1.0.dist-info/METADATA", Data: deflate(t, zeros), Method: zip.Deflate, Raw: true, USize: 100, CRC: 0}})
 		}, "read pkg-1.0.dist-info/METADATA"},
 		{"METADATA too large", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/METADATA", data: bigMeta, method: zip.Deflate}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "pkg-1.0.dist-info/METADATA", Data: bigMeta, Method: zip.Deflate}})
 		}, "limit"},
 		{"METADATA binary", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/METADATA", data: []byte{0x7f, 'E', 'L', 'F', 0, 0, 1}, method: zip.Store}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "pkg-1.0.dist-info/METADATA", Data: []byte{0x7f, 'E', 'L', 'F', 0, 0, 1}, Method: zip.Store}})
 		}, "NUL byte"},
 		{"METADATA unsupported compression", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/METADATA", data: []byte("BZh9"), method: 12, raw: true, usize: 10}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "pkg-1.0.dist-info/METADATA", Data: []byte("BZh9"), Method: 12, Raw: true, USize: 10}})
 		}, "File does not use a supported compression type"},
 		{"METADATA symlink", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/METADATA", data: []byte("/etc/passwd"), method: zip.Store, mode: os.ModeSymlink | 0o777}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "pkg-1.0.dist-info/METADATA", Data: []byte("/etc/passwd"), Method: zip.Store, Mode: os.ModeSymlink | 0o777}})
 		}, "is a symlink"},
 		{"no METADATA", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "pkg-1.0.dist-info/WHEEL", data: []byte("x"), method: zip.Deflate}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "pkg-1.0.dist-info/WHEEL", Data: []byte("x"), Method: zip.Deflate}})
 		}, "does not contain the required METADATA file: pkg-1.0.dist-info/METADATA"},
 		{"no dist-info", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "pkg/__init__.py", data: []byte("x"), method: zip.Deflate}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "pkg/__init__.py", Data: []byte("x"), Method: zip.Deflate}})
 		}, "no .dist-info directory at all"},
 		{"dist-info of another project", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "other-2.0.dist-info/METADATA", data: []byte(goodMetadata), method: zip.Deflate}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "other-2.0.dist-info/METADATA", Data: []byte(goodMetadata), Method: zip.Deflate}})
 		}, "no .dist-info directory matches the filename; found other-2.0.dist-info"},
 		{"nested METADATA is not used", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{{name: "vendor/pkg-1.0.dist-info/METADATA", data: []byte(goodMetadata), method: zip.Deflate}})
+			return disttest.Zip(t, []disttest.ZipEntry{{Name: "vendor/pkg-1.0.dist-info/METADATA", Data: []byte(goodMetadata), Method: zip.Deflate}})
 		}, "no .dist-info directory at all"},
 		{"two matching dist-info", "pkg-1.0-py3-none-any.whl", func(t *testing.T) []byte {
-			return buildZip(t, []zipEntry{
-				{name: "Pkg-1.0.dist-info/METADATA", data: []byte(goodMetadata), method: zip.Deflate},
-				{name: "PKG-1.0.dist-info/METADATA", data: []byte(goodMetadata), method: zip.Deflate},
+			return disttest.Zip(t, []disttest.ZipEntry{
+				{Name: "Pkg-1.0.dist-info/METADATA", Data: []byte(goodMetadata), Method: zip.Deflate},
+				{Name: "PKG-1.0.dist-info/METADATA", Data: []byte(goodMetadata), Method: zip.Deflate},
 			})
 		}, "several .dist-info directories"},
 		{"sdist not gzip", "pkg-1.0.tar.gz", func(*testing.T) []byte { return []byte("plain text") }, "File is not a tarfile"},
@@ -249,36 +153,36 @@ func TestOpenHostile(t *testing.T) {
 			return buf.Bytes()
 		}, "File is not a tarfile"},
 		{"sdist truncated", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
-			b := buildTarGz(t, []tarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), reg("pkg-1.0/big", strings.Repeat("abcdefgh", 10000))})
+			b := disttest.TarGz(t, []disttest.TarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), reg("pkg-1.0/big", strings.Repeat("abcdefgh", 10000))})
 			return b[:len(b)/2]
 		}, "File is not a tarfile"},
 		{"sdist two top-level dirs", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
-			return buildTarGz(t, []tarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), reg("other/x", "x")})
+			return disttest.TarGz(t, []disttest.TarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), reg("other/x", "x")})
 		}, "Incorrect number of top-level directories in sdist"},
 		{"sdist top-level file", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
-			return buildTarGz(t, []tarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), reg("setup.py", "x")})
+			return disttest.TarGz(t, []disttest.TarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), reg("setup.py", "x")})
 		}, "Incorrect number of top-level directories"},
-		{"sdist empty", "pkg-1.0.tar.gz", func(t *testing.T) []byte { return buildTarGz(t, nil) }, "found 0"},
+		{"sdist empty", "pkg-1.0.tar.gz", func(t *testing.T) []byte { return disttest.TarGz(t, nil) }, "found 0"},
 		{"sdist absolute path", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
-			return buildTarGz(t, []tarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), reg("/etc/cron.d/x", "x")})
+			return disttest.TarGz(t, []disttest.TarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), reg("/etc/cron.d/x", "x")})
 		}, "Incorrect number of top-level directories"},
 		{"sdist no PKG-INFO", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
-			return buildTarGz(t, []tarEntry{reg("pkg-1.0/setup.py", "x")})
+			return disttest.TarGz(t, []disttest.TarEntry{reg("pkg-1.0/setup.py", "x")})
 		}, "PKG-INFO not found at pkg-1.0/PKG-INFO"},
 		{"sdist PKG-INFO symlink", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
-			return buildTarGz(t, []tarEntry{{hdr: tar.Header{Name: "pkg-1.0/PKG-INFO", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}}})
+			return disttest.TarGz(t, []disttest.TarEntry{{Hdr: tar.Header{Name: "pkg-1.0/PKG-INFO", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"}}})
 		}, `is a link (to "/etc/passwd")`},
 		{"sdist PKG-INFO hardlink", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
-			return buildTarGz(t, []tarEntry{reg("pkg-1.0/real", goodMetadata), {hdr: tar.Header{Name: "pkg-1.0/PKG-INFO", Typeflag: tar.TypeLink, Linkname: "pkg-1.0/real"}}})
+			return disttest.TarGz(t, []disttest.TarEntry{reg("pkg-1.0/real", goodMetadata), {Hdr: tar.Header{Name: "pkg-1.0/PKG-INFO", Typeflag: tar.TypeLink, Linkname: "pkg-1.0/real"}}})
 		}, "is a link"},
 		{"sdist PKG-INFO directory", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
-			return buildTarGz(t, []tarEntry{{hdr: tar.Header{Name: "pkg-1.0/PKG-INFO/", Typeflag: tar.TypeDir, Mode: 0o755}}})
+			return disttest.TarGz(t, []disttest.TarEntry{{Hdr: tar.Header{Name: "pkg-1.0/PKG-INFO/", Typeflag: tar.TypeDir, Mode: 0o755}}})
 		}, "not a regular file"},
 		{"sdist PKG-INFO too large", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
-			return buildTarGz(t, []tarEntry{{hdr: tar.Header{Name: "pkg-1.0/PKG-INFO"}, data: bigMeta}})
+			return disttest.TarGz(t, []disttest.TarEntry{{Hdr: tar.Header{Name: "pkg-1.0/PKG-INFO"}, Data: bigMeta}})
 		}, "limit"},
 		{"sdist PKG-INFO not UTF-8", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
-			return buildTarGz(t, []tarEntry{reg("pkg-1.0/PKG-INFO", "Metadata-Version: 2.1\nName: caf\xe9\n")})
+			return disttest.TarGz(t, []disttest.TarEntry{reg("pkg-1.0/PKG-INFO", "Metadata-Version: 2.1\nName: caf\xe9\n")})
 		}, "invalid UTF-8"},
 		{"sdist gzip bomb", "pkg-1.0.tar.gz", func(t *testing.T) []byte {
 			var buf bytes.Buffer
@@ -331,8 +235,8 @@ func TestOpenHostile(t *testing.T) {
 // TestCheckArchiveProblems covers archives that can be read but that PyPI
 // refuses: Check reports them.
 func TestCheckArchiveProblems(t *testing.T) {
-	withEntries := func(extra ...zipEntry) []byte {
-		return buildZip(t, append(validWheelEntries(), extra...))
+	withEntries := func(extra ...disttest.ZipEntry) []byte {
+		return disttest.Zip(t, append(validWheelEntries(), extra...))
 	}
 	tests := []struct {
 		name string
@@ -342,37 +246,37 @@ func TestCheckArchiveProblems(t *testing.T) {
 	}{
 		{"valid hand-built wheel", "pkg-1.0-py3-none-any.whl", withEntries(), nil},
 		{"compression ratio", "pkg-1.0-py3-none-any.whl",
-			withEntries(zipEntry{name: "pkg/huge.bin", data: deflate(t, make([]byte, 1024)), method: zip.Deflate, raw: true, usize: 1 << 30}),
+			withEntries(disttest.ZipEntry{Name: "pkg/huge.bin", Data: deflate(t, make([]byte, 1024)), Method: zip.Deflate, Raw: true, USize: 1 << 30}),
 			[]problemWant{{"archive", "File exceeds compression ratio of 50"}}},
 		{"declared sizes overflow int64", "pkg-1.0-py3-none-any.whl",
-			withEntries(zipEntry{name: "pkg/a", data: []byte{3, 0}, method: zip.Deflate, raw: true, usize: 1<<64 - 1},
-				zipEntry{name: "pkg/b", data: []byte{3, 0}, method: zip.Deflate, raw: true, usize: 1<<64 - 1}),
+			withEntries(disttest.ZipEntry{Name: "pkg/a", Data: []byte{3, 0}, Method: zip.Deflate, Raw: true, USize: 1<<64 - 1},
+				disttest.ZipEntry{Name: "pkg/b", Data: []byte{3, 0}, Method: zip.Deflate, Raw: true, USize: 1<<64 - 1}),
 			[]problemWant{{"archive", "File exceeds compression ratio of 50"}}},
 		{"unsupported compression", "pkg-1.0-py3-none-any.whl",
-			withEntries(zipEntry{name: "pkg/x.bz2", data: []byte("BZh9"), method: 12, raw: true, usize: 4}),
+			withEntries(disttest.ZipEntry{Name: "pkg/x.bz2", Data: []byte("BZh9"), Method: 12, Raw: true, USize: 4}),
 			[]problemWant{{"archive", "File does not use a supported compression type"}}},
 		{"path traversal", "pkg-1.0-py3-none-any.whl",
-			withEntries(zipEntry{name: "../../evil.py", data: []byte("x"), method: zip.Deflate}),
+			withEntries(disttest.ZipEntry{Name: "../../evil.py", Data: []byte("x"), Method: zip.Deflate}),
 			[]problemWant{{"archive", "../../evil.py"}}},
 		{"absolute path", "pkg-1.0-py3-none-any.whl",
-			withEntries(zipEntry{name: "/etc/evil", data: []byte("x"), method: zip.Deflate}),
+			withEntries(disttest.ZipEntry{Name: "/etc/evil", Data: []byte("x"), Method: zip.Deflate}),
 			[]problemWant{{"archive", "/etc/evil"}}},
 		{"backslash path", "pkg-1.0-py3-none-any.whl",
-			withEntries(zipEntry{name: `..\evil.py`, data: []byte("x"), method: zip.Deflate}),
+			withEntries(disttest.ZipEntry{Name: `..\evil.py`, Data: []byte("x"), Method: zip.Deflate}),
 			[]problemWant{{"archive", `..\evil.py`}}},
 		{"duplicate members", "pkg-1.0-py3-none-any.whl",
-			withEntries(zipEntry{name: "pkg/__init__.py", data: []byte("y"), method: zip.Deflate}),
+			withEntries(disttest.ZipEntry{Name: "pkg/__init__.py", Data: []byte("y"), Method: zip.Deflate}),
 			[]problemWant{{"archive", "duplicate members: pkg/__init__.py"}}},
 		{"sdist traversal", "pkg-1.0.tar.gz",
-			buildTarGz(t, []tarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), reg("pkg-1.0/../../x", "x")}),
+			disttest.TarGz(t, []disttest.TarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), reg("pkg-1.0/../../x", "x")}),
 			[]problemWant{{"archive", "pkg-1.0/../../x"}}},
 		{"sdist device", "pkg-1.0.tar.gz",
-			buildTarGz(t, []tarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), {hdr: tar.Header{Name: "pkg-1.0/dev", Typeflag: tar.TypeChar}}}),
+			disttest.TarGz(t, []disttest.TarEntry{reg("pkg-1.0/PKG-INFO", goodMetadata), {Hdr: tar.Header{Name: "pkg-1.0/dev", Typeflag: tar.TypeChar}}}),
 			[]problemWant{{"archive", "pkg-1.0/dev"}}},
 		{"sdist sparse member", "pkg-1.0.tar.gz", sparseTarGz(t),
 			[]problemWant{{"archive", "sparse tar members (pkg-1.0/sparse)"}}},
 		{"sdist with ./ prefix is fine", "pkg-1.0.tar.gz",
-			buildTarGz(t, []tarEntry{{hdr: tar.Header{Name: "./", Typeflag: tar.TypeDir}}, reg("./pkg-1.0/PKG-INFO", goodMetadata)}), nil},
+			disttest.TarGz(t, []disttest.TarEntry{{Hdr: tar.Header{Name: "./", Typeflag: tar.TypeDir}}, reg("./pkg-1.0/PKG-INFO", goodMetadata)}), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,11 +290,11 @@ func TestCheckArchiveProblems(t *testing.T) {
 func TestOpenSdistRepeatedPKGINFO(t *testing.T) {
 	// Many PKG-INFO members: only the last is kept (as Python's tarfile
 	// does), so memory stays bounded, and Check reports the duplicates.
-	var entries []tarEntry
+	var entries []disttest.TarEntry
 	for i := range 200 {
 		entries = append(entries, reg("pkg-1.0/PKG-INFO", fmt.Sprintf("Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nSummary: copy %d\n", i)))
 	}
-	p := writeFile(t, t.TempDir(), "pkg-1.0.tar.gz", buildTarGz(t, entries))
+	p := writeFile(t, t.TempDir(), "pkg-1.0.tar.gz", disttest.TarGz(t, entries))
 	f := openOrFail(t, p)
 	if got := f.Metadata.Get("Summary"); got != "copy 199" {
 		t.Errorf("Summary = %q, want the last copy", got)
@@ -407,9 +311,9 @@ func TestOpenSdistRepeatedPKGINFO(t *testing.T) {
 func TestOpenDistInfoNormalisation(t *testing.T) {
 	// A wheel whose .dist-info directory is spelled differently from the
 	// filename (older tools) is still read.
-	data := buildZip(t, []zipEntry{
-		{name: "My.Pkg-1.0.0.dist-info/METADATA", data: []byte("Metadata-Version: 2.1\nName: My.Pkg\nVersion: 1.0.0\n"), method: zip.Deflate},
-		{name: "other-1.0.dist-info/METADATA", data: []byte(goodMetadata), method: zip.Deflate},
+	data := disttest.Zip(t, []disttest.ZipEntry{
+		{Name: "My.Pkg-1.0.0.dist-info/METADATA", Data: []byte("Metadata-Version: 2.1\nName: My.Pkg\nVersion: 1.0.0\n"), Method: zip.Deflate},
+		{Name: "other-1.0.dist-info/METADATA", Data: []byte(goodMetadata), Method: zip.Deflate},
 	})
 	p := writeFile(t, t.TempDir(), "my_pkg-1.0.0-py3-none-any.whl", data)
 	f := openOrFail(t, p)

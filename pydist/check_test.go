@@ -20,6 +20,23 @@ func openOrFail(t *testing.T, p string) *pydist.File {
 	return f
 }
 
+// buildCase builds a table case's distribution in a fresh directory: a
+// wheel, or with sdist an sdist, of pkg at ver ("pkg" and "1.0" when
+// empty).
+func buildCase(t *testing.T, sdist bool, pkg, ver string, opts disttest.Options) string {
+	t.Helper()
+	if pkg == "" {
+		pkg = "pkg"
+	}
+	if ver == "" {
+		ver = "1.0"
+	}
+	if sdist {
+		return disttest.BuildSdist(t, t.TempDir(), pkg, ver, opts)
+	}
+	return disttest.BuildWheel(t, t.TempDir(), pkg, ver, opts)
+}
+
 // assertProblems compares the errors (not the warnings) of a check.
 func assertProblems(t *testing.T, got []pydist.Problem, want []problemWant, path string) {
 	t.Helper()
@@ -162,20 +179,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			pkg, ver := tt.pkg, tt.version
-			if pkg == "" {
-				pkg = "pkg"
-			}
-			if ver == "" {
-				ver = "1.0"
-			}
-			var p string
-			if tt.sdist {
-				p = disttest.BuildSdist(t, dir, pkg, ver, tt.opts)
-			} else {
-				p = disttest.BuildWheel(t, dir, pkg, ver, tt.opts)
-			}
+			p := buildCase(t, tt.sdist, tt.pkg, tt.version, tt.opts)
 			f := openOrFail(t, p)
 			assertProblems(t, pydist.Check(f, tt.check), tt.want, p)
 		})

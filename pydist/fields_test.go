@@ -1,13 +1,11 @@
 package pydist
 
 import (
-	"bytes"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/trustpub/trustpub/internal/testutil"
 )
 
 // fieldsOracle answers what Warehouse's rules make of a URL (its
@@ -42,41 +40,13 @@ for line in sys.stdin:
     print(json.dumps(out), flush=True)
 `
 
+// askFieldsOracle runs fieldsOracle over every request in one process.
+// Without Debian's python3-email-validator and python3-rfc3986 the test is
+// skipped, or fails in CI.
 func askFieldsOracle(t *testing.T, reqs []map[string]string) []bool {
 	t.Helper()
-	if err := exec.Command("/usr/bin/python3", "-c", "import email_validator, rfc3986").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Debian's python3-email-validator and python3-rfc3986 are needed in CI: %v", err)
-		}
-		t.Skipf("python3-email-validator / python3-rfc3986 not installed: %v", err)
-	}
-	var in bytes.Buffer
-	enc := json.NewEncoder(&in)
-	for _, r := range reqs {
-		enc.Encode(r)
-	}
-	cmd := exec.Command("/usr/bin/python3", "-c", fieldsOracle)
-	cmd.Env = []string{"PYTHONIOENCODING=utf-8", "PYTHONWARNINGS=ignore"}
-	cmd.Stdin = &in
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("oracle: %v\n%s", err, stderr.Bytes())
-	}
-	var res []bool
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for dec.More() {
-		var b bool
-		if err := dec.Decode(&b); err != nil {
-			t.Fatal(err)
-		}
-		res = append(res, b)
-	}
-	if len(res) != len(reqs) {
-		t.Fatalf("oracle answered %d of %d", len(res), len(reqs))
-	}
-	return res
+	testutil.RequireTool(t, "apt-get install -y python3-email-validator python3-rfc3986", "/usr/bin/python3", "-c", "import email_validator, rfc3986")
+	return AskPythonOracle[bool](t, "/usr/bin/python3", []string{"PYTHONWARNINGS=ignore"}, fieldsOracle, reqs)
 }
 
 var uriSeeds = []string{

@@ -106,6 +106,20 @@ func FuzzParseMetadata(f *testing.F) {
 	})
 }
 
+// openFuzzed opens b as the distribution file name; nil when Open
+// refuses it, with an error that must name the file.
+func openFuzzed(t *testing.T, b []byte, name string) *pydist.File {
+	t.Helper()
+	file, err := pydist.OpenReader(bytes.NewReader(b), int64(len(b)), name)
+	if err != nil {
+		if !strings.Contains(err.Error(), name) {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+		return nil
+	}
+	return file
+}
+
 func FuzzOpenWheel(f *testing.F) {
 	dir := f.TempDir()
 	for _, o := range []disttest.Options{{}, {Omit: []string{"RECORD"}}, {MetadataVersion: "2.0"}} {
@@ -118,11 +132,8 @@ func FuzzOpenWheel(f *testing.F) {
 	}
 	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		file, err := pydist.OpenReader(bytes.NewReader(b), int64(len(b)), "pkg-1.0-py3-none-any.whl")
-		if err != nil {
-			if !strings.Contains(err.Error(), "pkg-1.0-py3-none-any.whl") {
-				t.Fatalf("error does not name the file: %v", err)
-			}
+		file := openFuzzed(t, b, "pkg-1.0-py3-none-any.whl")
+		if file == nil {
 			return
 		}
 		if len(file.MetadataBytes) > pydist.MaxMetadataSize || file.Metadata == nil {
@@ -143,11 +154,8 @@ func FuzzOpenSdist(f *testing.F) {
 	}
 	f.Add(sparseTarGz(f))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		file, err := pydist.OpenReader(bytes.NewReader(b), int64(len(b)), "pkg-1.0.tar.gz")
-		if err != nil {
-			if !strings.Contains(err.Error(), "pkg-1.0.tar.gz") {
-				t.Fatalf("error does not name the file: %v", err)
-			}
+		file := openFuzzed(t, b, "pkg-1.0.tar.gz")
+		if file == nil {
 			return
 		}
 		if len(file.Archive.TopLevel) != 1 || file.Metadata == nil || len(file.MetadataBytes) > pydist.MaxMetadataSize {

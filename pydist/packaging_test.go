@@ -1,8 +1,6 @@
 package pydist_test
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"os/exec"
@@ -54,30 +52,7 @@ func askPackaging(t *testing.T, reqs []map[string]string) []json.RawMessage {
 	if len(wheels) == 0 {
 		t.Skip("no pip wheel in " + debianWheels + " (apt-get install -y python3-pip-whl)")
 	}
-	var stdin bytes.Buffer
-	enc := json.NewEncoder(&stdin)
-	for _, r := range reqs {
-		enc.Encode(r)
-	}
-	cmd := exec.Command(py, "-c", oracleScript)
-	cmd.Env = []string{"PYTHONPATH=" + wheels[0], "PYTHONIOENCODING=utf-8"}
-	cmd.Stdin = &stdin
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3 oracle: %v\n%s", err, stderr.Bytes())
-	}
-	var res []json.RawMessage
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		res = append(res, json.RawMessage(bytes.Clone(sc.Bytes())))
-	}
-	if len(res) != len(reqs) {
-		t.Fatalf("oracle answered %d of %d requests", len(res), len(reqs))
-	}
-	return res
+	return pydist.AskPythonOracle[json.RawMessage](t, py, []string{"PYTHONPATH=" + wheels[0]}, oracleScript, reqs)
 }
 
 // versionCandidates builds version-like strings from PEP 440's pieces, so

@@ -1,14 +1,11 @@
 package pydist_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
+	"github.com/trustpub/trustpub/internal/testutil"
 	"github.com/trustpub/trustpub/pydist"
 )
 
@@ -61,39 +58,8 @@ type specAnswer struct {
 // Without Debian's python3-packaging the test is skipped, or fails in CI.
 func askDebianPackaging(t *testing.T, reqs []map[string]string) []specAnswer {
 	t.Helper()
-	if err := exec.Command(debianPython, "-c", "import packaging.requirements").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Debian's python3-packaging is needed in CI: %v", err)
-		}
-		t.Skipf("Debian's python3-packaging is not installed (%v); apt-get install -y python3-packaging", err)
-	}
-	var stdin bytes.Buffer
-	enc := json.NewEncoder(&stdin)
-	for _, r := range reqs {
-		enc.Encode(r)
-	}
-	cmd := exec.Command(debianPython, "-c", specOracle)
-	cmd.Env = []string{"PYTHONIOENCODING=utf-8", "PYTHONWARNINGS=ignore"}
-	cmd.Stdin = &stdin
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python oracle: %v\n%s", err, stderr.Bytes())
-	}
-	var res []specAnswer
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for dec.More() {
-		var a specAnswer
-		if err := dec.Decode(&a); err != nil {
-			t.Fatal(err)
-		}
-		res = append(res, a)
-	}
-	if len(res) != len(reqs) {
-		t.Fatalf("oracle answered %d of %d", len(res), len(reqs))
-	}
-	return res
+	testutil.RequireTool(t, "apt-get install -y python3-packaging", debianPython, "-c", "import packaging.requirements")
+	return pydist.AskPythonOracle[specAnswer](t, debianPython, []string{"PYTHONWARNINGS=ignore"}, specOracle, reqs)
 }
 
 var specSeeds = []string{

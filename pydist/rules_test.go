@@ -99,25 +99,14 @@ func TestRuleCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			pkg, ver := tt.pkg, tt.ver
-			if pkg == "" {
-				pkg = "pkg"
-			}
-			if ver == "" {
-				ver = "1.0"
-			}
 			var p string
-			switch {
-			case tt.name == "sdist with a symlink":
-				p = writeFile(t, dir, "pkg-1.0.tar.gz", buildTarGz(t, []tarEntry{
+			if tt.name == "sdist with a symlink" {
+				p = writeFile(t, t.TempDir(), "pkg-1.0.tar.gz", disttest.TarGz(t, []disttest.TarEntry{
 					reg("pkg-1.0/PKG-INFO", string(disttest.Metadata("pkg", "1.0", tt.opts))),
-					{hdr: tar.Header{Name: "pkg-1.0/setup.py", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd", Mode: 0o777}},
+					{Hdr: tar.Header{Name: "pkg-1.0/setup.py", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd", Mode: 0o777}},
 				}))
-			case tt.sdist:
-				p = disttest.BuildSdist(t, dir, pkg, ver, tt.opts)
-			default:
-				p = disttest.BuildWheel(t, dir, pkg, ver, tt.opts)
+			} else {
+				p = buildCase(t, tt.sdist, tt.pkg, tt.ver, tt.opts)
 			}
 			f, err := pydist.Open(p)
 			if err != nil {
@@ -260,16 +249,16 @@ func TestCheckIndexState(t *testing.T) {
 func TestZipFramingRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		entry zipEntry
+		entry disttest.ZipEntry
 		want  string
 	}{
-		{"data descriptor", zipEntry{name: "pkg/streamed.py", data: []byte("x"), method: zip.Deflate, streamed: true}, "ZIP contains a data descriptor"},
-		{"control character", zipEntry{name: "pkg/a\x01.py", data: []byte("x"), method: zip.Deflate}, "Invalid character in filename"},
+		{"data descriptor", disttest.ZipEntry{Name: "pkg/streamed.py", Data: []byte("x"), Method: zip.Deflate, Streamed: true}, "ZIP contains a data descriptor"},
+		{"control character", disttest.ZipEntry{Name: "pkg/a\x01.py", Data: []byte("x"), Method: zip.Deflate}, "Invalid character in filename"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := tc.entry
-			e.name = strings.ReplaceAll(e.name, "\\x01", "\x01")
-			p := writeFile(t, t.TempDir(), "pkg-1.0-py3-none-any.whl", buildZip(t, append(validWheelEntries(), e)))
+			e.Name = strings.ReplaceAll(e.Name, "\\x01", "\x01")
+			p := writeFile(t, t.TempDir(), "pkg-1.0-py3-none-any.whl", disttest.Zip(t, append(validWheelEntries(), e)))
 			f := openOrFail(t, p)
 			ps := pydist.Errors(pydist.Check(f, pydist.CheckOptions{}))
 			if len(ps) != 1 || ps[0].Code != pydist.CodeZipFraming || ps[0].Want != tc.want {

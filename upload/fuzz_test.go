@@ -33,6 +33,20 @@ func FuzzServerMessage(f *testing.F) {
 	})
 }
 
+// checkPageFiles fails the test for a file of p without a name or an
+// absolute URL, or with a sha256 not in lower case; from an HTML page
+// (html) a URL must also have no fragment, and the sha256 be hex or none.
+func checkPageFiles(t *testing.T, p *ProjectPage, html bool) {
+	t.Helper()
+	for name, fl := range p.Files {
+		u, err := url.Parse(fl.URL)
+		if err != nil || !u.IsAbs() || name == "" || fl.SHA256 != strings.ToLower(fl.SHA256) ||
+			(html && (u.Fragment != "" || (fl.SHA256 != "" && !isHex(fl.SHA256)))) {
+			t.Fatalf("bad file %q: %+v", name, fl)
+		}
+	}
+}
+
 // FuzzParseProjectPage: a hostile simple-API page never panics, and every
 // file it yields has an absolute URL and a lowercase sha256.
 func FuzzParseProjectPage(f *testing.F) {
@@ -41,15 +55,8 @@ func FuzzParseProjectPage(f *testing.F) {
 	f.Add([]byte(`{"files":null}`))
 	page, _ := url.Parse("https://index.example.org/simple/a/")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := parseProjectPage(page, bytes.NewReader(b))
-		if err != nil {
-			return
-		}
-		for name, fl := range p.Files {
-			u, err := url.Parse(fl.URL)
-			if err != nil || !u.IsAbs() || name == "" || fl.SHA256 != strings.ToLower(fl.SHA256) {
-				t.Fatalf("bad file %q: %+v", name, fl)
-			}
+		if p, err := parseProjectPage(page, bytes.NewReader(b)); err == nil {
+			checkPageFiles(t, p, false)
 		}
 	})
 }
@@ -63,15 +70,8 @@ func FuzzParseProjectPageHTML(f *testing.F) {
 	f.Add([]byte(`<a href="">`))
 	page, _ := url.Parse("https://index.example.org/simple/a/")
 	f.Fuzz(func(t *testing.T, b []byte) {
-		p, err := parseProjectPageHTML(page, bytes.NewReader(b))
-		if err != nil {
-			return
-		}
-		for name, fl := range p.Files {
-			u, err := url.Parse(fl.URL)
-			if err != nil || !u.IsAbs() || name == "" || u.Fragment != "" || fl.SHA256 != strings.ToLower(fl.SHA256) || (fl.SHA256 != "" && !isHex(fl.SHA256)) {
-				t.Fatalf("bad file %q: %+v", name, fl)
-			}
+		if p, err := parseProjectPageHTML(page, bytes.NewReader(b)); err == nil {
+			checkPageFiles(t, p, true)
 		}
 	})
 }

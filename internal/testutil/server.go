@@ -8,6 +8,12 @@ import (
 	"time"
 )
 
+// ServerBound bounds how long StartServer waits for a server to get ready
+// and, when the test ends, to exit: far above what a start takes on a
+// loaded machine, so that only a hang reaches it. A server that exits
+// before it is ready is reported at once.
+const ServerBound = 2 * time.Minute
+
 // Server is a server process a test started with StartServer.
 type Server struct {
 	// URL is the base URL the server wrote to its ready file.
@@ -20,9 +26,9 @@ type Server struct {
 // readyFile`) that writes its base URL to readyFile once it listens, with
 // its standard error going to the returned Server's Log. It returns once
 // the URL is there and ready (when not nil) holds for the log so far; it
-// fails the test, showing the log, when that takes more than 10 seconds.
-// When the test ends it interrupts the server and waits for it to exit
-// (killing it after 10 seconds).
+// fails the test, showing the log, when the server exits first or is not
+// ready after ServerBound. When the test ends it interrupts the server and
+// waits for it to exit (killing it after ServerBound).
 func StartServer(t testing.TB, cmd *exec.Cmd, readyFile string, ready func(log string) bool) *Server {
 	t.Helper()
 	s := &Server{Log: new(Buffer)}
@@ -30,23 +36,29 @@ func StartServer(t testing.TB, cmd *exec.Cmd, readyFile string, ready func(log s
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
 		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
+		case <-exited:
+		case <-time.After(ServerBound):
 			cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	name := strings.Join(cmd.Args, " ")
+	for deadline := time.Now().Add(ServerBound); time.Now().Before(deadline); {
 		if b, err := os.ReadFile(readyFile); err == nil && len(b) > 0 && (ready == nil || ready(s.Log.String())) {
 			s.URL = strings.TrimSpace(string(b))
 			return s
 		}
+		select {
+		case <-exited:
+			t.Fatalf("%s exited before it was ready:\n%s", name, s.Log)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	t.Fatalf("%s did not start:\n%s", strings.Join(cmd.Args, " "), s.Log)
+	t.Fatalf("%s not ready after %v:\n%s", name, ServerBound, s.Log)
 	return nil
 }

@@ -1,10 +1,12 @@
 package testutil_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -57,6 +59,38 @@ func TestStartServer(t *testing.T) {
 	s := testutil.StartServer(t, cmd, ready, func(log string) bool { return strings.Contains(log, "msg=serving") })
 	if s.URL != "http://127.0.0.1:9/" || !strings.Contains(s.Log.String(), "msg=serving") {
 		t.Fatalf("URL %q, log %q", s.URL, s.Log)
+	}
+}
+
+// fatalTB records a Fatal instead of failing the test that uses it.
+type fatalTB struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalTB) Helper() {}
+
+func (f *fatalTB) Fatal(args ...any) { f.msg = fmt.Sprint(args...); runtime.Goexit() }
+
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// TestStartServerExited: a server that exits before it is ready fails the
+// test at once, showing its log, instead of being waited for.
+func TestStartServerExited(t *testing.T) {
+	ready := filepath.Join(t.TempDir(), "ready")
+	cmd := exec.Command("/bin/sh", "-c", `echo "address already in use" >&2; exit 1`)
+	tb := &fatalTB{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		testutil.StartServer(tb, cmd, ready, nil)
+	}()
+	<-done
+	if !strings.Contains(tb.msg, "exited before it was ready") || !strings.Contains(tb.msg, "address already in use") {
+		t.Fatalf("failure %q", tb.msg)
 	}
 }
 

@@ -9,15 +9,16 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"flag"
 	"fmt"
 	"go/format"
 	"log"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
+
+	"github.com/trustpub/trustpub/internal/pydump"
 )
 
 // dump prints the package's version, classifiers and deprecated mapping as
@@ -42,13 +43,9 @@ func main() {
 	out := flag.String("o", "trove_gen.go", "output file")
 	flag.Parse()
 
-	raw, err := exec.Command(*python, "-c", dump).Output()
-	if err != nil {
-		log.Fatalf("running %s (install python3-trove-classifiers): %v", *python, err)
-	}
 	var l list
-	if err := json.Unmarshal(raw, &l); err != nil {
-		log.Fatalf("reading the dump: %v", err)
+	if err := pydump.Decode(context.Background(), *python, dump, "apt-get install -y python3-trove-classifiers", &l); err != nil {
+		log.Fatal(err)
 	}
 	if len(l.Classifiers) == 0 || l.Version == "" {
 		log.Fatalf("%s reports no classifiers or no version", *python)

@@ -166,27 +166,23 @@ func BuildSdist(tb testing.TB, dir, name, version string, o Options) string {
 // WriteWheel is BuildWheel for non-test callers (benchmark commands).
 func WriteWheel(dir, name, version string, o Options) (string, error) {
 	o.defaults()
-	p := filepath.Join(dir, WheelFilename(name, version, o))
-	f, err := os.Create(p)
-	if err != nil {
-		return "", err
-	}
-	if err := writeWheel(f, name, version, o); err != nil {
-		f.Close()
-		return "", fmt.Errorf("%s: %w", p, err)
-	}
-	return p, f.Close()
+	return writeDist(filepath.Join(dir, WheelFilename(name, version, o)), func(w io.Writer) error { return writeWheel(w, name, version, o) })
 }
 
 // WriteSdist is BuildSdist for non-test callers (benchmark commands).
 func WriteSdist(dir, name, version string, o Options) (string, error) {
 	o.defaults()
-	p := filepath.Join(dir, SdistFilename(name, version, o))
+	return writeDist(filepath.Join(dir, SdistFilename(name, version, o)), func(w io.Writer) error { return writeSdist(w, name, version, o) })
+}
+
+// writeDist creates the file p with what write writes; an error from
+// write names p.
+func writeDist(p string, write func(io.Writer) error) (string, error) {
 	f, err := os.Create(p)
 	if err != nil {
 		return "", err
 	}
-	if err := writeSdist(f, name, version, o); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return "", fmt.Errorf("%s: %w", p, err)
 	}

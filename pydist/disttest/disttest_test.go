@@ -1,10 +1,8 @@
 package disttest_test
 
 import (
-	"archive/tar"
 	"archive/zip"
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -100,29 +98,15 @@ func TestSdistLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	gz, err := gzip.NewReader(fh)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
+	hdrs, content := readTarGz(t, fh)
 	var names []string
-	var pkgInfo []byte
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, h := range hdrs {
 		names = append(names, h.Name)
 		if !strings.HasPrefix(h.Name, "my_pkg-2.0rc1/") {
 			t.Errorf("member %s outside the top-level directory", h.Name)
 		}
-		if h.Name == "my_pkg-2.0rc1/PKG-INFO" {
-			pkgInfo, _ = io.ReadAll(tr)
-		}
 	}
+	pkgInfo := content["my_pkg-2.0rc1/PKG-INFO"]
 	want := "Metadata-Version: 2.4\nName: My.Pkg\nVersion: 2.0rc1\nSummary: Test distribution My.Pkg\nRequires-Dist: x\n\n"
 	if !strings.HasPrefix(string(pkgInfo), want) {
 		t.Errorf("PKG-INFO = %q", pkgInfo)

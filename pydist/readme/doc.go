@@ -94,8 +94,9 @@
 // misses are mostly the constructs listed as not checked.
 //
 // Docutils' character classes, directive and option tables and the
-// Pygments lexer names are generated (tables_gen.go) from the docutils
-// and Pygments that Debian's /usr/bin/python3 imports; refresh them with
+// Pygments lexer names are data (docutils_tables.json, embedded and read
+// on first use), dumped by gen.go from the docutils and Pygments that
+// Debian's /usr/bin/python3 imports; refresh them with
 // `go generate ./pydist/readme`.
 package readme
 

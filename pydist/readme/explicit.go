@@ -329,7 +329,7 @@ var needsContent = sync.OnceValue(func() map[string]bool {
 // is the directive's indented block, its first line being the text after
 // "::". It returns what the directive renders as.
 func (c *checker) directive(name string, block []string, line int, titles, inSubst bool) elemKind {
-	spec, ok := directives()[strings.ToLower(name)]
+	spec, ok := docutilsTables().directives[strings.ToLower(name)]
 	if !ok {
 		c.reportf(line, "Unknown directive type %q: PyPI renders with plain docutils, which has no such directive (Sphinx directives are not available); use a docutils directive such as \"code\", \"note\" or \"image\", or remove it.", name)
 		c.unsureNames = true
@@ -723,7 +723,7 @@ func knownLexer(lang string) bool {
 	if l == "" || l == "text" {
 		return true
 	}
-	_, ok := slices.BinarySearch(lexers, l)
+	_, ok := slices.BinarySearch(docutilsTables().lexers, l)
 	return ok
 }
 

@@ -130,13 +130,12 @@ func inRanges(r rune, rs [][2]rune) bool {
 // matchChars is docutils' punctuation_chars.match_chars: whether c1 and
 // c2 are an opening and closing pair.
 func matchChars(c1, c2 rune) bool {
-	op := []rune(openers)
-	i := slices.Index(op, c1)
+	t := docutilsTables()
+	i := slices.Index(t.openers, c1)
 	if i < 0 {
 		return false
 	}
-	cl := []rune(closers)
-	return (i < len(cl) && cl[i] == c2) || strings.ContainsRune(quotePairs()[c1], c2)
+	return (i < len(t.closers) && t.closers[i] == c2) || strings.ContainsRune(t.quotePairs[c1], c2)
 }
 
 // scan is one inline markup parse of a text, as docutils' Inliner.parse.
@@ -153,7 +152,7 @@ func (sc *scan) startOK(p, base int) bool {
 		return true
 	}
 	r := sc.s[p-1]
-	return isSpace(r) || inRanges(r, startPrefixRanges)
+	return isSpace(r) || inRanges(r, docutilsTables().startPrefix)
 }
 
 func (sc *scan) endOK(i int) bool {
@@ -161,7 +160,7 @@ func (sc *scan) endOK(i int) bool {
 		return true
 	}
 	r := sc.s[i]
-	return isSpace(r) || r == 0 || inRanges(r, endSuffixRanges)
+	return isSpace(r) || r == 0 || inRanges(r, docutilsTables().endSuffix)
 }
 
 func (sc *scan) nonWSAfter(i int) bool { return i >= len(sc.s) || !isSpace(sc.s[i]) }

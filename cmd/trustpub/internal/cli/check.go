@@ -199,31 +199,24 @@ func printProblems(w io.Writer, problems []pydist.Problem, publishing, strict bo
 			warns = append(warns, p)
 		}
 	}
-	line := func(p pydist.Problem) {
-		field := ""
-		if p.Field != "" {
-			field = " [" + p.Field + "]"
-		}
-		fmt.Fprintf(w, "  %s%s: %s (%s)\n", p.Path, field, p.Message, p.Code)
+	errHead, warnHead := "%d problem(s) found:\n", "%d warning(s) (not blocking; --strict makes them errors):\n"
+	if publishing {
+		errHead, warnHead = "%d problem(s) found; nothing was uploaded:\n", "%d warning(s) (not blocking; `trustpub check --strict` treats them as errors):\n"
 	}
-	if len(errs) > 0 {
-		if publishing {
-			fmt.Fprintf(w, "%d problem(s) found; nothing was uploaded:\n", len(errs))
-		} else {
-			fmt.Fprintf(w, "%d problem(s) found:\n", len(errs))
+	for _, group := range []struct {
+		head string
+		ps   []pydist.Problem
+	}{{errHead, errs}, {warnHead, warns}} {
+		if len(group.ps) == 0 {
+			continue
 		}
-		for _, p := range errs {
-			line(p)
-		}
-	}
-	if len(warns) > 0 {
-		if publishing {
-			fmt.Fprintf(w, "%d warning(s) (not blocking; `trustpub check --strict` treats them as errors):\n", len(warns))
-		} else {
-			fmt.Fprintf(w, "%d warning(s) (not blocking; --strict makes them errors):\n", len(warns))
-		}
-		for _, p := range warns {
-			line(p)
+		fmt.Fprintf(w, group.head, len(group.ps))
+		for _, p := range group.ps {
+			field := ""
+			if p.Field != "" {
+				field = " [" + p.Field + "]"
+			}
+			fmt.Fprintf(w, "  %s%s: %s (%s)\n", p.Path, field, p.Message, p.Code)
 		}
 	}
 }

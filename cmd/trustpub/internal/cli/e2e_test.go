@@ -75,44 +75,14 @@ func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	ready := filepath.Join(dir, "ready")
-	s := &server{data: filepath.Join(dir, "data"), log: new(testutil.Buffer)}
-	cmd := exec.Command(binPath, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", s.data, "--ready-file", ready}, args...)...)
-	cmd.Stderr = s.log
+	data := filepath.Join(dir, "data")
+	cmd := exec.Command(binPath, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--ready-file", ready}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(processBound):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	// Wait for the server however loaded the machine is: a server that
-	// exits is reported at once, one that never gets ready after
-	// processBound.
-	deadline := time.Now().Add(processBound)
-	for time.Now().Before(deadline) {
-		// The server logs "serving" before it writes the ready file, but its
-		// standard error reaches s.log through a pipe: wait for both, so
-		// that the start-up lines are there to read.
-		if b, err := os.ReadFile(ready); err == nil && len(b) > 0 && strings.Contains(s.log.String(), "msg=serving") {
-			s.base = strings.TrimSpace(string(b))
-			return s
-		}
-		select {
-		case <-exited:
-			t.Fatalf("server exited before it was ready: %s", s.log)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("server not ready after %v: %s", processBound, s.log)
-	return nil
+	// The server logs "serving" before it writes the ready file, but its
+	// standard error reaches the log through a pipe: wait for both, so that
+	// the start-up lines are there to read.
+	srv := testutil.StartServer(t, cmd, ready, func(log string) bool { return strings.Contains(log, "msg=serving") })
+	return &server{base: srv.URL, data: data, log: srv.Log}
 }
 
 // processBound bounds each run of the binary in these tests: far above
