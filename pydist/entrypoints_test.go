@@ -1,12 +1,9 @@
 package pydist
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,15 +15,15 @@ import (
 // entryPointsOracle is Warehouse's rule run by Python itself: decode as
 // UTF-8, read with a strict, case-sensitive ConfigParser whose only
 // delimiter is "=", and match the console and GUI script names against
-// [\w.-]+. It answers, one JSON line per base64 input line, "" for a
-// valid file or the name of the exception.
+// [\w.-]+. It answers, one JSON line per request ({"b64": the file in
+// base64}), "" for a valid file or the name of the exception.
 const entryPointsOracle = `
 import sys, json, base64, configparser, re
 name_re = re.compile(r"[\w.-]+")
 class Parser(configparser.ConfigParser):
     optionxform = staticmethod(str)
 for line in sys.stdin:
-    data = base64.b64decode(line)
+    data = base64.b64decode(json.loads(line)["b64"])
     out = ""
     try:
         text = data.decode()
@@ -46,29 +43,11 @@ for line in sys.stdin:
 func askEntryPoints(t *testing.T, inputs [][]byte) []string {
 	t.Helper()
 	py := testutil.RequireTool(t, "install it with: apt-get install -y python3", "python3", "-c", "import configparser")
-	var stdin bytes.Buffer
-	for _, in := range inputs {
-		stdin.WriteString(base64.StdEncoding.EncodeToString(in) + "\n")
+	reqs := make([]map[string]string, len(inputs))
+	for i, in := range inputs {
+		reqs[i] = map[string]string{"b64": base64.StdEncoding.EncodeToString(in)}
 	}
-	cmd := exec.Command(py, "-c", entryPointsOracle)
-	cmd.Stdin = &stdin
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3 oracle: %v", err)
-	}
-	var answers []string
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for dec.More() {
-		var a string
-		if err := dec.Decode(&a); err != nil {
-			t.Fatal(err)
-		}
-		answers = append(answers, a)
-	}
-	if len(answers) != len(inputs) {
-		t.Fatalf("the oracle answered %d of %d inputs", len(answers), len(inputs))
-	}
-	return answers
+	return AskPythonOracle[string](t, py, nil, entryPointsOracle, reqs)
 }
 
 // entryPointCases are hand-written inputs, each with what Python says of
