@@ -209,6 +209,8 @@ type streamBody struct {
 	onRead   func(sent, total int64)
 	shaHex   string
 	blakeHex string
+	// writeSize bounds one write of writeTo (0: a chunk).
+	writeSize int
 	// readMu is held by Read and Close: net/http may close a body while its
 	// writer goroutine still reads it, and buf goes back to the pool then.
 	readMu sync.Mutex
@@ -264,23 +266,69 @@ func (b *streamBody) Read(p []byte) (int, error) {
 		// not a failure of the file.
 		return 0, errBodyClosed
 	}
-	n, err := b.read(p)
-	if err != nil && err != io.EOF {
-		b.mu.Lock()
-		if b.err == nil {
-			b.err = err
-		}
-		b.mu.Unlock()
+	if len(p) == 0 {
+		return 0, nil
 	}
-	return n, err
+	next, err := b.take(len(p))
+	if err != nil && err != io.EOF {
+		b.fail(err)
+	}
+	return copy(p, next), err
 }
 
-func (b *streamBody) read(p []byte) (int, error) {
+// writeTo writes the body, at most limit bytes of it, to w straight from
+// the file's buffers, in writes of at most writeSize: what the connection's
+// ReadFrom does with an upload body (see uploadConn), instead of net/http
+// copying it through a 32 KiB buffer. Like Read, it holds readMu, so a
+// Close waits for a write under way; net/http closes the connection before
+// or as it gives up on a body, which ends that write.
+func (b *streamBody) writeTo(w io.Writer, limit int64) (int64, error) {
+	b.readMu.Lock()
+	defer b.readMu.Unlock()
+	if b.stage == stageClosed {
+		return 0, errBodyClosed
+	}
+	piece := int64(b.writeSize)
+	if piece <= 0 {
+		piece = chunkSize
+	}
+	var n int64
+	for n < limit {
+		next, err := b.take(int(min(piece, limit-n)))
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.fail(err)
+			return n, err
+		}
+		k, err := w.Write(next)
+		n += int64(k)
+		if err != nil {
+			return n, err // the connection's, not the body's
+		}
+	}
+	return n, nil
+}
+
+// fail records err as the body's own failure, if it is the first.
+func (b *streamBody) fail(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// take returns the next bytes of the body, at most max (> 0), or io.EOF
+// at its end. The slice points into the body's buffers and stays valid
+// until the next take; file bytes count as sent (onRead) once taken.
+func (b *streamBody) take(max int) ([]byte, error) {
 	for {
 		if len(b.pending) > 0 {
-			n := copy(p, b.pending)
-			b.pending = b.pending[n:]
-			return n, nil
+			next := b.pending[:min(len(b.pending), max)]
+			b.pending = b.pending[len(next):]
+			return next, nil
 		}
 		switch b.stage {
 		case 0:
@@ -288,23 +336,23 @@ func (b *streamBody) read(p []byte) (int, error) {
 		case 1:
 			if len(b.chunk) == 0 {
 				if err := b.nextChunk(); err != nil {
-					return 0, err
+					return nil, err
 				}
 				if b.stage != 1 {
 					continue // the file is done: trailer next
 				}
 			}
-			n := copy(p, b.chunk)
-			b.chunk = b.chunk[n:]
-			b.sent += int64(n)
+			next := b.chunk[:min(len(b.chunk), max)]
+			b.chunk = b.chunk[len(next):]
+			b.sent += int64(len(next))
 			if b.onRead != nil {
 				b.onRead(b.sent, b.plan.size)
 			}
-			return n, nil
+			return next, nil
 		case 2:
 			b.stage = 3
 		default:
-			return 0, io.EOF
+			return nil, io.EOF
 		}
 	}
 }

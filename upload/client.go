@@ -65,7 +65,9 @@ func DefaultHTTPClient() *http.Client {
 		t.TLSClientConfig = t.TLSClientConfig.Clone()
 	}
 	t.TLSClientConfig.NextProtos = []string{"http/1.1"}
-	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	// Upload bodies go straight from the file's buffers to the connection
+	// (see uploadConn).
+	t.DialContext = dialUploadConns((&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext)
 	t.TLSHandshakeTimeout = 30 * time.Second
 	// The stall watchdog (StallTimeout) bounds the wait for the answer;
 	// this is the transport's own backstop.
@@ -153,6 +155,18 @@ func (c *Client) stallTimeout() time.Duration {
 		return c.StallTimeout
 	}
 	return DefaultStallTimeout
+}
+
+// writeSize is the most of a body written to the connection at once (see
+// uploadConn): what a connection at MinRate sends in half a StallTimeout,
+// since the stall watchdog hears of progress between writes and must not
+// abort a connection that keeps the minimum rate; at least net/http's own
+// 32 KiB, at most a chunk. With the defaults, 120 KiB: measured here on
+// loopback, writing 1 GiB in 120 KiB writes costs as little CPU as in 1 MiB
+// ones, and a third less than in 32 KiB ones.
+func (c *Client) writeSize() int {
+	n := int64(c.stallTimeout().Seconds() * float64(c.minRate()) / 2)
+	return int(min(max(n, 32<<10), chunkSize))
 }
 
 func (c *Client) minRate() int64 {
@@ -393,6 +407,7 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u *url.URL, f *py
 	if err != nil {
 		return out, &bodyError{err}
 	}
+	body.writeSize = c.writeSize()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, u.String(), body)
 	if err != nil {
 		body.Close()

@@ -21,8 +21,8 @@ import (
 	"github.com/trustpub/trustpub/bench/internal/hashrate"
 	"github.com/trustpub/trustpub/bench/internal/report"
 	"github.com/trustpub/trustpub/bench/internal/runner"
-	"github.com/trustpub/trustpub/bench/internal/sink"
 	"github.com/trustpub/trustpub/bench/internal/size"
+	"github.com/trustpub/trustpub/internal/sink"
 	"github.com/trustpub/trustpub/secret"
 )
 

@@ -11,12 +11,12 @@ import (
 	"hash"
 	"io"
 	"os"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/blake2b"
 
 	"github.com/trustpub/trustpub/bench/internal/stats"
+	"github.com/trustpub/trustpub/internal/parallelhash"
 )
 
 // Mode selects the digests computed in a pass.
@@ -53,8 +53,9 @@ func (m Mode) String() string {
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
 
-// bufSize is the read size: large enough that syscalls do not matter.
-const bufSize = 1 << 20
+// bufSize is the read size of the one-goroutine passes, the parallel
+// pass's (internal/parallelhash): large enough that syscalls do not matter.
+const bufSize = parallelhash.BufSize
 
 // Pass is one timed read of a file through the mode's digests.
 type Pass struct {
@@ -186,83 +187,12 @@ func Measure(ctx context.Context, path string, runs int) (Result, error) {
 	return res, nil
 }
 
-// ringBuffers is how many buffers the parallel pass reads ahead into.
-const ringBuffers = 4
-
-// hashParallel is Hash in Parallel mode: a reader fills buffers ahead, and
-// two goroutines hash each buffer in file order, one digest each; a buffer
-// is read into again once both are done with it.
+// hashParallel is Hash in Parallel mode (internal/parallelhash).
 func hashParallel(ctx context.Context, path string) (Pass, error) {
-	sha := sha256.New()
-	b2, err := blake2b.New256(nil)
+	start := time.Now()
+	sums, err := parallelhash.File(ctx, path)
 	if err != nil {
 		return Pass{}, err
 	}
-	start := time.Now()
-	f, err := os.Open(path)
-	if err != nil {
-		return Pass{}, fmt.Errorf("hashing: %w", err)
-	}
-	defer f.Close()
-	type chunk struct {
-		b    []byte
-		left *sync.WaitGroup // the two hashers
-	}
-	free := make(chan []byte, ringBuffers)
-	for range ringBuffers {
-		free <- make([]byte, bufSize)
-	}
-	ins := [2]chan chunk{make(chan chunk, ringBuffers), make(chan chunk, ringBuffers)}
-	var hashers sync.WaitGroup
-	for i, h := range []hash.Hash{sha, b2} {
-		hashers.Go(func() {
-			for c := range ins[i] {
-				h.Write(c.b)
-				c.left.Done()
-			}
-		})
-	}
-	var n int64
-	var readErr error
-	var pending []chunk // sent to the hashers, buffer not yet free
-	for readErr == nil {
-		if err := ctx.Err(); err != nil {
-			readErr = err
-			break
-		}
-		var buf []byte
-		select {
-		case buf = <-free:
-		default:
-			// Every buffer is being hashed: wait for the oldest.
-			c := pending[0]
-			pending = pending[1:]
-			c.left.Wait()
-			buf = c.b[:cap(c.b)]
-		}
-		k, err := io.ReadFull(f, buf)
-		n += int64(k)
-		if k > 0 {
-			c := chunk{b: buf[:k], left: &sync.WaitGroup{}}
-			c.left.Add(2)
-			ins[0] <- c
-			ins[1] <- c
-			pending = append(pending, c)
-		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break
-		}
-		if err != nil {
-			readErr = fmt.Errorf("hashing %s: %w", path, err)
-		}
-	}
-	close(ins[0])
-	close(ins[1])
-	hashers.Wait()
-	if readErr != nil {
-		return Pass{}, readErr
-	}
-	sum := sha.Sum(nil)
-	b2.Sum(nil)
-	return Pass{Bytes: n, Duration: time.Since(start), SHA256: hex.EncodeToString(sum)}, nil
+	return Pass{Bytes: sums.Bytes, Duration: time.Since(start), SHA256: sums.SHA256}, nil
 }
