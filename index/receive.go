@@ -1,16 +1,14 @@
 package index
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"hash"
 	"io"
 	"os"
 	"sync"
 
-	"golang.org/x/crypto/blake2b"
-
 	"github.com/trustpub/trustpub/internal/bufpool"
+	"github.com/trustpub/trustpub/internal/parallelhash"
 )
 
 // receiveChunk is how much of an upload is read, hashed and written at a
@@ -35,45 +33,39 @@ type received struct {
 }
 
 // copyHashed copies src to f, computing sha256 and blake2b-256 of what it
-// copies. The three consumers of a chunk (disk write and the two hashes) run
-// in parallel with each other and with the read of the next chunk, so a
+// copies. A chunk's disk write and its two digests (parallelhash.Hasher)
+// run in parallel with each other and with the read of the next chunk, so a
 // large upload is received at the speed of the slowest of them rather than
 // of their sum. Written data is handed to the kernel's write-back as it
 // goes (see startWriteback).
 func copyHashed(f *os.File, src io.Reader, bufs *chunkPair) (received, error) {
-	sha := sha256.New()
-	b2, _ := blake2b.New256(nil) // cannot fail without a key
+	h := parallelhash.NewHasher(1)
+	defer h.Stop()
 	var (
 		cur      int
-		busy     sync.WaitGroup
+		busy     sync.WaitGroup // the previous chunk's digests and write
 		writeErr error
 		total    int64
 		synced   int64
 	)
-	consume := func(chunk []byte, off int64) {
-		if len(chunk) < inlineChunk {
-			// Small: three goroutines would cost more than they save.
-			sha.Write(chunk)
-			b2.Write(chunk)
-			if _, err := f.Write(chunk); err != nil {
-				writeErr = err
-			}
+	write := func(chunk []byte, off int64) {
+		if _, err := f.Write(chunk); err != nil {
+			writeErr = err
 			return
 		}
-		busy.Add(3)
-		go func() { defer busy.Done(); sha.Write(chunk) }()
-		go func() { defer busy.Done(); b2.Write(chunk) }()
-		go func() {
-			defer busy.Done()
-			if _, err := f.Write(chunk); err != nil {
-				writeErr = err
-				return
-			}
-			if end := off + int64(len(chunk)); end-synced >= writebackEvery {
-				startWriteback(f, synced, end-synced)
-				synced = end
-			}
-		}()
+		if end := off + int64(len(chunk)); end-synced >= writebackEvery {
+			startWriteback(f, synced, end-synced)
+			synced = end
+		}
+	}
+	consume := func(chunk []byte, off int64) {
+		busy.Add(1)
+		h.Feed(chunk, busy.Done) // a small chunk is hashed before Feed returns
+		if len(chunk) < inlineChunk {
+			write(chunk, off) // a goroutine would cost more than it saves
+			return
+		}
+		busy.Go(func() { write(chunk, off) })
 	}
 	for {
 		n, rerr := io.ReadFull(src, bufs[cur])
@@ -98,7 +90,8 @@ func copyHashed(f *os.File, src io.Reader, bufs *chunkPair) (received, error) {
 	if writeErr != nil {
 		return received{size: total}, writeErr
 	}
-	return received{size: total, sha256: hexSum(sha), blake2: hexSum(b2)}, nil
+	sha, b2 := h.Sums()
+	return received{size: total, sha256: sha, blake2: b2}, nil
 }
 
 func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }

@@ -2,11 +2,8 @@ package upload
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"mime/multipart"
 	"net/textproto"
@@ -15,9 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/blake2b"
-
 	"github.com/trustpub/trustpub/internal/bufpool"
+	"github.com/trustpub/trustpub/internal/parallelhash"
 	"github.com/trustpub/trustpub/pydist"
 )
 
@@ -194,18 +190,16 @@ func writeTrailer(w io.Writer, boundary, sha, blake string) error {
 type streamBody struct {
 	plan     *bodyPlan
 	file     *os.File
-	sha      hash.Hash
-	blake    hash.Hash
-	stage    int // 0 prefix, 1 file, 2 trailer, 3 done, stageClosed
+	hasher   *parallelhash.Hasher // sha256 and blake2b-256 of the file, in parallel
+	stage    int                  // 0 prefix, 1 file, 2 trailer, 3 done, stageClosed
 	pending  []byte
-	pool     *bufpool.Pool  // where buf comes from and goes back to on Close
-	buf      []byte         // one chunk of the file
-	chunk    []byte         // the part of buf not yet handed to the transport
-	hashing  sync.WaitGroup // hashing of the current chunk
-	ra       *readAhead     // for a file of more than one chunk (see readahead.go)
-	cur      *raChunk       // the read-ahead chunk being sent
-	nread    int64          // content bytes read from the file
-	sent     int64          // content bytes handed to the transport
+	pool     *bufpool.Pool // where buf comes from and goes back to on Close
+	buf      []byte        // one chunk of the file
+	chunk    []byte        // the part of buf not yet handed to the transport
+	ra       *readAhead    // for a file of more than one chunk (see readahead.go)
+	cur      *raChunk      // the read-ahead chunk being sent
+	nread    int64         // content bytes read from the file
+	sent     int64         // content bytes handed to the transport
 	onRead   func(sent, total int64)
 	shaHex   string
 	blakeHex string
@@ -243,12 +237,7 @@ func openBody(plan *bodyPlan, path string, pool *bufpool.Pool, onRead func(sent,
 		fh.Close()
 		return nil, fmt.Errorf("%s changed size (%d bytes, %d when it was checked): rebuild and upload again", path, st.Size(), plan.size)
 	}
-	b2, err := blake2b.New256(nil)
-	if err != nil {
-		fh.Close()
-		return nil, fmt.Errorf("blake2b: %w", err)
-	}
-	return &streamBody{plan: plan, file: fh, pool: pool, sha: sha256.New(), blake: b2, pending: plan.prefix, onRead: onRead, closed: make(chan struct{})}, nil
+	return &streamBody{plan: plan, file: fh, pool: pool, hasher: parallelhash.NewHasher(readAheadBuffers), pending: plan.prefix, onRead: onRead, closed: make(chan struct{})}, nil
 }
 
 // stageClosed is a streamBody's stage once Close gave its buffer back.
@@ -369,7 +358,7 @@ func (b *streamBody) nextChunk() error {
 	if b.plan.size > chunkSize {
 		return b.nextChunkAhead()
 	}
-	b.hashing.Wait()
+	b.hasher.Wait() // the buffer is reused
 	if b.nread == b.plan.size {
 		return b.finishFile()
 	}
@@ -387,21 +376,9 @@ func (b *streamBody) nextChunk() error {
 	chunk := b.buf[:n]
 	b.nread += int64(n)
 	b.chunk = chunk
-	if n < inlineHashChunk {
-		b.sha.Write(chunk)
-		b.blake.Write(chunk)
-		return nil
-	}
-	b.hashing.Go(func() { b.sha.Write(chunk) })
-	b.hashing.Go(func() { b.blake.Write(chunk) })
+	b.hasher.Feed(chunk, nil)
 	return nil
 }
-
-// inlineHashChunk is the chunk size below which both digests are computed
-// in the reading goroutine: hashing a small chunk takes microseconds, less
-// than starting two goroutines and growing their stacks, which dominated
-// the client's time on a release of many small wheels.
-const inlineHashChunk = 256 << 10
 
 // finishFile checks the file ended where planned and queues the trailer.
 func (b *streamBody) finishFile() error {
@@ -409,7 +386,7 @@ func (b *streamBody) finishFile() error {
 	if n, _ := b.file.Read(one[:]); n > 0 {
 		return fmt.Errorf("%s grew while it was being uploaded (more than %d bytes): rebuild and upload again", b.file.Name(), b.plan.size)
 	}
-	sha, blake := hex.EncodeToString(b.sha.Sum(nil)), hex.EncodeToString(b.blake.Sum(nil))
+	sha, blake := b.hasher.Sums()
 	var tail bytes.Buffer
 	if err := writeTrailer(&tail, b.plan.boundary, sha, blake); err != nil {
 		return err
@@ -429,7 +406,7 @@ func (b *streamBody) Close() error {
 	var err error
 	b.closeOnce.Do(func() {
 		b.readMu.Lock()
-		b.hashing.Wait()
+		b.hasher.Stop()
 		if b.ra != nil {
 			b.ra.close()
 			b.ra, b.cur, b.chunk = nil, nil, nil
@@ -474,22 +451,4 @@ func (b *streamBody) failure() error {
 // contentType is the request's Content-Type for the plan.
 func (p *bodyPlan) contentType() string {
 	return "multipart/form-data; boundary=" + p.boundary
-}
-
-// fileDigests reads path once and returns its sha256 and blake2b-256 in hex.
-func fileDigests(path string) (sha, blake string, err error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return "", "", fmt.Errorf("opening %s: %w", path, err)
-	}
-	defer fh.Close()
-	s := sha256.New()
-	b2, err := blake2b.New256(nil)
-	if err != nil {
-		return "", "", fmt.Errorf("blake2b: %w", err)
-	}
-	if _, err := io.Copy(io.MultiWriter(s, b2), fh); err != nil {
-		return "", "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	return hex.EncodeToString(s.Sum(nil)), hex.EncodeToString(b2.Sum(nil)), nil
 }

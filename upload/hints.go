@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/trustpub/trustpub/internal/filehash"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 )
@@ -245,7 +246,7 @@ func (e *ConflictError) Error() string {
 func (c *Client) settleExisting(ctx context.Context, u *url.URL, checkURL string, f *pydist.File, sha string, err error) bool {
 	if sha == "" {
 		var derr error
-		if sha, _, derr = fileDigests(f.Path); derr != nil {
+		if sha, derr = filehash.SHA256(f.Path); derr != nil {
 			return false
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/trustpub/trustpub/internal/filehash"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 )
@@ -270,7 +271,7 @@ func (r *run) precheck(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		sha, _, err := fileDigests(f.Path)
+		sha, err := filehash.SHA256(f.Path)
 		if err != nil {
 			return err
 		}
@@ -315,7 +316,7 @@ func (r *run) dryRun(pending []int) {
 	for _, i := range pending {
 		f, fr := r.order[i], &r.rep.Files[i]
 		r.obs.FileStarted(f)
-		if sha, _, err := fileDigests(f.Path); err != nil {
+		if sha, err := filehash.SHA256(f.Path); err != nil {
 			fr.Outcome, fr.Err = OutcomeFailed, err
 		} else {
 			fr.SHA256, fr.Outcome = sha, OutcomeDryRun

@@ -2,13 +2,13 @@ package upload
 
 import (
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"sync"
 	"sync/atomic"
 
 	"github.com/trustpub/trustpub/internal/bufpool"
+	"github.com/trustpub/trustpub/internal/parallelhash"
 )
 
 // readAheadBuffers is how many chunks of a large file are in memory at
@@ -16,27 +16,25 @@ import (
 const readAheadBuffers = 4
 
 // readAhead reads a file of more than one chunk ahead of the request
-// body, into a few pooled buffers, and feeds each chunk to a sha256 and a
-// blake2b-256 goroutine, so that reading the disk, the two hashes and
-// sending all run at once: the upload goes at the speed of the slowest of
-// them (blake2b, on two cores), and none of them waits for the disk.
-// A buffer is reused once both hashers and the sender are done with it.
+// body, into a few pooled buffers, and feeds each chunk to the body's
+// Hasher (sha256 and blake2b-256, each on its own goroutine), so that
+// reading the disk, the two hashes and sending all run at once: the upload
+// goes at the speed of the slowest of them (blake2b, on two cores), and
+// none of them waits for the disk. A buffer is reused once both digests
+// and the sender are done with it.
 type readAhead struct {
-	pool  *bufpool.Pool
-	bufs  [][]byte      // every buffer, for the pool at close
-	free  chan []byte   // buffers to fill
-	full  chan *raChunk // filled, in file order
-	stop  chan struct{} // closed by close: the reader gives up
-	toSha chan *raChunk
-	toB2  chan *raChunk
+	pool   *bufpool.Pool
+	bufs   [][]byte      // every buffer, for the pool at close
+	free   chan []byte   // buffers to fill
+	full   chan *raChunk // filled, in file order
+	stop   chan struct{} // closed by close: the reader gives up
+	hasher *parallelhash.Hasher
 
 	reading sync.WaitGroup // the reader
-	hashing sync.WaitGroup // the two hashers
-	fed     bool           // toSha and toB2 are closed
 }
 
-// raChunk is one chunk of the file; refs counts the sender and the hashers
-// still using its buffer.
+// raChunk is one chunk of the file; refs counts its two users still holding
+// its buffer: the sender and the Hasher.
 type raChunk struct {
 	buf  []byte
 	err  error
@@ -52,13 +50,12 @@ func (c *raChunk) release() {
 	}
 }
 
-// startReadAhead starts reading size bytes of f (from its current offset)
-// and hashing them into sha and blake.
-func startReadAhead(f *os.File, size int64, pool *bufpool.Pool, sha, blake hash.Hash) *readAhead {
+// startReadAhead starts reading size bytes of f (from its current offset),
+// for hashing through h as they are sent.
+func startReadAhead(f *os.File, size int64, pool *bufpool.Pool, h *parallelhash.Hasher) *readAhead {
 	n := int(min(int64(readAheadBuffers), (size+chunkSize-1)/chunkSize))
 	ra := &readAhead{
-		pool: pool, free: make(chan []byte, n), full: make(chan *raChunk, n), stop: make(chan struct{}),
-		toSha: make(chan *raChunk, n), toB2: make(chan *raChunk, n),
+		pool: pool, free: make(chan []byte, n), full: make(chan *raChunk, n), stop: make(chan struct{}), hasher: h,
 	}
 	for range n {
 		b := pool.Get(chunkSize)[:chunkSize]
@@ -86,17 +83,6 @@ func startReadAhead(f *os.File, size int64, pool *bufpool.Pool, sha, blake hash.
 			}
 		}
 	})
-	for _, h := range []struct {
-		h  hash.Hash
-		in chan *raChunk
-	}{{sha, ra.toSha}, {blake, ra.toB2}} {
-		ra.hashing.Go(func() {
-			for c := range h.in {
-				h.h.Write(c.buf)
-				c.release()
-			}
-		})
-	}
 	return ra
 }
 
@@ -107,20 +93,14 @@ func (ra *readAhead) next() *raChunk {
 	if c.err != nil {
 		return c
 	}
-	c.refs.Store(3)
-	ra.toSha <- c
-	ra.toB2 <- c
+	c.refs.Store(2)
+	ra.hasher.Feed(c.buf, c.release)
 	return c
 }
 
 // finish waits until every chunk is hashed and the reader has stopped.
 func (ra *readAhead) finish() {
-	if !ra.fed {
-		ra.fed = true
-		close(ra.toSha)
-		close(ra.toB2)
-	}
-	ra.hashing.Wait()
+	ra.hasher.Wait()
 	ra.reading.Wait()
 }
 
@@ -138,7 +118,7 @@ func (ra *readAhead) close() {
 // chunk comes from the read-ahead, and the one just sent is released.
 func (b *streamBody) nextChunkAhead() error {
 	if b.ra == nil {
-		b.ra = startReadAhead(b.file, b.plan.size, b.pool, b.sha, b.blake)
+		b.ra = startReadAhead(b.file, b.plan.size, b.pool, b.hasher)
 	}
 	if b.cur != nil {
 		b.cur.release()

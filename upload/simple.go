@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustpub/trustpub/internal/filehash"
 	"github.com/trustpub/trustpub/internal/urlpolicy"
 	"github.com/trustpub/trustpub/pydist"
 )
@@ -276,7 +277,7 @@ func (c *Client) verifyOnIndex(ctx context.Context, publish *url.URL, f *pydist.
 func (c *Client) verifyOnIndexAt(ctx context.Context, publish *url.URL, checkURL string, f *pydist.File, sha string) (bool, error) {
 	if sha == "" {
 		var err error
-		if sha, _, err = fileDigests(f.Path); err != nil {
+		if sha, err = filehash.SHA256(f.Path); err != nil {
 			return false, err
 		}
 	}

@@ -3,22 +3,16 @@
 // goroutine over a ring of buffers read ahead: the upload client's hashing
 // without the sending, and so the ceiling that the benchmarks (the bench
 // harness's hashrate, the upload package's BenchmarkUploadVsCeiling) judge
-// the client's throughput against. It is written apart from the client's
-// read-ahead (upload/readahead.go), so that the ceiling does not share the
-// client's faults.
+// the client's throughput against. Its Hasher is the one home of parallel
+// hashing: the upload client and the index hash through it too, so the
+// ceiling is the client's own hashing without the sending.
 package parallelhash
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"hash"
 	"io"
 	"os"
-	"sync"
-
-	"golang.org/x/crypto/blake2b"
 )
 
 const (
@@ -35,77 +29,40 @@ type Sums struct {
 	Bytes              int64
 }
 
-// File hashes the file at path: a reader fills the buffers ahead, and two
-// goroutines hash each buffer in file order, one digest each; a buffer is
-// read into again once both are done with it. Errors name the file.
+// File hashes the file at path: a reader fills a ring of buffers ahead,
+// and a Hasher hashes each buffer in file order, one digest per goroutine;
+// a buffer is read into again once both digests have taken it. Errors name
+// the file.
 func File(ctx context.Context, path string) (Sums, error) {
-	sha := sha256.New()
-	b2, err := blake2b.New256(nil)
-	if err != nil {
-		return Sums{}, err
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Sums{}, fmt.Errorf("hashing: %w", err)
 	}
 	defer f.Close()
-	type chunk struct {
-		b    []byte
-		left *sync.WaitGroup // the two hashers
-	}
 	free := make(chan []byte, ringBuffers)
 	for range ringBuffers {
 		free <- make([]byte, BufSize)
 	}
-	ins := [2]chan chunk{make(chan chunk, ringBuffers), make(chan chunk, ringBuffers)}
-	var hashers sync.WaitGroup
-	for i, h := range []hash.Hash{sha, b2} {
-		hashers.Go(func() {
-			for c := range ins[i] {
-				h.Write(c.b)
-				c.left.Done()
-			}
-		})
-	}
+	h := NewHasher(ringBuffers)
+	defer h.Stop()
 	var n int64
-	var readErr error
-	var pending []chunk // sent to the hashers, buffer not yet free
-	for readErr == nil {
+	for {
 		if err := ctx.Err(); err != nil {
-			readErr = err
-			break
+			return Sums{}, err
 		}
-		var buf []byte
-		select {
-		case buf = <-free:
-		default:
-			// Every buffer is being hashed: wait for the oldest.
-			c := pending[0]
-			pending = pending[1:]
-			c.left.Wait()
-			buf = c.b[:cap(c.b)]
-		}
+		buf := <-free
 		k, err := io.ReadFull(f, buf)
 		n += int64(k)
 		if k > 0 {
-			c := chunk{b: buf[:k], left: &sync.WaitGroup{}}
-			c.left.Add(2)
-			ins[0] <- c
-			ins[1] <- c
-			pending = append(pending, c)
+			h.Feed(buf[:k], func() { free <- buf })
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
 		}
 		if err != nil {
-			readErr = fmt.Errorf("hashing %s: %w", path, err)
+			return Sums{}, fmt.Errorf("hashing %s: %w", path, err)
 		}
 	}
-	close(ins[0])
-	close(ins[1])
-	hashers.Wait()
-	if readErr != nil {
-		return Sums{}, readErr
-	}
-	return Sums{SHA256: hex.EncodeToString(sha.Sum(nil)), BLAKE2b256: hex.EncodeToString(b2.Sum(nil)), Bytes: n}, nil
+	sha, b2 := h.Sums()
+	return Sums{SHA256: sha, BLAKE2b256: b2, Bytes: n}, nil
 }
