@@ -720,7 +720,12 @@ func (p *project) firstUploadOrder() []string {
 		for v, t := range p.version {
 			fs = append(fs, first{t.UnixNano(), v})
 		}
-		slices.SortFunc(fs, func(a, b first) int { return cmp.Or(cmp.Compare(a.t, b.t), strings.Compare(a.v, b.v)) })
+		slices.SortFunc(fs, func(a, b first) int {
+			if a.t != b.t {
+				return cmp.Compare(a.t, b.t)
+			}
+			return strings.Compare(a.v, b.v)
+		})
 		vs := make([]string, len(fs))
 		for i, f := range fs {
 			vs[i] = f.v

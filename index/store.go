@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/trustpub/trustpub/pydist"
 )
 
@@ -471,6 +473,7 @@ func (s *store) insert(rec *record) {
 	} else {
 		p.files = slices.Insert(p.files, i, rec)
 	}
+	rec.segStart = isBoundary(rec)
 	p.note(rec)
 	p.gen.Store(s.gen.Add(1))
 	raise(&p.serial, rec.Serial)
@@ -481,7 +484,6 @@ func (s *store) insert(rec *record) {
 // note adds rec to the project's name, newest upload and release times.
 // p.mu must be held (or p not yet shared).
 func (p *project) note(rec *record) {
-	rec.segStart = isBoundary(rec)
 	if t, ok := p.version[rec.Version]; !ok || rec.UploadTime.Before(t) {
 		p.version[rec.Version] = rec.UploadTime
 		switch {
@@ -559,13 +561,21 @@ func (s *store) project(normalized string) *project {
 	p = s.newProject(normalized)
 	p.version = make(map[string]time.Time, len(recs)) // as many as files, at most
 	p.files = recs                                    // sorted by filename: the catalog's key order
-	for _, r := range recs {
-		p.note(r)
+	var g errgroup.Group
+	for start := 0; start < len(recs); start += 2048 {
+		g.Go(func() error {
+			for _, r := range recs[start:min(start+2048, len(recs))] {
+				r.segStart = isBoundary(r)
+			}
+			return nil
+		})
 	}
 	var serial int64
 	for _, r := range recs {
+		p.note(r)
 		serial = max(serial, r.Serial)
 	}
+	g.Wait()
 	p.gen.Store(s.gen.Add(1))
 	p.serial.Store(serial)
 	// A project read again from its records may hold a higher serial
