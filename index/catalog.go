@@ -893,7 +893,7 @@ func decodeStoredSegment(v []byte) (*storedSegment, bool) {
 	v = v[1:]
 	st := &storedSegment{}
 	stamp, ok := next()
-	if !ok || len(v) < 1 {
+	if !ok || len(v) < 1 || v[0] > 1 {
 		return nil, false
 	}
 	st.stamp, st.lead, v = string(stamp), v[0] == 1, v[1:]
