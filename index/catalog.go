@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -717,20 +718,22 @@ type storedSegment struct {
 // intact reports whether the stored bytes are those written (CRC-32C of
 // raw and gz, stored beside them): damaged ones are rendered again.
 func (st *storedSegment) intact(rawSum, gzSum uint32) bool {
-	return crc32.Checksum(st.raw, castagnoli) == rawSum && crc32.Checksum(st.gz, castagnoli) == gzSum
+	return crc32.Checksum(st.raw, castagnoli()) == rawSum && crc32.Checksum(st.gz, castagnoli()) == gzSum
 }
 
 // Encoding of a stored segment.
 const storedSegmentVersion = 1
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli is the CRC-32C table, made on first use (package variables
+// are initialised in every process, TestOwnPackageInitIsLazy).
+var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // recordSum is the digest of a record as the catalog encodes it.
-func recordSum(enc []byte) uint32 { return crc32.Checksum(enc, castagnoli) }
+func recordSum(enc []byte) uint32 { return crc32.Checksum(enc, castagnoli()) }
 
 // foldSum adds a record's recordSum to the digest of a run of records.
 func foldSum(acc, sum uint32) uint32 {
-	return crc32.Update(acc, castagnoli, binary.LittleEndian.AppendUint32(nil, sum))
+	return crc32.Update(acc, castagnoli(), binary.LittleEndian.AppendUint32(nil, sum))
 }
 
 // formatKey is a format's bucket in a project's pages.
@@ -866,8 +869,8 @@ func encodeStoredSegment(st *storedSegment) []byte {
 	e.b = binary.AppendUvarint(e.b, uint64(st.count))
 	e.str(st.last)
 	e.b = binary.LittleEndian.AppendUint32(e.b, st.sum)
-	e.b = binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(st.raw, castagnoli))
-	e.b = binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(st.gz, castagnoli))
+	e.b = binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(st.raw, castagnoli()))
+	e.b = binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(st.gz, castagnoli()))
 	e.b = binary.AppendUvarint(e.b, uint64(len(st.raw)))
 	e.b = append(e.b, st.raw...)
 	e.b = binary.AppendUvarint(e.b, uint64(len(st.gz)))
