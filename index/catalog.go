@@ -7,9 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -43,6 +46,20 @@ type catalog interface {
 	// replace makes recs the project's records (one transaction), for a
 	// project directory read again from its record files.
 	replace(normalized string, recs []*record) error
+	// storedSegments returns the project's page segments in a format
+	// (formatHTML, formatJSON) kept by saveSegments, by first filename.
+	// They are not checked: see project.fromStored.
+	storedSegments(normalized string, format int) (map[string]*storedSegment, error)
+	// saveSegments makes segs the project's stored segments in the format:
+	// each with raw bytes is written when the catalog holds exactly its
+	// records (by filename, in order; its sum is then computed from their
+	// encodings here), each without is kept as stored, and any other
+	// stored segment of the format is removed. It returns the segments
+	// written.
+	saveSegments(normalized string, format int, segs []*storedSegment) ([]*storedSegment, error)
+	// lastSerial returns the highest serial of a record the catalog holds
+	// or held (0 for none).
+	lastSerial() (int64, error)
 	// setDirTimes records the modification times of project directories
 	// as the catalog saw them last (see store.project).
 	setDirTimes(times map[string]time.Time) error
@@ -71,8 +88,10 @@ var (
 	bucketProjects = []byte("projects") // normalized → summary
 	bucketFiles    = []byte("files")    // normalized → (filename → record)
 	bucketBlake2   = []byte("blake2")   // blake2_256 hex → normalized, filename
-	bucketMeta     = []byte("meta")     // generation → random id
+	bucketMeta     = []byte("meta")     // generation → random id; serial → the highest record serial
+	bucketPages    = []byte("pages")    // normalized → (format → (first filename → storedSegment))
 	keyGeneration  = []byte("generation")
+	keySerial      = []byte("serial")
 )
 
 // boltCatalog is the catalog in a bbolt file beside projects/. It is
@@ -225,6 +244,9 @@ func (c *boltCatalog) records(normalized string, bad func(string, error)) ([]*re
 			keys, vals = append(keys, k), append(vals, v)
 			return nil
 		})
+		// One allocation for the records and one string per worker
+		// for their fields: a big project is thousands of records.
+		slab := make([]record, len(vals))
 		recs := make([]*record, len(vals))
 		errs := make([]error, len(vals))
 		const perWorker = 1024
@@ -232,10 +254,25 @@ func (c *boltCatalog) records(normalized string, bad func(string, error)) ([]*re
 		g.SetLimit(runtime.GOMAXPROCS(0))
 		for start := 0; start < len(vals); start += perWorker {
 			g.Go(func() error {
-				for i := start; i < min(start+perWorker, len(vals)); i++ {
-					recs[i], errs[i] = decodeRecord(vals[i])
+				end := min(start+perWorker, len(vals))
+				var sb strings.Builder
+				n := 0
+				for _, v := range vals[start:end] {
+					n += len(v)
+				}
+				sb.Grow(n)
+				for _, v := range vals[start:end] {
+					sb.Write(v)
+				}
+				all, off := sb.String(), 0
+				for i := start; i < end; i++ {
+					v := vals[i]
+					recs[i] = &slab[i]
+					errs[i] = decodeRecordInto(recs[i], v, all[off:off+len(v)])
+					off += len(v)
 					if errs[i] == nil {
 						errs[i] = checkRecord(recs[i], normalized, string(keys[i]))
+						recs[i].catSum, recs[i].catSummed = recordSum(v), true
 					}
 				}
 				return nil
@@ -299,6 +336,9 @@ func (c *boltCatalog) replace(normalized string, recs []*record) error {
 		if err := tx.Bucket(bucketProjects).Delete([]byte(normalized)); err != nil {
 			return err
 		}
+		if err := dropPages(tx, normalized); err != nil {
+			return err
+		}
 		return putRecords(tx, recs)
 	})
 }
@@ -323,13 +363,33 @@ func (c *boltCatalog) setDirTimes(times map[string]time.Time) error {
 // putRecords adds recs to the catalog in tx.
 func putRecords(tx *bolt.Tx, recs []*record) error {
 	projects, files, blake := tx.Bucket(bucketProjects), tx.Bucket(bucketFiles), tx.Bucket(bucketBlake2)
+	meta := tx.Bucket(bucketMeta)
+	serial := decodeSerial(meta.Get(keySerial))
+	top := serial
+	for _, rec := range recs {
+		top = max(top, rec.Serial)
+	}
+	if top > serial {
+		if err := meta.Put(keySerial, binary.AppendVarint(nil, top)); err != nil {
+			return err
+		}
+	}
 	for _, rec := range recs {
 		pb, err := files.CreateBucketIfNotExists([]byte(rec.Normalized))
 		if err != nil {
 			return err
 		}
-		added := pb.Get([]byte(rec.Filename)) == nil
-		if err := pb.Put([]byte(rec.Filename), encodeRecord(rec)); err != nil {
+		enc := encodeRecord(rec)
+		prev := pb.Get([]byte(rec.Filename))
+		added := prev == nil
+		if !added && !bytes.Equal(prev, enc) {
+			// Records are never rewritten; if one is, no stored page
+			// of the project may be trusted.
+			if err := dropPages(tx, rec.Normalized); err != nil {
+				return err
+			}
+		}
+		if err := pb.Put([]byte(rec.Filename), enc); err != nil {
 			return err
 		}
 		var e encoder
@@ -353,6 +413,24 @@ func putRecords(tx *bolt.Tx, recs []*record) error {
 		}
 	}
 	return nil
+}
+
+func (c *boltCatalog) lastSerial() (serial int64, err error) {
+	err = c.view(func(tx *bolt.Tx) error {
+		serial = decodeSerial(tx.Bucket(bucketMeta).Get(keySerial))
+		return nil
+	})
+	return serial, err
+}
+
+// decodeSerial reads the meta bucket's serial (0 when absent or damaged:
+// the records' serials raise it again as projects load).
+func decodeSerial(v []byte) int64 {
+	n, k := binary.Varint(v)
+	if k <= 0 || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // close flushes the catalog and, when clean, writes the marker that lets
@@ -403,7 +481,21 @@ func checkRecord(rec *record, normalized, key string) error {
 // serve: valid UTF-8, no control characters, no path separators, not a
 // dot name.
 func safeName(name string) bool {
-	if name == "" || name == "." || name == ".." || !utf8.ValidString(name) {
+	if name == "" || name == "." || name == ".." {
+		return false
+	}
+	ascii := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c < 0x20 || c == 0x7f || c == '/' || c == '\\' {
+			return false
+		}
+		ascii = ascii && c < 0x80
+	}
+	if ascii {
+		return true
+	}
+	if !utf8.ValidString(name) {
 		return false
 	}
 	for _, r := range name {
@@ -415,10 +507,11 @@ func safeName(name string) bool {
 }
 
 // recordVersion is the first byte of an encoded record: the version of
-// recordFields it was written with. Version 2 added provenance_sha256; a
+// recordFields it was written with. Version 2 added provenance_sha256, 3
+// serial; a
 // catalog written by version 1 is read as it was written (see
 // recordField.since).
-const recordVersion = 2
+const recordVersion = 3
 
 // encodeRecord is the catalog's form of a record: a version byte, then its
 // fields in recordFields' order, strings as a uvarint length and bytes,
@@ -442,13 +535,21 @@ func encodeRecord(r *record) []byte {
 // decodeRecord reverses encodeRecord. Fields a newer version appended are
 // ignored; a record with fewer fields than this version writes is damaged.
 func decodeRecord(v []byte) (*record, error) {
+	r := &record{}
+	if err := decodeRecordInto(r, v, string(v)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// decodeRecordInto decodes v into r; s holds v's bytes, and every string
+// field is a substring of it.
+func decodeRecordInto(r *record, v []byte, s string) error {
 	if len(v) == 0 || v[0] < 1 || v[0] > recordVersion {
-		return nil, errors.New("the record is not in a known encoding")
+		return errors.New("the record is not in a known encoding")
 	}
 	version := v[0]
-	s := string(v[1:]) // one allocation; every field is a substring of it
-	d := decoder{s: s}
-	r := &record{}
+	d := decoder{s: s, off: 1}
 	for _, f := range recordFields {
 		if f.since > version {
 			break // written before the field existed: its zero value
@@ -463,9 +564,9 @@ func decodeRecord(v []byte) (*record, error) {
 		}
 	}
 	if d.err != nil {
-		return nil, fmt.Errorf("the record is damaged: %w", d.err)
+		return fmt.Errorf("the record is damaged: %w", d.err)
 	}
-	return r, nil
+	return nil
 }
 
 // recordField is one field of record in the catalog's encoding.
@@ -499,6 +600,7 @@ var recordFields = []recordField{
 	{name: "comment", str: func(r *record) *string { return &r.Comment }},
 	{name: "uploader", str: func(r *record) *string { return &r.Uploader }},
 	{name: "provenance_sha256", str: func(r *record) *string { return &r.ProvenanceSHA256 }, since: 2},
+	{name: "serial", i64: func(r *record) *int64 { return &r.Serial }, since: 3},
 }
 
 func encodeSummary(ps projectSummary) []byte {
@@ -592,4 +694,229 @@ func (d *decoder) varint() int64 {
 		x = ^x
 	}
 	return x
+}
+
+// storedSegment is a run of a project page's file entries in one format as
+// the catalog keeps it between runs (see project.segments), so that the
+// first page after a start is read, not rendered and compressed again. It
+// names the records it was rendered from by the first and last filename,
+// their number and the digest of their catalog encodings, and the code by
+// its stamp (see renderStamp): a segment is served only when all of these
+// match the records the catalog holds now.
+type storedSegment struct {
+	first, last string
+	count       int
+	lead        bool   // the page's first run
+	stamp       string // renderStamp of the code that rendered it
+	sum         uint32 // foldSum of recordSum of its records, in order
+	raw         []byte // the entries
+	gz          []byte // raw as a deflate stream ending with a sync flush (see lazyBody.gzipped)
+	// names are the records' filenames, for saveSegments only.
+	names []string
+}
+
+// intact reports whether the stored bytes are those written (CRC-32C of
+// raw and gz, stored beside them): damaged ones are rendered again.
+func (st *storedSegment) intact(rawSum, gzSum uint32) bool {
+	return crc32.Checksum(st.raw, castagnoli()) == rawSum && crc32.Checksum(st.gz, castagnoli()) == gzSum
+}
+
+// Encoding of a stored segment.
+const storedSegmentVersion = 1
+
+// castagnoli is the CRC-32C table, made on first use (package variables
+// are initialised in every process, TestOwnPackageInitIsLazy).
+var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
+
+// recordSum is the digest of a record as the catalog encodes it.
+func recordSum(enc []byte) uint32 { return crc32.Checksum(enc, castagnoli()) }
+
+// foldSum adds a record's recordSum to the digest of a run of records.
+func foldSum(acc, sum uint32) uint32 {
+	return crc32.Update(acc, castagnoli(), binary.LittleEndian.AppendUint32(nil, sum))
+}
+
+// formatKey is a format's bucket in a project's pages.
+func formatKey(format int) []byte {
+	if format == formatHTML {
+		return []byte("html")
+	}
+	return []byte("json")
+}
+
+// dropPages removes every stored segment of the project.
+func dropPages(tx *bolt.Tx, normalized string) error {
+	pages := tx.Bucket(bucketPages)
+	if pages == nil || pages.Bucket([]byte(normalized)) == nil {
+		return nil
+	}
+	return pages.DeleteBucket([]byte(normalized))
+}
+
+func (c *boltCatalog) storedSegments(normalized string, format int) (map[string]*storedSegment, error) {
+	out := map[string]*storedSegment{}
+	err := c.view(func(tx *bolt.Tx) error {
+		pages := tx.Bucket(bucketPages)
+		if pages == nil {
+			return nil
+		}
+		pb := pages.Bucket([]byte(normalized))
+		if pb == nil {
+			return nil
+		}
+		fb := pb.Bucket(formatKey(format))
+		if fb == nil {
+			return nil
+		}
+		return fb.ForEach(func(k, v []byte) error {
+			if st, ok := decodeStoredSegment(bytes.Clone(v)); ok {
+				st.first = string(k)
+				out[st.first] = st
+			}
+			return nil // a damaged one is rendered again
+		})
+	})
+	return out, err
+}
+
+func (c *boltCatalog) saveSegments(normalized string, format int, segs []*storedSegment) (written []*storedSegment, err error) {
+	err = c.db.Update(func(tx *bolt.Tx) error {
+		written = nil
+		files := tx.Bucket(bucketFiles).Bucket([]byte(normalized))
+		if files == nil {
+			return nil
+		}
+		pages, err := tx.CreateBucketIfNotExists(bucketPages)
+		if err != nil {
+			return err
+		}
+		pb, err := pages.CreateBucketIfNotExists([]byte(normalized))
+		if err != nil {
+			return err
+		}
+		fb, err := pb.CreateBucketIfNotExists(formatKey(format))
+		if err != nil {
+			return err
+		}
+		keep := make(map[string]bool, len(segs))
+		for _, st := range segs {
+			if st.raw == nil {
+				keep[st.first] = true
+				continue
+			}
+			sum, ok := runSum(files, st)
+			if !ok {
+				continue // the catalog does not hold these records (yet)
+			}
+			st.sum = sum
+			if err := fb.Put([]byte(st.first), encodeStoredSegment(st)); err != nil {
+				return err
+			}
+			keep[st.first] = true
+			written = append(written, st)
+		}
+		var stale [][]byte
+		fb.ForEach(func(k, _ []byte) error {
+			if !keep[string(k)] {
+				stale = append(stale, bytes.Clone(k))
+			}
+			return nil
+		})
+		for _, k := range stale {
+			if err := fb.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		written = nil
+	}
+	return written, err
+}
+
+// runSum checks that the project's records in the catalog (files) are,
+// from st.first on, exactly st.names (and, for the page's first run, that
+// none comes before), and returns the digest of their encodings.
+func runSum(files *bolt.Bucket, st *storedSegment) (uint32, bool) {
+	cur := files.Cursor()
+	if st.lead {
+		if k, _ := cur.First(); string(k) != st.first {
+			return 0, false
+		}
+	}
+	var sum uint32
+	k, v := cur.Seek([]byte(st.first))
+	for _, name := range st.names {
+		if k == nil || string(k) != name {
+			return 0, false
+		}
+		sum = foldSum(sum, recordSum(v))
+		k, v = cur.Next()
+	}
+	return sum, len(st.names) > 0
+}
+
+func encodeStoredSegment(st *storedSegment) []byte {
+	e := encoder{b: make([]byte, 0, len(st.raw)+len(st.gz)+len(st.last)+len(st.stamp)+32)}
+	e.b = append(e.b, storedSegmentVersion)
+	e.str(st.stamp)
+	lead := byte(0)
+	if st.lead {
+		lead = 1
+	}
+	e.b = append(e.b, lead)
+	e.b = binary.AppendUvarint(e.b, uint64(st.count))
+	e.str(st.last)
+	e.b = binary.LittleEndian.AppendUint32(e.b, st.sum)
+	e.b = binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(st.raw, castagnoli()))
+	e.b = binary.LittleEndian.AppendUint32(e.b, crc32.Checksum(st.gz, castagnoli()))
+	e.b = binary.AppendUvarint(e.b, uint64(len(st.raw)))
+	e.b = append(e.b, st.raw...)
+	e.b = binary.AppendUvarint(e.b, uint64(len(st.gz)))
+	e.b = append(e.b, st.gz...)
+	return e.b
+}
+
+// decodeStoredSegment reverses encodeStoredSegment; raw and gz are
+// slices of v.
+func decodeStoredSegment(v []byte) (*storedSegment, bool) {
+	next := func() ([]byte, bool) {
+		n, k := binary.Uvarint(v)
+		if k <= 0 || n > uint64(len(v)-k) {
+			return nil, false
+		}
+		f := v[k : k+int(n)]
+		v = v[k+int(n):]
+		return f, true
+	}
+	if len(v) < 1 || v[0] != storedSegmentVersion {
+		return nil, false
+	}
+	v = v[1:]
+	st := &storedSegment{}
+	stamp, ok := next()
+	if !ok || len(v) < 1 || v[0] > 1 {
+		return nil, false
+	}
+	st.stamp, st.lead, v = string(stamp), v[0] == 1, v[1:]
+	count, k := binary.Uvarint(v)
+	if k <= 0 || count == 0 || count > maxSegment {
+		return nil, false
+	}
+	st.count, v = int(count), v[k:]
+	last, ok := next()
+	if !ok || len(v) < 12 {
+		return nil, false
+	}
+	st.last, st.sum = string(last), binary.LittleEndian.Uint32(v)
+	rawSum, gzSum := binary.LittleEndian.Uint32(v[4:]), binary.LittleEndian.Uint32(v[8:])
+	v = v[12:]
+	if st.raw, ok = next(); !ok || len(st.raw) == 0 {
+		return nil, false
+	}
+	if st.gz, ok = next(); !ok || len(v) != 0 {
+		return nil, false
+	}
+	return st, st.intact(rawSum, gzSum)
 }

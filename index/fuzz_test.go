@@ -87,7 +87,7 @@ func FuzzUploadFilename(f *testing.F) {
 				t.Fatalf("accepted %q", filename)
 			}
 			p := srv.store.project(normalizeForTest(name))
-			if p == nil || p.byName[filename] == nil {
+			if p == nil || p.find(filename) == nil {
 				t.Fatalf("accepted %q but not indexed", filename)
 			}
 			if _, err := os.Stat(filepath.Join(data, "projects", p.normalized, filename)); err != nil {

@@ -2,8 +2,11 @@ package index
 
 import (
 	"bytes"
+	"cmp"
 	"compress/flate"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
@@ -19,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -112,14 +116,15 @@ func negotiate(accept string) (mediaType string, ok bool) {
 	return best, best != ""
 }
 
-// renderedPage is a cached simple page; it is current while serial is the
-// serial of what it shows. Each format is rendered from the same snapshot
+// renderedPage is a cached simple page; it is current while gen is the
+// change count (project.gen, store.gen) of what it shows, and serial is
+// its X-PyPI-Last-Serial. Each format is rendered from the same snapshot
 // on its first request, so a rebuild after an upload renders only what
 // clients ask for (pip and uv ask for JSON only).
 type renderedPage struct {
-	html, json lazyBody
-	serial     int64
-	modified   time.Time
+	html, json  lazyBody
+	gen, serial int64
+	modified    time.Time
 }
 
 // lazyBody is one format of a page, rendered once, on demand, as parts: a
@@ -251,6 +256,10 @@ type segment struct {
 	recs []*record
 	lead bool // the page's first entries (no separator before the first)
 	raw  []byte
+	// saved is set once the catalog holds this segment (see
+	// store.saveSegments); stored, when it was read from there.
+	saved  atomic.Bool
+	stored bool
 
 	sumOnce sync.Once
 	sum     uint64
@@ -296,18 +305,22 @@ func isBoundary(r *record) bool {
 }
 
 // segments returns files' entries in a format as segments, reusing the
-// project's segments of earlier renders where they hold the same records.
+// project's segments of earlier renders where they hold the same records,
+// and on the first render after a load those the catalog kept from an
+// earlier run (see storedSegment); the others are rendered, on every core,
+// and handed to the catalog to keep.
 func (p *project) segments(files []*record, format int) []bodyPart {
-	frag := (*record).jsonFragment
-	if format == formatHTML {
-		frag = (*record).htmlFragment
-	}
-	buildFragments(files, frag)
 	p.segMu.Lock()
 	defer p.segMu.Unlock()
 	old := p.segs[format]
+	var stored map[string]*storedSegment
+	if old == nil && p.st != nil {
+		stored = p.st.storedSegments(p.normalized, format)
+	}
 	next := make(map[*record]*segment, len(old)+1)
-	var parts []bodyPart
+	segs := make([]*segment, 0, len(files)/minSegment+1)
+	var fresh []*segment
+	unsaved := false
 	for start := 0; start < len(files); {
 		end := start + 1
 		for end < len(files) && end-start < maxSegment && (end-start < minSegment || !files[end].segStart) {
@@ -316,57 +329,85 @@ func (p *project) segments(files []*record, format int) []bodyPart {
 		recs, lead := files[start:end], start == 0
 		sg := old[recs[0]]
 		if sg == nil || sg.lead != lead || !slices.Equal(sg.recs, recs) {
-			sg = &segment{recs: recs, lead: lead}
-			n := len(recs)
-			for _, r := range recs {
-				n += len(frag(r))
-			}
-			sg.raw = make([]byte, 0, n)
-			for i, r := range recs {
-				if format == formatJSON && (i > 0 || !lead) {
-					sg.raw = append(sg.raw, ',')
-				}
-				sg.raw = append(sg.raw, frag(r)...)
+			if sg = p.fromStored(stored[recs[0].Filename], recs, lead); sg == nil {
+				sg = &segment{recs: recs, lead: lead}
+				fresh = append(fresh, sg)
 			}
 		}
+		unsaved = unsaved || !sg.saved.Load()
 		next[recs[0]] = sg
-		parts = append(parts, bodyPart{raw: sg.raw, seg: sg})
+		segs = append(segs, sg)
 		start = end
-	}
-	p.segs[format] = next
-	return parts
-}
-
-// buildFragments builds one fragment of many records, on every core.
-func buildFragments(files []*record, frag func(*record) []byte) {
-	const perWorker = 1024
-	if len(files) < 2*perWorker {
-		for _, r := range files {
-			frag(r)
-		}
-		return
 	}
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for start := 0; start < len(files); start += perWorker {
-		chunk := files[start:min(start+perWorker, len(files))]
-		g.Go(func() error {
-			for _, r := range chunk {
-				frag(r)
-			}
-			return nil
-		})
+	for _, sg := range fresh {
+		g.Go(func() error { sg.raw = segmentRaw(sg.recs, sg.lead, format); return nil })
 	}
 	g.Wait()
+	p.segs[format] = next
+	if unsaved && p.st != nil {
+		p.st.saveSegments(p, format, segs)
+	}
+	parts := make([]bodyPart, len(segs))
+	for i, sg := range segs {
+		parts[i] = bodyPart{raw: sg.raw, seg: sg}
+	}
+	return parts
+}
+
+// segmentRaw renders a run of file entries in a format; lead is set for
+// the page's first run (no separator before its first entry).
+func segmentRaw(recs []*record, lead bool, format int) []byte {
+	frag := (*record).jsonFragment
+	if format == formatHTML {
+		frag = (*record).htmlFragment
+	}
+	n := len(recs)
+	for _, r := range recs {
+		n += len(frag(r))
+	}
+	raw := make([]byte, 0, n)
+	for i, r := range recs {
+		if format == formatJSON && (i > 0 || !lead) {
+			raw = append(raw, ',')
+		}
+		raw = append(raw, frag(r)...)
+	}
+	return raw
+}
+
+// fromStored returns the stored segment st as the segment of recs, or nil
+// when it is not theirs: rendered by other code (stamp), or from other
+// records than those the catalog holds now (first, count, last, and the
+// digest of their catalog encodings, see recordSum).
+func (p *project) fromStored(st *storedSegment, recs []*record, lead bool) *segment {
+	if st == nil || st.stamp != p.st.stamp || st.lead != lead || st.count != len(recs) || st.last != recs[len(recs)-1].Filename {
+		return nil
+	}
+	var sum uint32
+	for _, r := range recs {
+		if !r.catSummed {
+			return nil // stored by this process: in no run stored before
+		}
+		sum = foldSum(sum, r.catSum)
+	}
+	if sum != st.sum {
+		return nil
+	}
+	sg := &segment{recs: recs, lead: lead, raw: st.raw, stored: true}
+	sg.gzOnce.Do(func() { sg.gz = st.gz })
+	sg.saved.Store(true)
+	return sg
 }
 
 // newRenderedPage returns a page whose formats render, when first asked
 // for, with html and json.
-func newRenderedPage(seed maphash.Seed, html, json func() []byte, serial int64, modified time.Time) *renderedPage {
+func newRenderedPage(seed maphash.Seed, html, json func() []byte, gen, serial int64, modified time.Time) *renderedPage {
 	whole := func(f func() []byte) func() []bodyPart {
 		return func() []bodyPart { return []bodyPart{{raw: f()}} }
 	}
-	return &renderedPage{html: lazyBody{seed: seed, render: whole(html)}, json: lazyBody{seed: seed, render: whole(json)}, serial: serial, modified: modified}
+	return &renderedPage{html: lazyBody{seed: seed, render: whole(html)}, json: lazyBody{seed: seed, render: whole(json)}, gen: gen, serial: serial, modified: modified}
 }
 
 // minGzip is the smallest page worth compressing.
@@ -454,7 +495,7 @@ func (s *Server) handleRoot(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleSimpleIndex(w http.ResponseWriter, r *http.Request) {
 	p := s.store.index.Load()
-	if p == nil || p.serial != s.store.serial.Load() {
+	if p == nil || p.gen != s.store.gen.Load() {
 		p = s.renderIndex()
 		s.store.index.Store(p)
 	}
@@ -463,7 +504,7 @@ func (s *Server) handleSimpleIndex(w http.ResponseWriter, r *http.Request) {
 
 // renderIndex renders /simple/ in both formats.
 func (s *Server) renderIndex() *renderedPage {
-	serial := s.store.serial.Load()
+	gen, serial := s.store.gen.Load(), s.store.lastSerial.Load()
 	projects := s.store.projectList()
 	var h bytes.Buffer
 	h.WriteString("<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"" + apiVersion + "\">\n    <title>Simple index</title>\n  </head>\n  <body>\n")
@@ -486,7 +527,7 @@ func (s *Server) renderIndex() *renderedPage {
 		Projects []jp           `json:"projects"`
 	}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, jps})
 	hb, jb := h.Bytes(), append(j, '\n')
-	return newRenderedPage(s.store.seed, func() []byte { return hb }, func() []byte { return jb }, serial, modified)
+	return newRenderedPage(s.store.seed, func() []byte { return hb }, func() []byte { return jb }, gen, serial, modified)
 }
 
 func (s *Server) handleSimpleProject(w http.ResponseWriter, r *http.Request) {
@@ -506,7 +547,7 @@ func (s *Server) handleSimpleProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := p.page.Load()
-	if page == nil || page.serial != p.serial.Load() {
+	if page == nil || page.gen != p.gen.Load() {
 		page = p.render()
 		p.page.Store(page)
 	}
@@ -669,29 +710,39 @@ func (r *record) jsonFragment() []byte {
 // held for writing.
 func (p *project) firstUploadOrder() []string {
 	if p.versions == nil {
-		vs := make([]string, 0, len(p.version))
-		for v := range p.version {
-			vs = append(vs, v)
+		// Sorted as pairs: p.after's two map look-ups per comparison
+		// made this most of a big project's first render.
+		type first struct {
+			t int64
+			v string
 		}
-		slices.SortFunc(vs, func(a, b string) int {
-			if p.after(a, b) {
-				return 1
+		fs := make([]first, 0, len(p.version))
+		for v, t := range p.version {
+			fs = append(fs, first{t.UnixNano(), v})
+		}
+		slices.SortFunc(fs, func(a, b first) int {
+			if a.t != b.t {
+				return cmp.Compare(a.t, b.t)
 			}
-			return -1 // versions are distinct
+			return strings.Compare(a.v, b.v)
 		})
+		vs := make([]string, len(fs))
+		for i, f := range fs {
+			vs[i] = f.v
+		}
 		p.versions = vs
 	}
 	return p.versions
 }
 
 // render renders the project's simple page in both formats. The page's
-// serial is the project's at the time, so a page rendered while an upload
+// gen is the project's at the time, so a page rendered while an upload
 // lands is known to be stale and rendered again.
 func (p *project) render() *renderedPage {
 	// A snapshot under the lock; the formats render from it later, each on
 	// its first request. Records do not change once stored.
 	p.mu.Lock()
-	serial := p.serial.Load()
+	gen, serial := p.gen.Load(), p.serial.Load()
 	name, newest := p.name, p.newest
 	files := slices.Clone(p.files)
 	versions := slices.Clone(p.firstUploadOrder())
@@ -706,17 +757,38 @@ func (p *project) render() *renderedPage {
 		return append(parts, bodyPart{raw: []byte("  </body>\n</html>\n")})
 	}
 	jsonPage := func() []bodyPart {
-		head, _ := json.Marshal(struct {
-			Meta     map[string]any `json:"meta"`
-			Name     string         `json:"name"`
-			Versions []string       `json:"versions"`
-		}{map[string]any{"api-version": apiVersion, "_last-serial": serial}, p.normalized, versions}) // PEP 691: the normalized name
-		head = append(head[:len(head)-1], `,"files":[`...) // without the closing brace
+		head := appendJSONHead(nil, serial, p.normalized, versions) // PEP 691: the normalized name
+		head = append(head[:len(head)-1], `,"files":[`...)          // without the closing brace
 		parts := []bodyPart{{raw: head}}
 		parts = append(parts, p.segments(files, formatJSON)...)
 		return append(parts, bodyPart{raw: []byte("]}\n")})
 	}
-	return &renderedPage{html: lazyBody{seed: p.seed, render: htmlPage}, json: lazyBody{seed: p.seed, render: jsonPage}, serial: serial, modified: newest}
+	return &renderedPage{html: lazyBody{seed: p.seed, render: htmlPage}, json: lazyBody{seed: p.seed, render: jsonPage}, gen: gen, serial: serial, modified: newest}
+}
+
+// appendJSONHead appends a PEP 691 project page without its files, byte
+// for byte what json.Marshal writes for it (TestJSONHeadEncoding), without
+// its reflection: a big project has thousands of versions.
+func appendJSONHead(b []byte, serial int64, name string, versions []string) []byte {
+	b = slices.Grow(b, 64+len(name)+16*len(versions))
+	b = append(b, `{"meta":{"_last-serial":`...)
+	b = strconv.AppendInt(b, serial, 10)
+	b = append(b, `,"api-version":"`+apiVersion+`"},"name":`...)
+	b = appendJSONString(b, name)
+	b = append(b, `,"versions":`...)
+	if versions == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, v := range versions {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, v)
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
 }
 
 // handleFile serves a stored file or its core metadata (PEP 658: the file's
@@ -795,4 +867,24 @@ func methodNotAllowed(allow string) http.HandlerFunc {
 		w.Header().Set("Allow", allow)
 		http.Error(w, "405 Method Not Allowed: use "+allow, http.StatusMethodNotAllowed)
 	}
+}
+
+// renderStamp identifies how this build renders page segments: a digest of
+// a few probe records rendered in both formats. Stored segments carry the
+// stamp of the build that rendered them, so that a build that renders
+// differently renders them again instead of serving the old bytes.
+func renderStamp() string {
+	t := time.Date(2024, 2, 29, 23, 59, 58, 123456000, time.UTC)
+	probes := []*record{
+		{Filename: "a_b-1.0-py3-none-any.whl", Project: "A.b", Normalized: "a-b", Version: "1.0", Size: 1, SHA256: strings.Repeat("1", 64),
+			UploadTime: t, RequiresPython: ">=3.8,<4&!'\"", MetadataSHA256: strings.Repeat("2", 64), ProvenanceSHA256: strings.Repeat("3", 64)},
+		{Filename: "a_b-1.0+é.tar.gz", Normalized: "a-b", Version: "1.0+é", Size: 1 << 40, SHA256: strings.Repeat("4", 64), UploadTime: t},
+	}
+	h := sha256.New()
+	for _, format := range []int{formatHTML, formatJSON} {
+		for _, lead := range []bool{true, false} {
+			h.Write(segmentRaw(probes, lead, format))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/trustpub/trustpub/pydist"
 )
 
@@ -70,9 +72,18 @@ type record struct {
 	// ({filename}.provenance, see provenance.go); empty: none.
 	ProvenanceSHA256 string `json:"provenance_sha256,omitempty"`
 
+	// Serial is the index's serial when the file was stored (see
+	// store.nextSerial); 0 in records written before serials were kept.
+	Serial int64 `json:"serial,omitempty"`
+
 	htmlOnce, jsonOnce sync.Once // guard the cached fragments below
 	htmlFrag, jsonFrag []byte    // simple API entries, see fragments
 	segStart           bool      // a page segment may start at this file (see isBoundary)
+	// catSum is recordSum of the record's catalog encoding, set
+	// (catSummed) when it was read from the catalog: stored page
+	// segments are checked against it (see project.fromStored).
+	catSum    uint32
+	catSummed bool
 }
 
 // project is the in-memory index of one project.
@@ -80,23 +91,29 @@ type project struct {
 	normalized string
 
 	mu      sync.RWMutex
-	name    string             // display name: from the latest upload
-	newest  time.Time          // upload time of the latest upload
-	files   []*record          // sorted by filename
-	byName  map[string]*record // filename → record
+	name    string    // display name: from the latest upload
+	newest  time.Time // upload time of the latest upload
+	files   []*record // sorted by filename (see find)
 	version map[string]time.Time
 	// versions lists the versions in the order of their first upload, or
 	// is nil until a page needs it (see firstUploadOrder).
 	versions []string
 
-	// serial is the store serial of the project's latest change, written
-	// under mu; a cached page is current when its serial equals it.
+	// gen is the store's change count at the project's latest change,
+	// written under mu; a cached page is current when its gen equals it.
+	gen  atomic.Int64
+	page atomic.Pointer[renderedPage] // cached simple page
+	// serial is the highest serial of the project's files (its
+	// X-PyPI-Last-Serial), written under mu.
 	serial atomic.Int64
-	page   atomic.Pointer[renderedPage] // cached simple page
 
 	seed  maphash.Seed // the store's, for ETags
+	st    *store       // keeps the rendered segments in the catalog
 	segMu sync.Mutex
 	segs  [2]map[*record]*segment // by format: the last render's segments, by first record
+	// saves counts the saves of segments queued, by format, so that a
+	// save that a newer one overtook is dropped.
+	saves [2]atomic.Int64
 }
 
 // store is the on-disk storage with its in-memory index. Projects are
@@ -126,9 +143,23 @@ type store struct {
 	mu       sync.RWMutex
 	projects map[string]*project // normalized name → project, once loaded
 	blake2   map[string]*record  // blake2_256 → record, for files stored by this process
-	serial   atomic.Int64        // bumped on every change (X-PyPI-Last-Serial)
-	index    atomic.Pointer[renderedPage]
-	seed     maphash.Seed // seeds the pages' ETags (stable while the index runs)
+	gen      atomic.Int64        // bumped on every change in memory (see renderedPage)
+	// serial is the last serial handed to an upload (see nextSerial);
+	// lastSerial the highest of a stored file, the index's
+	// X-PyPI-Last-Serial. Both start from the catalog's.
+	serial, lastSerial atomic.Int64
+	index              atomic.Pointer[renderedPage]
+	seed               maphash.Seed // seeds the pages' ETags (stable while the index runs)
+
+	// stamp identifies how this build renders page segments (see
+	// renderStamp); segments stored by another are rendered again.
+	stamp string
+	// saving tracks the saves of rendered segments to the catalog, which
+	// run after the page is served; close waits for them.
+	saveMu      sync.Mutex
+	saveClosed  bool
+	saving      sync.WaitGroup
+	saveWriteMu sync.Mutex
 }
 
 // openStore opens dir, takes its lock, cleans up after a crash and opens
@@ -144,7 +175,7 @@ func openStore(dir string, log *slog.Logger) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
 	}
-	s := &store{dir: dir, log: log, lock: lock, projects: map[string]*project{}, blake2: map[string]*record{}, touched: map[string]bool{}, seed: maphash.MakeSeed()}
+	s := &store{dir: dir, log: log, lock: lock, projects: map[string]*project{}, blake2: map[string]*record{}, touched: map[string]bool{}, seed: maphash.MakeSeed(), stamp: renderStamp()}
 	if err := s.cleanTmp(); err != nil {
 		lock.Close()
 		return nil, err
@@ -162,12 +193,24 @@ func openStore(dir string, log *slog.Logger) (*store, error) {
 			return nil, err
 		}
 	}
+	serial, err := cat.lastSerial()
+	if err != nil {
+		cat.close(false)
+		lock.Close()
+		return nil, fmt.Errorf("reading the catalog: %w", err)
+	}
+	s.serial.Store(serial)
+	s.lastSerial.Store(serial)
 	return s, nil
 }
 
 // close closes the catalog (marking it current unless a commit failed to
 // reach it) and releases the lock.
 func (s *store) close() error {
+	s.saveMu.Lock()
+	s.saveClosed = true
+	s.saveMu.Unlock()
+	s.saving.Wait()
 	s.mu.Lock()
 	touched := s.touched
 	s.touched = map[string]bool{}
@@ -405,7 +448,7 @@ func (s *store) add(rec *record) { s.insert(rec) }
 
 // newProject returns an empty in-memory project.
 func (s *store) newProject(normalized string) *project {
-	return &project{normalized: normalized, seed: s.seed, byName: map[string]*record{}, version: map[string]time.Time{}}
+	return &project{normalized: normalized, seed: s.seed, st: s, version: map[string]time.Time{}}
 }
 
 // insert adds rec to the index (loading its project first), replacing a
@@ -424,22 +467,23 @@ func (s *store) insert(rec *record) {
 	s.mu.Unlock()
 
 	p.mu.Lock()
-	i, found := sort.Find(len(p.files), func(i int) int { return strings.Compare(rec.Filename, p.files[i].Filename) })
+	i, found := p.search(rec.Filename)
 	if found {
 		p.files[i] = rec
 	} else {
 		p.files = slices.Insert(p.files, i, rec)
 	}
+	rec.segStart = isBoundary(rec)
 	p.note(rec)
-	p.serial.Store(s.serial.Add(1))
+	p.gen.Store(s.gen.Add(1))
+	raise(&p.serial, rec.Serial)
 	p.mu.Unlock()
+	raise(&s.lastSerial, rec.Serial)
 }
 
 // note adds rec to the project's name, newest upload and release times.
 // p.mu must be held (or p not yet shared).
 func (p *project) note(rec *record) {
-	p.byName[rec.Filename] = rec
-	rec.segStart = isBoundary(rec)
 	if t, ok := p.version[rec.Version]; !ok || rec.UploadTime.Before(t) {
 		p.version[rec.Version] = rec.UploadTime
 		switch {
@@ -515,12 +559,29 @@ func (s *store) project(normalized string) *project {
 		return nil
 	}
 	p = s.newProject(normalized)
-	p.byName = make(map[string]*record, len(recs))
-	p.files = recs // sorted by filename: the catalog's key order
+	p.version = make(map[string]time.Time, len(recs)) // as many as files, at most
+	p.files = recs                                    // sorted by filename: the catalog's key order
+	var g errgroup.Group
+	for start := 0; start < len(recs); start += 2048 {
+		g.Go(func() error {
+			for _, r := range recs[start:min(start+2048, len(recs))] {
+				r.segStart = isBoundary(r)
+			}
+			return nil
+		})
+	}
+	var serial int64
 	for _, r := range recs {
 		p.note(r)
+		serial = max(serial, r.Serial)
 	}
-	p.serial.Store(s.serial.Add(1))
+	g.Wait()
+	p.gen.Store(s.gen.Add(1))
+	p.serial.Store(serial)
+	// A project read again from its records may hold a higher serial
+	// than the catalog knew at start.
+	raise(&s.serial, serial)
+	raise(&s.lastSerial, serial)
 	s.mu.Lock()
 	s.projects[normalized] = p
 	s.mu.Unlock()
@@ -535,7 +596,21 @@ func (s *store) lookup(normalized, filename string) *record {
 	}
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return p.byName[filename]
+	return p.find(filename)
+}
+
+// search returns where filename is or would be in p.files. p.mu must be
+// held.
+func (p *project) search(filename string) (int, bool) {
+	return sort.Find(len(p.files), func(i int) int { return strings.Compare(filename, p.files[i].Filename) })
+}
+
+// find returns the record of filename, or nil. p.mu must be held.
+func (p *project) find(filename string) *record {
+	if i, ok := p.search(filename); ok {
+		return p.files[i]
+	}
+	return nil
 }
 
 // existing returns a stored file with the same filename or the same
@@ -820,4 +895,81 @@ func (s *store) projectList() []projectSummary {
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].normalized < list[j].normalized })
 	return list
+}
+
+// storedSegments returns the project's page segments in format that the
+// catalog kept, or none when it cannot be read (they are rendered again).
+func (s *store) storedSegments(normalized string, format int) map[string]*storedSegment {
+	segs, err := s.cat.storedSegments(normalized, format)
+	if err != nil {
+		s.log.Warn("cannot read the stored page of a project: rendering it again", "project", normalized, "err", err)
+		return nil
+	}
+	return segs
+}
+
+// saveSegments hands a page's segments in format to the catalog to keep,
+// in the background (the page is served meanwhile): those not yet saved
+// are compressed (if no client asked for gzip yet) and written when the
+// catalog holds exactly their records. A save overtaken by a newer one of
+// the same project and format is dropped. It is best effort: a segment
+// that is not saved is rendered again after a restart.
+func (s *store) saveSegments(p *project, format int, segs []*segment) {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if s.saveClosed {
+		return
+	}
+	gen := p.saves[format].Add(1)
+	s.saving.Add(1)
+	go func() {
+		defer s.saving.Done()
+		if p.saves[format].Load() != gen {
+			return
+		}
+		out := make([]*storedSegment, len(segs))
+		bySeg := make(map[*storedSegment]*segment, len(segs))
+		for i, sg := range segs {
+			st := &storedSegment{first: sg.recs[0].Filename, last: sg.recs[len(sg.recs)-1].Filename, count: len(sg.recs), lead: sg.lead, stamp: s.stamp}
+			if !sg.saved.Load() {
+				st.raw, st.gz = sg.raw, sg.deflated()
+				st.names = make([]string, len(sg.recs))
+				for j, r := range sg.recs {
+					st.names[j] = r.Filename
+				}
+				bySeg[st] = sg
+			}
+			out[i] = st
+		}
+		// Saves are written one at a time, so that the latest of a
+		// project's format is written last.
+		s.saveWriteMu.Lock()
+		defer s.saveWriteMu.Unlock()
+		if p.saves[format].Load() != gen {
+			return
+		}
+		written, err := s.cat.saveSegments(p.normalized, format, out)
+		if err != nil {
+			s.log.Warn("cannot keep a rendered page in the catalog: it is rendered again after a restart", "project", p.normalized, "err", err)
+		}
+		for _, st := range written {
+			bySeg[st].saved.Store(true)
+		}
+	}()
+}
+
+// nextSerial returns the serial of a new upload, stored in its record: the
+// index's X-PyPI-Last-Serial once the upload is stored. Serials increase
+// across restarts (the catalog keeps the highest, and a rebuild finds it
+// in the records), so that a client never sees one go back.
+func (s *store) nextSerial() int64 { return s.serial.Add(1) }
+
+// raise sets v to n if n is greater.
+func raise(v *atomic.Int64, n int64) {
+	for {
+		cur := v.Load()
+		if n <= cur || v.CompareAndSwap(cur, n) {
+			return
+		}
+	}
 }

@@ -565,6 +565,7 @@ func (s *Server) upload(r *http.Request, id *identity, form *uploadForm) *upload
 		rec.MetadataBlake2 = hex.EncodeToString(b[:])
 	}
 	rec.UploadTime = s.now().UTC()
+	rec.Serial = s.store.nextSerial()
 	// The content's fsync and the staging of its record (another fsync)
 	// overlap: an upload's latency is that of one fsync, not two.
 	syncErr := make(chan error, 1)
