@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/trustpub/trustpub/internal/pyrepr"
 )
 
 // A wheel's {name}-{version}.dist-info/entry_points.txt is read by PyPI
@@ -159,5 +161,6 @@ func validEntryPointName(name string) bool {
 	return true
 }
 
-// pyQuote quotes s for a message, as Python's repr would for plain text.
-func pyQuote(s string) string { return "'" + truncate(s, 80) + "'" }
+// pyQuote quotes s for a message as Python's repr() does, control
+// characters escaped.
+func pyQuote(s string) string { return pyrepr.Str(truncate(s, 80)) }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/trustpub/trustpub/internal/testutil"
 )
@@ -140,6 +141,10 @@ func FuzzEntryPoints(f *testing.F) {
 		err := checkEntryPoints(b)
 		if err != nil && err.Error() == "" {
 			t.Fatal("an error without a reason")
+		}
+		// The reason quotes the file's text: escaped, never raw controls.
+		if err != nil && strings.ContainsFunc(err.Error(), unicode.IsControl) {
+			t.Fatalf("the reason holds control characters: %q", err.Error())
 		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/trustpub/trustpub/cmd/trustpub/internal/output"
 	"github.com/trustpub/trustpub/pep740"
 	"github.com/trustpub/trustpub/pydist"
 	"github.com/trustpub/trustpub/upload"
@@ -214,9 +215,11 @@ func printProblems(w io.Writer, problems []pydist.Problem, publishing, strict bo
 		for _, p := range group.ps {
 			field := ""
 			if p.Field != "" {
-				field = " [" + p.Field + "]"
+				field = " [" + output.Clean(p.Field) + "]"
 			}
-			fmt.Fprintf(w, "  %s%s: %s (%s)\n", p.Path, field, p.Message, p.Code)
+			// Messages carry values from the files and from the index:
+			// neither may move the cursor or recolour the terminal.
+			fmt.Fprintf(w, "  %s%s: %s (%s)\n", output.Clean(p.Path), field, output.Clean(p.Message), p.Code)
 		}
 	}
 }

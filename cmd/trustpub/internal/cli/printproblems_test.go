@@ -28,6 +28,10 @@ func TestPrintProblems(t *testing.T) {
 		{"strict", ps, false, true, "2 problem(s) found:\n  a.whl [Version]: bad version (version-invalid)\n  b.tar.gz: no description type (description-type)\n"},
 		{"warnings only", ps[1:], true, false, "1 warning(s) (not blocking; `trustpub check --strict` treats them as errors):\n  b.tar.gz: no description type (description-type)\n"},
 		{"none", nil, true, true, ""},
+		// A hostile index's filename or a file's metadata cannot move the
+		// cursor, recolour the terminal or forge a line of its own.
+		{"control characters", []pydist.Problem{{Path: "c.whl", Message: "the index already has these exact contents as evil\x1b[2K\x1b[1Auploaded c.whl\nsummary: 1 uploaded", Code: "file-exists", Severity: pydist.Error}}, true, false,
+			"1 problem(s) found; nothing was uploaded:\n  c.whl: the index already has these exact contents as evil[2K[1Auploaded c.whl | summary: 1 uploaded (file-exists)\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer

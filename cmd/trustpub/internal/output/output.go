@@ -138,7 +138,7 @@ func (r *Renderer) FileStarted(f *pydist.File) {
 	r.files[name] = f
 	if r.progress != nil {
 		r.bars[name] = r.progress.AddBar(f.Size,
-			mpb.PrependDecorators(decor.Name(clean(name), decor.WCSyncSpaceR)),
+			mpb.PrependDecorators(decor.Name(Clean(name), decor.WCSyncSpaceR)),
 			mpb.AppendDecorators(
 				decor.CountersKibiByte("% .1f / % .1f", decor.WCSyncSpace),
 				decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace),
@@ -318,7 +318,7 @@ func (r *Renderer) linef(level Level, format string, a ...any) {
 	if r.opts.Level < level {
 		return
 	}
-	line := clean(r.redact.Redact(fmt.Sprintf(format, a...))) + "\n"
+	line := Clean(r.redact.Redact(fmt.Sprintf(format, a...))) + "\n"
 	if r.progress != nil {
 		// Printed above the bars.
 		if _, err := r.progress.Write([]byte(line)); err == nil {
@@ -328,9 +328,11 @@ func (r *Renderer) linef(level Level, format string, a ...any) {
 	io.WriteString(r.opts.Out, line)
 }
 
-// clean makes server-provided text safe for one log line: line breaks
-// become " | ", other control characters (escape sequences) are dropped.
-func clean(s string) string {
+// Clean makes text from outside (an index's answer, a distribution's
+// metadata, a filename an index lists) safe for one line of a terminal:
+// line breaks become " | ", other control characters (escape sequences)
+// are dropped.
+func Clean(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\n", " | ")
