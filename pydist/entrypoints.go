@@ -48,12 +48,12 @@ func checkEntryPoints(b []byte) error {
 	section, inSection := "", false
 	option := "" // the option a more indented line continues; "" none
 	indent := 0
-	lines := strings.Split(string(b), "\n")
-	if lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	for i, line := range lines {
-		lineno := i + 1
+	// One line at a time, never a slice of every line: a small wheel may
+	// hold megabytes of newlines, and the index reads every upload's file.
+	rest := string(b)
+	for lineno := 1; rest != ""; lineno++ {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
 		value := pyStrip(line)
 		if value == "" || strings.HasPrefix(value, "#") || strings.HasPrefix(value, ";") {
 			continue // blank lines and comments neither end nor start a value

@@ -1,10 +1,12 @@
 package pydist
 
 import (
+	"bytes"
 	"encoding/base64"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,4 +149,22 @@ func FuzzEntryPoints(f *testing.F) {
 			t.Fatalf("the reason holds control characters: %q", err.Error())
 		}
 	})
+}
+
+// TestEntryPointsMemoryBound: a file of 4 MiB of newlines (what a small
+// wheel may hold within the metadata bound) is read with memory in
+// proportion to the file, not a slice header per line (64 MiB).
+func TestEntryPointsMemoryBound(t *testing.T) {
+	b := bytes.Repeat([]byte("\n"), 4<<20)
+	b = append(b, "[console_scripts]\ntool = a:b\n"...)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	if err := checkEntryPoints(b); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if used := after.TotalAlloc - before.TotalAlloc; used > 2*uint64(len(b)) {
+		t.Errorf("checking %d bytes allocated %d bytes", len(b), used)
+	}
 }
